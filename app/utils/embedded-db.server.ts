@@ -1,0 +1,85 @@
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+// The embedded database (DESIGN.md §2): PGlite behind pglite-socket on a local port, reached through
+// the same pg driver adapter as a real server. One process owns the data directory; others that need
+// it while that process runs (a seed while the app is up) connect to its port, found in the lock file.
+
+interface EmbeddedLock {
+  pid: number;
+  port: number;
+}
+
+export interface EmbeddedDatabase {
+  url: string;
+  isOwner: boolean;
+  stop(): Promise<void>;
+}
+
+function urlFor(port: number) {
+  return `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
+}
+
+function isProcessAlive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function canConnect(port: number) {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function readLock(lockPath: string): EmbeddedLock | null {
+  try {
+    return JSON.parse(fs.readFileSync(lockPath, "utf8")) as EmbeddedLock;
+  } catch {
+    return null;
+  }
+}
+
+export async function startEmbeddedDatabase(options: {
+  dataDir: string;
+  port: number;
+  log?: (message: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(options.dataDir);
+  const lockPath = `${dataDir}.lock`;
+  const existing = readLock(lockPath);
+  if (existing && existing.pid !== process.pid && isProcessAlive(existing.pid) && (await canConnect(existing.port))) {
+    return { url: urlFor(existing.port), isOwner: false, stop: async () => {} };
+  }
+
+  fs.mkdirSync(dataDir, { recursive: true });
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
+  const db = await PGlite.create({ dataDir });
+  // PGlite runs one session at a time; the socket server queues other connections' queries and
+  // keeps a connection's transaction exclusive until it ends.
+  const server = new PGLiteSocketServer({ db, port: options.port, host: "127.0.0.1", maxConnections: 64 });
+  await server.start();
+  fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, port: options.port } satisfies EmbeddedLock));
+  options.log?.(`embedded PGlite database at ${dataDir}, listening on 127.0.0.1:${options.port}`);
+
+  let isStopped = false;
+  const stop = async () => {
+    if (isStopped) return;
+    isStopped = true;
+    await server.stop();
+    await db.close();
+    const lock = readLock(lockPath);
+    if (lock?.pid === process.pid) fs.rmSync(lockPath, { force: true });
+  };
+  return { url: urlFor(options.port), isOwner: true, stop };
+}

@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+// The environment, validated once at start-up (a wrong value stops the process with the variable's name).
+const booleanFlag = z
+  .enum(["true", "false", "1", "0"])
+  .transform((value) => value === "true" || value === "1");
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  // Unset → the embedded PGlite server under EMBEDDED_DB_DIR (demo and small teams only).
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  EMBEDDED_DB_DIR: z.string().default("./data/pglite"),
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters").optional(),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).default(12),
+  // Secure cookies everywhere but development (browsers treat http://localhost as secure anyway).
+  SESSION_COOKIE_SECURE: booleanFlag.optional(),
+  // Production default: privileged roles must enrol TOTP. The demo runs with it off.
+  AUTH_REQUIRE_MFA: booleanFlag.default("true"),
+  // Extra origins accepted by the Origin check on mutations, comma-separated.
+  TRUSTED_ORIGINS: z.string().default(""),
+  LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
+  LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid environment:\n${problems.join("\n")}`);
+  }
+  return result.data;
+}
+
+export const env = parseEnv(process.env);
+
+export const isDevelopment = env.NODE_ENV === "development";
+export const isSecureCookie = env.SESSION_COOKIE_SECURE ?? !isDevelopment;
