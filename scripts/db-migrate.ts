@@ -27,10 +27,11 @@ const noFilter = { externalTables: [], externalEnums: [] };
 // to the adapter as text. Only this script (the engine's introspection) needs it, not the app.
 const CHAR_OID = 18;
 const TEXT_OID = 25;
-const addFields = pg.Result.prototype.addFields;
-pg.Result.prototype.addFields = function (fields: { dataTypeID: number }[]) {
+const resultPrototype = pg.Result.prototype as unknown as { addFields(fields: { dataTypeID: number }[]): void };
+const addFields = resultPrototype.addFields;
+resultPrototype.addFields = function (fields) {
   for (const field of fields) if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
-  return addFields.call(this, fields as never);
+  return addFields.call(this, fields);
 };
 
 // adapter-pg's executeScript splits a script on every ";", which breaks PL/pgSQL bodies ($$ … $$) in

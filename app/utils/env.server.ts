@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
+  // Shows the demo accounts on the sign-in page. Defaults to on for the embedded database only.
+  ATTEST_DEMO: booleanFlag.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -40,6 +42,8 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
 }
 
 export const env = parseEnv(process.env);
+
+export const isDemoMode = env.ATTEST_DEMO ?? !env.DATABASE_URL;
 
 export const isDevelopment = env.NODE_ENV === "development";
 export const isSecureCookie = env.SESSION_COOKIE_SECURE ?? !isDevelopment;

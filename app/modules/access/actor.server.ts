@@ -1,0 +1,108 @@
+import { createCookie, redirect } from "@remix-run/node";
+import { isSecureCookie } from "~/utils/env.server";
+import { readSessionId } from "~/utils/session.server";
+import { requestMeta, type RequestMeta } from "~/utils/request-meta.server";
+import type { AuditContext } from "~/modules/audit/ledger.server";
+import { defineAbilityFor, subjectOf, type AppAbility } from "./ability.server";
+import { loadSession, staffContext, type SessionUser } from "./auth.server";
+import type { Action, SubjectName } from "./policy.server";
+
+// requireActor(request) opens every loader and action: who is calling, what they may do (CASL,
+// compiled for this request), and the metadata their audit events carry. A layout's check protects
+// nothing, so every route calls this itself.
+
+export interface Actor {
+  sessionId: string;
+  user: SessionUser["user"];
+  ability: AppAbility;
+  meta: RequestMeta;
+  audit: AuditContext;
+  /** The regions the viewer narrowed the screen to, always within their own regions. */
+  regionFilter: string[];
+}
+
+export const regionFilterCookie = createCookie("attest_region_filter", {
+  httpOnly: true,
+  sameSite: "lax",
+  secure: isSecureCookie,
+  path: "/",
+  maxAge: 60 * 60 * 24 * 180,
+});
+
+async function readRegionFilter(request: Request, allowed: string[]) {
+  const value = (await regionFilterCookie.parse(request.headers.get("Cookie"))) as unknown;
+  const chosen = Array.isArray(value) ? value.filter((code): code is string => typeof code === "string" && allowed.includes(code)) : [];
+  return chosen.length > 0 ? chosen : allowed;
+}
+
+function signInRedirect(request: Request) {
+  const url = new URL(request.url);
+  const redirectTo = `${url.pathname}${url.search}`;
+  const params = redirectTo === "/" ? "" : `?${new URLSearchParams({ redirectTo })}`;
+  return redirect(`/login${params}`);
+}
+
+/** The signed-in staff member, even before their second factor (for the MFA screens only). */
+export async function requireSession(request: Request): Promise<SessionUser> {
+  const sessionId = await readSessionId(request);
+  const session = sessionId ? await loadSession(sessionId) : null;
+  if (!session) throw signInRedirect(request);
+  return session;
+}
+
+export async function getOptionalSession(request: Request): Promise<SessionUser | null> {
+  const sessionId = await readSessionId(request);
+  return sessionId ? loadSession(sessionId) : null;
+}
+
+export async function requireActor(request: Request): Promise<Actor> {
+  const session = await requireSession(request);
+  if (!session.isMfaComplete) throw redirect("/login/mfa");
+  const meta = requestMeta(request);
+  return {
+    sessionId: session.sessionId,
+    user: session.user,
+    ability: defineAbilityFor(session.user),
+    meta,
+    audit: staffContext(session.user, meta),
+    regionFilter: await readRegionFilter(request, session.user.regions),
+  };
+}
+
+export interface ForbiddenBody {
+  kind: "forbidden";
+  missingPermission: string;
+  message: string;
+}
+
+export function forbidden(action: Action, subjectType: SubjectName, detail?: string): Response {
+  const missingPermission = `${action} ${subjectType}${detail ? ` (${detail})` : ""}`;
+  const body: ForbiddenBody = {
+    kind: "forbidden",
+    missingPermission,
+    message: `Your role does not include the permission “${missingPermission}”.`,
+  };
+  return Response.json(body, { status: 403, statusText: "Forbidden" });
+}
+
+export function notFound(what: string): Response {
+  return Response.json({ kind: "not_found", message: `${what} was not found.` }, { status: 404, statusText: "Not Found" });
+}
+
+/** Throws a 403 naming the missing permission unless the actor may do `action` on the subject type. */
+export function requirePermission(actor: Actor, action: Action, subjectType: SubjectName, field?: string) {
+  if (!actor.ability.can(action, subjectType as never, field)) throw forbidden(action, subjectType, field);
+}
+
+/** The same for one record: region and other conditions are checked on the row itself. */
+export function requireRecordPermission<T extends Record<string, unknown>>(
+  actor: Actor,
+  action: Action,
+  subjectType: SubjectName,
+  row: T,
+) {
+  if (!actor.ability.can(action, subjectOf(subjectType, row) as never)) {
+    const region = typeof row.regionCode === "string" ? `region ${row.regionCode}` : undefined;
+    throw forbidden(action, subjectType, region);
+  }
+}

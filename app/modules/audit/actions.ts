@@ -1,0 +1,23 @@
+// The catalogue of audited actions: every audit event names one of these, so a search for an action
+// finds every place it is recorded. Adding an action is a reviewed change like any policy.
+export const auditActions = {
+  "staff.signed_in": "A staff member signed in with email and password",
+  "staff.sign_in_failed": "A sign-in attempt was refused (wrong credentials, inactive account or rate limit)",
+  "staff.signed_out": "A staff member signed out",
+  "staff.mfa_verified": "A staff member passed the TOTP second factor",
+  "staff.mfa_failed": "A TOTP code was refused",
+  "staff.mfa_enrolled": "A staff member enrolled a TOTP authenticator",
+  "staff_user.created": "An administrator created a staff account",
+  "staff_user.updated": "An administrator changed a staff account's name, role or regions",
+  "staff_user.deactivated": "An administrator deactivated a staff account and ended its sessions",
+  "staff_user.reactivated": "An administrator reactivated a staff account",
+  "staff_user.mfa_reset": "An administrator removed a staff account's TOTP enrolment",
+  "customer.personal_data_read": "Unmasked personal data of a customer was shown to a staff member",
+  "seed.loaded": "Synthetic demo data was loaded",
+} as const;
+
+export type AuditAction = keyof typeof auditActions;
+
+export function isAuditAction(value: string): value is AuditAction {
+  return Object.hasOwn(auditActions, value);
+}

@@ -1,0 +1,168 @@
+import { getFormProps, getInputProps, useForm } from "@conform-to/react";
+import { getZodConstraint, parseWithZod } from "@conform-to/zod";
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { z } from "zod";
+import { ErrorPage } from "~/components/error-page";
+import { Field, FormErrors } from "~/components/forms/field";
+import { StaffFields } from "~/components/forms/staff-fields";
+import { subjectOf } from "~/modules/access/ability.server";
+import { requireActor } from "~/modules/access/actor.server";
+import { StaffActionSchema, UpdateStaffUserSchema, roleOptions } from "~/modules/access/schema";
+import { getStaffMember, resetStaffMfa, setStaffActive, updateStaffUser } from "~/modules/access/staff.server";
+import { formatDateTime } from "~/utils/format";
+
+export const meta: MetaFunction = () => [{ title: "Staff account · Attest" }];
+
+const ParamsSchema = z.object({ userId: z.string().uuid() });
+
+function parseUserId(params: unknown) {
+  const parsed = ParamsSchema.safeParse(params);
+  if (!parsed.success) throw Response.json({ message: "That staff account was not found." }, { status: 404 });
+  return parsed.data.userId;
+}
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const actor = await requireActor(request);
+  const member = await getStaffMember(actor, parseUserId(params));
+  const instance = subjectOf("StaffUser", { id: member.id }) as never;
+  return {
+    member,
+    can: {
+      update: actor.ability.can("update", instance),
+      deactivate: actor.ability.can("deactivate", instance),
+      resetMfa: actor.ability.can("resetMfa", instance),
+    },
+  };
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const actor = await requireActor(request);
+  const userId = parseUserId(params);
+  const submission = parseWithZod(await request.formData(), { schema: StaffActionSchema });
+  if (submission.status !== "success") return data({ result: submission.reply(), notice: null }, { status: 400 });
+  const input = submission.value;
+  switch (input.intent) {
+    case "update": {
+      const { isChanged } = await updateStaffUser(actor, userId, input);
+      return { result: submission.reply(), notice: isChanged ? "Saved. The person's open sessions were ended if their role or regions changed." : "Nothing changed." };
+    }
+    case "deactivate":
+    case "reactivate": {
+      await setStaffActive(actor, userId, input.intent === "reactivate", input.justification);
+      return { result: submission.reply({ resetForm: true }), notice: input.intent === "deactivate" ? "Account deactivated; its sessions were ended." : "Account reactivated." };
+    }
+    case "resetMfa": {
+      await resetStaffMfa(actor, userId, input.justification);
+      return { result: submission.reply({ resetForm: true }), notice: "Two-step verification removed. The person enrols again at their next sign-in." };
+    }
+  }
+}
+
+const roleLabels = Object.fromEntries(roleOptions.map((option) => [option.value, option.label]));
+
+export default function StaffMemberRoute() {
+  const { member, can } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const [searchParams] = useSearchParams();
+  const [form, fields] = useForm({
+    id: "edit-staff",
+    lastResult: actionData?.result,
+    constraint: getZodConstraint(UpdateStaffUserSchema),
+    defaultValue: { displayName: member.displayName, role: member.role, regions: member.regions },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: StaffActionSchema }),
+  });
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <p>
+            <Link to="/admin/staff">Staff accounts</Link> /
+          </p>
+          <h1>{member.displayName}</h1>
+          <p>
+            {member.email} · {roleLabels[member.role]} ·{" "}
+            {member.isActive ? <span className="badge badge--ok">Active</span> : <span className="badge badge--danger">Deactivated</span>}
+          </p>
+        </div>
+      </div>
+      {searchParams.get("created") ? <div className="alert alert--ok">Account created.</div> : null}
+      {actionData?.notice ? (
+        <div className="alert alert--ok" role="status">
+          {actionData.notice}
+        </div>
+      ) : null}
+      <div className="grid grid--2">
+        <div className="card">
+          <h2>Role and regions</h2>
+          {can.update ? (
+            <Form method="post" {...getFormProps(form)}>
+              <FormErrors errors={form.errors} id={form.errorId} />
+              <input type="hidden" name="intent" value="update" />
+              <StaffFields fields={fields} />
+              <button type="submit" className="button">
+                Save changes
+              </button>
+            </Form>
+          ) : (
+            <p className="muted">You cannot change your own role or regions; another administrator can.</p>
+          )}
+        </div>
+        <div>
+          <div className="card">
+            <h2>Account</h2>
+            <dl className="facts">
+              <dt>Created</dt>
+              <dd>{formatDateTime(member.createdAt)}</dd>
+              <dt>Last sign-in</dt>
+              <dd>{member.lastSignInAt ? formatDateTime(member.lastSignInAt) : "never"}</dd>
+              <dt>Two-step</dt>
+              <dd>{member.totpEnrolledAt ? `enrolled ${formatDateTime(member.totpEnrolledAt)}` : "not enrolled"}</dd>
+            </dl>
+          </div>
+          {can.resetMfa && member.totpEnrolledAt ? (
+            <JustifiedAction intent="resetMfa" title="Reset two-step verification" button="Reset two-step verification" hint="For a lost or replaced phone. The person enrols again at their next sign-in." />
+          ) : null}
+          {can.deactivate ? (
+            member.isActive ? (
+              <JustifiedAction intent="deactivate" title="Deactivate account" button="Deactivate" danger hint="The person can no longer sign in; their open sessions end now. History is kept." />
+            ) : (
+              <JustifiedAction intent="reactivate" title="Reactivate account" button="Reactivate" hint="The person can sign in again with their existing password." />
+            )
+          ) : null}
+        </div>
+      </div>
+    </>
+  );
+}
+
+function JustifiedAction({ intent, title, button, hint, danger }: { intent: string; title: string; button: string; hint: string; danger?: boolean }) {
+  const actionData = useActionData<typeof action>();
+  const error = actionData?.result?.initialValue?.intent === intent ? actionData.result.error?.justification : undefined;
+  const id = `${intent}-justification`;
+  return (
+    <div className="card">
+      <h2>{title}</h2>
+      <p className="muted">{hint}</p>
+      <Form method="post">
+        <input type="hidden" name="intent" value={intent} />
+        <div className="field">
+          <label htmlFor={id}>Justification (recorded in the audit ledger)</label>
+          <input id={id} name="justification" type="text" required minLength={5} aria-invalid={error ? true : undefined} />
+          {error ? (
+            <span className="field-error" role="alert">
+              {error.join(" ")}
+            </span>
+          ) : null}
+        </div>
+        <button type="submit" className={danger ? "button button--danger" : "button"}>
+          {button}
+        </button>
+      </Form>
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  return <ErrorPage />;
+}
