@@ -1,10 +1,10 @@
-import { getFormProps, getInputProps, useForm } from "@conform-to/react";
+import { getFormProps, useForm } from "@conform-to/react";
 import { getZodConstraint, parseWithZod } from "@conform-to/zod";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { ErrorPage } from "~/components/error-page";
-import { Field, FormErrors } from "~/components/forms/field";
+import { FormErrors } from "~/components/forms/field";
 import { StaffFields } from "~/components/forms/staff-fields";
 import { subjectOf } from "~/modules/access/ability.server";
 import { requireActor } from "~/modules/access/actor.server";
