@@ -72,7 +72,7 @@ function RegionFilter({ viewer }: { viewer: Viewer }) {
         defaultValue={isAll ? "" : viewer.regionFilter[0]}
         onChange={(event) => event.currentTarget.form?.requestSubmit()}
       >
-        <option value="">All my regions ({viewer.regions.join(", ")})</option>
+        <option value="">All my regions ({viewer.regions.length})</option>
         {viewer.regions.map((code) => (
           <option key={code} value={code}>
             {code}
