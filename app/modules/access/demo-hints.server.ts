@@ -1,11 +1,11 @@
-import { DEMO_PASSWORD, demoStaff } from "../../../prisma/seed/demo-staff";
+import { demoPassword, demoStaff } from "../../../prisma/seed/demo-staff";
 import { isDemoMode } from "~/utils/env.server";
 
 /** The demo accounts for the sign-in page, in demo mode only (never against production data). */
 export function demoSignInHints() {
   if (!isDemoMode) return null;
   return {
-    password: DEMO_PASSWORD,
-    accounts: demoStaff.map(({ email, description }) => ({ email, description })),
+    password: demoPassword,
+    accounts: demoStaff.map(({ email, purpose }) => ({ email, description: purpose })),
   };
 }
