@@ -1,0 +1,241 @@
+import { db } from "~/utils/db.server";
+import type { Prisma } from "~/generated/prisma/client";
+import { accessibleWhere } from "~/modules/access/ability.server";
+import { notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { regionScope } from "~/modules/access/region-scope.server";
+import { badQuery, decodeCursor, encodeCursor, PAGE_SIZE } from "~/components/data-table/url-state";
+import { findReasonCode, reasonCodes } from "./reason-codes.server";
+import type { DecisionListQuery, DecisionSortKey } from "./schema";
+
+// The decision explorer (DESIGN.md §8): up to millions of immutable decisions, read within the
+// viewer's access and region filter. Pages are keyset-paged on (sort column, id), which the
+// (decided_at, id) indexes serve at any depth; OFFSET would scan every skipped row.
+
+const listSelect = {
+  id: true,
+  externalId: true,
+  decidedAt: true,
+  regionCode: true,
+  kind: true,
+  outcome: true,
+  score: true,
+  amount: true,
+  currency: true,
+  modelName: true,
+  modelVersion: true,
+  reviewState: true,
+  reasons: { orderBy: { position: "asc" as const }, take: 1, select: { code: true } },
+} satisfies Prisma.DecisionSelect;
+
+type ListRow = Prisma.DecisionGetPayload<{ select: typeof listSelect }>;
+
+type CursorValue = [string | number, string];
+
+function cursorOf(row: ListRow, sort: DecisionSortKey): string {
+  const value = sort === "decidedAt" ? row.decidedAt.toISOString() : row.score;
+  return encodeCursor([value, row.id] satisfies CursorValue);
+}
+
+function readCursor(cursor: string, sort: DecisionSortKey, field: "after" | "before"): { value: Date | number; id: string } {
+  const decoded = decodeCursor(cursor);
+  const invalid = () => badQuery([{ field, message: "is not a page of this list (it may belong to another sort); start from the first page" }]);
+  if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[1] !== "string" || !/^[0-9a-f-]{36}$/i.test(decoded[1])) throw invalid();
+  const [raw, id] = decoded as [unknown, string];
+  if (sort === "decidedAt") {
+    const date = typeof raw === "string" ? new Date(raw) : new Date(Number.NaN);
+    if (Number.isNaN(date.getTime())) throw invalid();
+    return { value: date, id };
+  }
+  if (typeof raw !== "number" || !Number.isFinite(raw)) throw invalid();
+  return { value: raw, id };
+}
+
+/** Rows strictly beyond the cursor when walking in `direction` (the order the page is read in). */
+function beyond(sort: DecisionSortKey, direction: "asc" | "desc", cursor: { value: Date | number; id: string }): Prisma.DecisionWhereInput {
+  const op = direction === "desc" ? "lt" : "gt";
+  return {
+    OR: [{ [sort]: { [op]: cursor.value } }, { [sort]: cursor.value, id: { [op]: cursor.id } }],
+  };
+}
+
+function filtersOf(actor: Actor, query: DecisionListQuery): Prisma.DecisionWhereInput[] {
+  const filters: Prisma.DecisionWhereInput[] = [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor, query.region)];
+  if (query.kind) filters.push({ kind: query.kind });
+  if (query.outcome) filters.push({ outcome: query.outcome });
+  if (query.review) filters.push({ reviewState: query.review });
+  if (query.model) filters.push({ modelVersion: query.model });
+  if (query.customer) filters.push({ customerId: query.customer });
+  if (query.reason) filters.push({ reasons: { some: { code: query.reason } } });
+  if (query.from) filters.push({ decidedAt: { gte: query.from } });
+  // `to` is a calendar day: include all of it.
+  if (query.to) filters.push({ decidedAt: { lt: new Date(query.to.getTime() + 86_400_000) } });
+  return filters;
+}
+
+function toListItem(row: ListRow) {
+  const { reasons, amount, ...rest } = row;
+  return { ...rest, amount: amount.toString(), principalReason: reasons[0]?.code ?? null };
+}
+
+export type DecisionListItem = ReturnType<typeof toListItem>;
+
+/** One page of the explorer, with the choices its filter bar offers. */
+export async function listDecisions(actor: Actor, query: DecisionListQuery) {
+  requirePermission(actor, "read", "Decision");
+  const [page, options] = await Promise.all([readDecisionPage(actor, query), listDecisionFilterOptions(actor)]);
+  return { ...page, options };
+}
+
+async function readDecisionPage(actor: Actor, query: DecisionListQuery) {
+  const where = filtersOf(actor, query);
+  const { sort, order } = query;
+  const reverse = order === "desc" ? "asc" : "desc";
+
+  async function readPage(direction: "asc" | "desc", cursor?: { value: Date | number; id: string }) {
+    return db.decision.findMany({
+      where: { AND: cursor ? [...where, beyond(sort, direction, cursor)] : where },
+      orderBy: [{ [sort]: direction }, { id: direction }],
+      take: PAGE_SIZE + 1,
+      select: listSelect,
+    });
+  }
+
+  let rows: ListRow[];
+  let nextCursor: string | null = null;
+  let previousCursor: string | null = null;
+
+  if (query.before) {
+    const cursor = readCursor(query.before, sort, "before");
+    const back = await readPage(reverse, cursor);
+    if (back.length > PAGE_SIZE) {
+      rows = back.slice(0, PAGE_SIZE).reverse();
+      previousCursor = cursorOf(rows[0]!, sort);
+      nextCursor = cursorOf(rows[rows.length - 1]!, sort);
+    } else {
+      // Back at the start: show a full first page rather than the few rows left before the cursor.
+      const first = await readPage(order);
+      rows = first.slice(0, PAGE_SIZE);
+      nextCursor = first.length > PAGE_SIZE ? cursorOf(rows[rows.length - 1]!, sort) : null;
+    }
+  } else {
+    const cursor = query.after ? readCursor(query.after, sort, "after") : undefined;
+    const page = await readPage(order, cursor);
+    rows = page.slice(0, PAGE_SIZE);
+    nextCursor = page.length > PAGE_SIZE ? cursorOf(rows[rows.length - 1]!, sort) : null;
+    previousCursor = cursor && rows.length > 0 ? cursorOf(rows[0]!, sort) : null;
+  }
+
+  return {
+    decisions: rows.map(toListItem),
+    paging: { kind: "keyset" as const, nextCursor, previousCursor },
+    sort: { key: sort, order },
+  };
+}
+
+/** Choices for the explorer's filter bar, within what the viewer may see. */
+async function listDecisionFilterOptions(actor: Actor) {
+  const models = await db.decision.groupBy({
+    by: ["modelName", "modelVersion"],
+    where: { AND: [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor)] },
+    orderBy: [{ modelName: "asc" }, { modelVersion: "asc" }],
+  });
+  return {
+    regions: actor.regionFilter,
+    modelVersions: models.map((model) => ({ value: model.modelVersion, label: `${model.modelName} ${model.modelVersion}` })),
+    reasonCodes: reasonCodes.map((reason) => ({ value: reason.code, label: `${reason.code} · ${reason.description}` })),
+  };
+}
+
+function formatFeatureValue(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "number") return Number.isInteger(value) ? value.toLocaleString("en") : value.toLocaleString("en", { maximumFractionDigits: 4 });
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
+}
+
+/** One decision with everything a reviewer or auditor needs to judge it. 403 outside the viewer's regions. */
+export async function getDecision(actor: Actor, decisionId: string) {
+  const decision = await db.decision.findUnique({
+    where: { id: decisionId },
+    include: {
+      customer: { select: { id: true, reference: true, regionCode: true } },
+      ruleSetVersion: { select: { id: true, version: true, regionCode: true, state: true } },
+      reasons: { orderBy: { position: "asc" } },
+      repayments: { orderBy: { observedAt: "desc" } },
+    },
+  });
+  if (!decision) throw notFound("That decision");
+  const { customer, ruleSetVersion, reasons, repayments, ...scalars } = decision;
+  requireRecordPermission(actor, "read", "Decision", scalars);
+
+  const can = (subjectType: "Review" | "FraudOutcome" | "AuditEvent" | "Customer" | "RuleSetVersion") =>
+    actor.ability.can("read", subjectType as never);
+
+  const [reviews, fraudOutcomes, auditEvents] = await Promise.all([
+    can("Review")
+      ? db.review.findMany({
+          where: { AND: [accessibleWhere(actor.ability, "read", "Review"), { decisionId }] },
+          orderBy: { openedAt: "desc" },
+          select: {
+            id: true,
+            trigger: true,
+            status: true,
+            priority: true,
+            openedAt: true,
+            dueAt: true,
+            verdict: true,
+            verdictReason: true,
+            justification: true,
+            decidedAt: true,
+            approvedAt: true,
+            closedAt: true,
+            claimedBy: { select: { displayName: true } },
+            reviewer: { select: { displayName: true } },
+            approver: { select: { displayName: true } },
+          },
+        })
+      : null,
+    can("FraudOutcome")
+      ? db.fraudOutcome.findMany({
+          where: { AND: [accessibleWhere(actor.ability, "read", "FraudOutcome"), { decisionId }] },
+          orderBy: { reportedAt: "desc" },
+        })
+      : null,
+    can("AuditEvent")
+      ? db.auditEvent.findMany({
+          where: { AND: [accessibleWhere(actor.ability, "read", "AuditEvent"), { subjectType: "Decision", subjectId: decisionId }] },
+          orderBy: { seq: "desc" },
+          take: 100,
+          select: { seq: true, occurredAt: true, action: true, actorLabel: true, actorRole: true, justification: true },
+        })
+      : null,
+  ]);
+
+  const { features: rawFeatures, amount, ...facts } = scalars;
+  const features = rawFeatures && typeof rawFeatures === "object" && !Array.isArray(rawFeatures) ? rawFeatures : {};
+
+  return {
+    decision: { ...facts, amount: amount.toString() },
+    customer: { id: customer.id, reference: customer.reference, canOpen: can("Customer") },
+    ruleSetVersion: ruleSetVersion ? { ...ruleSetVersion, canOpen: can("RuleSetVersion") } : null,
+    reasons: reasons.map((reason) => {
+      const catalogue = findReasonCode(reason.code);
+      return {
+        position: reason.position,
+        code: reason.code,
+        contribution: reason.contribution,
+        description: catalogue?.description ?? null,
+        category: catalogue?.category ?? null,
+        isDisclosable: catalogue?.disclosable ?? null,
+      };
+    }),
+    features: Object.entries(features)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => ({ name, value: formatFeatureValue(value) })),
+    reviews,
+    repayments: repayments.map((repayment) => ({ ...repayment, outstandingAmount: repayment.outstandingAmount.toString() })),
+    fraudOutcomes: fraudOutcomes?.map((outcome) => ({ ...outcome, lossAmount: outcome.lossAmount?.toString() ?? null })) ?? null,
+    auditEvents: auditEvents?.map((event) => ({ ...event, seq: event.seq.toString() })) ?? null,
+  };
+}

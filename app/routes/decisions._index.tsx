@@ -1,0 +1,112 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
+import { createColumnHelper } from "@tanstack/react-table";
+import { DataTable, FilterBar, InputFilter, SelectFilter } from "~/components/data-table/data-table";
+import { parseListQuery } from "~/components/data-table/url-state";
+import { ErrorPage } from "~/components/error-page";
+import { requireActor } from "~/modules/access/actor.server";
+import { listDecisions, type DecisionListItem } from "~/modules/decisions/decisions.server";
+import { DecisionListQuerySchema, decisionKinds, decisionOutcomes, reviewStates } from "~/modules/decisions/schema";
+import { OutcomeBadge, ReviewStateBadge } from "~/modules/decisions/ui/badges";
+import { formatDateTime, formatMoney } from "~/utils/format";
+
+export const meta: MetaFunction = () => [{ title: "Decisions · Attest" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const actor = await requireActor(request);
+  const query = parseListQuery(DecisionListQuerySchema, request);
+  return listDecisions(actor, query);
+}
+
+const column = createColumnHelper<DecisionListItem>();
+
+const columns = [
+  column.accessor("decidedAt", {
+    header: "Decided at",
+    cell: (info) => formatDateTime(info.getValue()),
+    meta: { sortKey: "decidedAt" },
+  }),
+  column.accessor("externalId", {
+    header: "External id",
+    cell: (info) => (
+      <Link to={`/decisions/${info.row.original.id}`}>
+        <code>{info.getValue()}</code>
+      </Link>
+    ),
+  }),
+  column.accessor("regionCode", { header: "Region" }),
+  column.accessor("kind", { header: "Kind" }),
+  column.accessor("outcome", { header: "Outcome", cell: (info) => <OutcomeBadge outcome={info.getValue()} /> }),
+  column.accessor("score", {
+    header: "Score",
+    cell: (info) => info.getValue().toFixed(3),
+    meta: { sortKey: "score", isNumeric: true },
+  }),
+  column.accessor("amount", {
+    header: "Amount",
+    cell: (info) => formatMoney(info.getValue(), info.row.original.currency),
+    meta: { isNumeric: true },
+  }),
+  column.accessor("modelVersion", {
+    header: "Model",
+    cell: (info) => (
+      <span title={info.row.original.modelName}>
+        {info.row.original.modelName} <span className="muted">{info.getValue()}</span>
+      </span>
+    ),
+  }),
+  column.accessor("reviewState", { header: "Review", cell: (info) => <ReviewStateBadge state={info.getValue()} /> }),
+  column.accessor("principalReason", {
+    header: "Principal reason",
+    cell: (info) => {
+      const code = info.getValue();
+      return code ? <code>{code}</code> : <span className="muted">—</span>;
+    },
+  }),
+];
+
+export default function DecisionsRoute() {
+  const { decisions, paging, sort, options } = useLoaderData<typeof loader>();
+  const [searchParams] = useSearchParams();
+  const customer = searchParams.get("customer");
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>Decisions</h1>
+          <p>Automated credit, limit and fraud decisions in {options.regions.join(", ")}, newest first.</p>
+        </div>
+      </div>
+      {customer ? (
+        <div className="alert alert--info">
+          Showing the decisions of one customer. <Link to={`/customers/${customer}`}>Open the customer</Link> ·{" "}
+          <Link to="/decisions">Show all decisions</Link>
+        </div>
+      ) : null}
+      <FilterBar resetTo="/decisions" keep={["sort", "order", "customer"]}>
+        {options.regions.length > 1 ? <SelectFilter name="region" label="Region" options={options.regions} anyLabel="All" /> : null}
+        <SelectFilter name="kind" label="Kind" options={decisionKinds} />
+        <SelectFilter name="outcome" label="Outcome" options={decisionOutcomes} />
+        <SelectFilter name="review" label="Review state" options={reviewStates} />
+        <SelectFilter name="model" label="Model version" options={options.modelVersions} />
+        <SelectFilter name="reason" label="Reason code" options={options.reasonCodes} />
+        <InputFilter name="from" label="Decided from" type="date" />
+        <InputFilter name="to" label="Decided to" type="date" />
+      </FilterBar>
+      <DataTable
+        label="Decisions"
+        noun="decisions"
+        columns={columns}
+        data={decisions}
+        getRowId={(row) => row.id}
+        sort={sort}
+        paging={paging}
+        empty="No decisions match these filters."
+      />
+    </>
+  );
+}
+
+export function ErrorBoundary() {
+  return <ErrorPage />;
+}
