@@ -1,27 +1,89 @@
-import type { Role } from "../../app/generated/prisma/enums";
+import type { Role } from "~/generated/prisma/enums";
+import type { RegionCode } from "~/modules/access/regions.server";
 
-// The demo staff accounts, one per role plus the second people four-eyes approvals need.
-// Demo data only: production staff are created by an administrator.
-export const DEMO_PASSWORD = "attest-demo";
+// Demo staff created by `npm run seed`: one account per role, plus a second compliance officer and a
+// second admin so four-eyes approvals (DESIGN.md §5) can be tried out. Tests and the README use this
+// list; the password is for demo databases only.
+
+export const demoPassword = "attest-demo";
+
+const allRegions: RegionCode[] = ["SE", "DE", "NL", "UK", "US", "AU"];
 
 export interface DemoStaffMember {
   email: string;
   displayName: string;
   role: Role;
-  regions: string[];
-  description: string;
+  regions: RegionCode[];
+  /** What this account is for in a demo. */
+  purpose: string;
 }
 
-const allRegions = ["SE", "DE", "NL", "UK", "US", "AU"];
-
-export const demoStaff: DemoStaffMember[] = [
-  { email: "compliance@attest.test", displayName: "Clara Lindqvist", role: "compliance_officer", regions: allRegions, description: "Compliance officer, all regions" },
-  { email: "compliance2@attest.test", displayName: "Jonas Weber", role: "compliance_officer", regions: allRegions, description: "Second compliance officer (four-eyes approvals)" },
-  { email: "ops.se@attest.test", displayName: "Erik Nilsson", role: "regional_ops_manager", regions: ["SE"], description: "Regional ops manager, Sweden only" },
-  { email: "ops.uk@attest.test", displayName: "Hannah Price", role: "regional_ops_manager", regions: ["UK"], description: "Regional ops manager, United Kingdom only" },
-  { email: "fraud@attest.test", displayName: "Lena Vogel", role: "fraud_analyst", regions: ["SE", "DE", "NL"], description: "Fraud analyst, SE, DE and NL" },
-  { email: "dpo@attest.test", displayName: "Pieter de Vries", role: "dpo", regions: allRegions, description: "Data protection officer, all regions" },
-  { email: "auditor@attest.test", displayName: "Amira Haddad", role: "auditor", regions: allRegions, description: "Auditor, read-only, personal data masked" },
-  { email: "admin@attest.test", displayName: "Sam Okafor", role: "admin", regions: [], description: "Administrator: staff accounts, no customer data" },
-  { email: "admin2@attest.test", displayName: "Mia Johansson", role: "admin", regions: [], description: "Second administrator (four-eyes approvals)" },
+export const demoStaff: readonly DemoStaffMember[] = [
+  {
+    email: "compliance@attest.test",
+    displayName: "Cecilia Lindqvist",
+    role: "compliance_officer",
+    regions: allRegions,
+    purpose: "Works the review queue, overturns decisions, approves rule-set versions",
+  },
+  {
+    email: "compliance2@attest.test",
+    displayName: "Jonas Weber",
+    role: "compliance_officer",
+    regions: allRegions,
+    purpose: "Second compliance officer: the four-eyes approver",
+  },
+  {
+    email: "ops.se@attest.test",
+    displayName: "Sara Nyström",
+    role: "regional_ops_manager",
+    regions: ["SE"],
+    purpose: "Regional operations for Sweden only",
+  },
+  {
+    email: "ops.uk@attest.test",
+    displayName: "Oliver Bennett",
+    role: "regional_ops_manager",
+    regions: ["UK"],
+    purpose: "Regional operations for the United Kingdom only",
+  },
+  {
+    email: "fraud@attest.test",
+    displayName: "Mila de Vries",
+    role: "fraud_analyst",
+    regions: ["SE", "DE", "NL"],
+    purpose: "Reviews fraud holds in Sweden, Germany and the Netherlands",
+  },
+  {
+    email: "dpo@attest.test",
+    displayName: "Anna Hoffmann",
+    role: "dpo",
+    regions: allRegions,
+    purpose: "Owns privacy requests, approves erasures, sees unmasked personal data",
+  },
+  {
+    email: "auditor@attest.test",
+    displayName: "Priya Shah",
+    role: "auditor",
+    regions: allRegions,
+    purpose: "Reads everything in scope with personal data masked; exports evidence packs",
+  },
+  {
+    email: "admin@attest.test",
+    displayName: "Erik Johansson",
+    role: "admin",
+    regions: allRegions,
+    purpose: "Manages staff, API tokens and signing keys; sees no customer data",
+  },
+  {
+    email: "admin2@attest.test",
+    displayName: "Hannah Clarke",
+    role: "admin",
+    regions: allRegions,
+    purpose: "Second admin: approves signing-key rotation",
+  },
 ];
+
+export function findDemoStaff(email: string) {
+  return demoStaff.find((member) => member.email === email);
+}

@@ -33,6 +33,7 @@ export const DecisionFeaturesSchema = z
     monthsAtAddress: z.number().int().nonnegative().optional(),
     identityVerified: z.boolean().optional(),
     accountAgeMonths: z.number().int().nonnegative().optional(),
+    // Consortium fraud score from the upstream screening service, before our own fraud model.
     fraudScore: z.number().min(0).max(1).optional(),
     deviceRisk: z.enum(deviceRiskLevels).optional(),
     velocity24h: z.number().int().nonnegative().optional(),
