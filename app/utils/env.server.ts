@@ -27,6 +27,16 @@ const EnvSchema = z.object({
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
   // Shows the demo accounts on the sign-in page. Defaults to on for the embedded database only.
   ATTEST_DEMO: booleanFlag.optional(),
+  // Checkpoint signing keys (OpenPGP Ed25519, armored, unencrypted or with the passphrase below): one
+  // in the environment or a file, and/or a directory of *.asc keys staged for rotation. In embedded
+  // mode a key is generated into the directory on first start, with a warning.
+  ATTEST_SIGNING_KEY: z.string().optional(),
+  ATTEST_SIGNING_KEY_FILE: z.string().optional(),
+  ATTEST_SIGNING_KEY_PASSPHRASE: z.string().optional(),
+  ATTEST_SIGNING_KEYS_DIR: z.string().default("./data/keys"),
+  // A signed checkpoint at least this often while events arrive, and after this many events.
+  CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  CHECKPOINT_EVERY_EVENTS: z.coerce.number().int().min(1).default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -14,6 +14,13 @@ export const auditActions = {
   "staff_user.mfa_reset": "An administrator removed a staff account's TOTP enrolment",
   "customer.personal_data_read": "Unmasked personal data of a customer was shown to a staff member",
   "seed.loaded": "Synthetic demo data was loaded",
+  "signing_key.activated": "A checkpoint signing key became the active key",
+  "signing_key.rotation_requested": "An administrator asked to rotate the checkpoint signing key",
+  "signing_key.rotation_approved": "A second administrator approved a signing-key rotation; the new key signs from now on",
+  "signing_key.rotation_rejected": "A second administrator rejected a signing-key rotation",
+  "ledger.verified": "The ledger was verified end to end (result recorded)",
+  "ledger.exported": "A range of ledger events was exported",
+  "ledger.checkpoint_requested": "A signed checkpoint was requested on demand",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;

@@ -1,0 +1,49 @@
+import { canonicalBytes } from "./canonical-json";
+import { hashLeaf } from "./merkle";
+
+// The ledger leaf: exactly these fields of an audit event, as RFC 8785 canonical JSON, hashed as an
+// RFC 6962 leaf. docs/ledger.md specifies it so anyone can recompute a leaf from an exported event.
+export const LEAF_FORMAT_VERSION = 1;
+
+export interface AuditEventFields {
+  seq: bigint | number;
+  id: string;
+  occurredAt: Date;
+  actorType: string;
+  actorId: string | null;
+  actorLabel: string | null;
+  actorRole: string | null;
+  action: string;
+  subjectType: string;
+  subjectId: string | null;
+  regionCode: string | null;
+  justification: string | null;
+  changes: unknown;
+  requestId: string | null;
+  ipAddress: string | null;
+}
+
+export function eventDocument(event: AuditEventFields) {
+  return {
+    v: LEAF_FORMAT_VERSION,
+    seq: Number(event.seq),
+    id: event.id,
+    occurredAt: event.occurredAt.toISOString(),
+    actor: { type: event.actorType, id: event.actorId, label: event.actorLabel, role: event.actorRole },
+    action: event.action,
+    subject: { type: event.subjectType, id: event.subjectId },
+    regionCode: event.regionCode,
+    justification: event.justification,
+    changes: event.changes ?? null,
+    requestId: event.requestId,
+    ipAddress: event.ipAddress,
+  };
+}
+
+export function eventLeafBytes(event: AuditEventFields) {
+  return canonicalBytes(eventDocument(event));
+}
+
+export function eventLeafHash(event: AuditEventFields) {
+  return hashLeaf(eventLeafBytes(event));
+}

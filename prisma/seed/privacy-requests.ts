@@ -1,0 +1,302 @@
+import type {
+  IdentityVerificationState,
+  PrivacyRequestState,
+  PrivacyRequestType,
+} from "~/generated/prisma/enums";
+import { dayMs, hourMs } from "./calendar";
+import type { MarketProfile } from "./markets";
+import type { Random } from "./random";
+import { planReview, type ReviewedDecision, type ReviewPlan, type ReviewTiming, type StaffDirectory } from "./reviews";
+
+// Customers' data-protection requests (DESIGN.md §9) in every type and state, with deadlines counted
+// per regime: EU and UK GDPR one calendar month (extendable by two), CCPA 45 days (+45), Australia 30
+// days. Open requests are spread so the DPO's list shows some overdue, some close to the deadline and
+// some extended. The first requests walk through every type × state pair so a small seed shows them all.
+
+export type PrivacyRegime = "eu_gdpr" | "uk_gdpr" | "ccpa" | "au_privacy_act";
+
+export interface PrivacyRequestNotePlan {
+  id: string;
+  body: string;
+  createdAt: number;
+}
+
+export interface PrivacyRequestPlan {
+  id: string;
+  reference: string;
+  type: PrivacyRequestType;
+  customerId: string;
+  decisionId: string | null;
+  regionCode: string;
+  regime: PrivacyRegime;
+  channel: string;
+  receivedAt: number;
+  clockStartedAt: number | null;
+  dueAt: number;
+  extendedDueAt: number | null;
+  extensionReason: string | null;
+  identityState: IdentityVerificationState;
+  identityEvidence: Record<string, string> | null;
+  state: PrivacyRequestState;
+  assigneeId: string | null;
+  refusalReason: string | null;
+  completedAt: number | null;
+  updatedAt: number;
+  version: number;
+  notes: PrivacyRequestNotePlan[];
+  review: ReviewPlan | null;
+}
+
+const openStates = ["received", "identity_pending", "in_progress", "scope_clarification", "awaiting_approval"] as const;
+
+// Only erasures (four-eyes, DESIGN.md §5) and contests (an overturned decline) wait for an approver.
+const statesByType: Record<PrivacyRequestType, readonly PrivacyRequestState[]> = {
+  access: ["received", "identity_pending", "in_progress", "scope_clarification", "completed", "refused"],
+  erasure: ["received", "identity_pending", "in_progress", "scope_clarification", "awaiting_approval", "completed", "refused"],
+  rectification: ["received", "identity_pending", "in_progress", "completed", "refused"],
+  restriction: ["received", "in_progress", "completed", "refused"],
+  objection: ["received", "in_progress", "scope_clarification", "completed", "refused"],
+  portability: ["received", "identity_pending", "in_progress", "completed", "refused"],
+  contest: ["received", "in_progress", "awaiting_approval", "completed", "refused"],
+};
+
+const typeWeights: Record<PrivacyRequestType, number> = {
+  access: 34,
+  erasure: 24,
+  rectification: 10,
+  restriction: 4,
+  objection: 8,
+  portability: 6,
+  contest: 14,
+};
+
+const channelWeights = { web_form: 45, email: 30, in_app: 15, post: 5, phone: 5 };
+
+const refusalReasons: Record<PrivacyRequestType, string[]> = {
+  access: ["Manifestly unfounded or excessive (GDPR Art. 12(5)): fourth identical request within two months."],
+  erasure: [
+    "Erasure refused for the credit agreement: records must be kept under anti-money-laundering law; other data erased.",
+    "Erasure refused while a debt is outstanding (legal claims, GDPR Art. 17(3)(e)).",
+  ],
+  rectification: ["The disputed address matches the customer's own signed order confirmation."],
+  restriction: ["Accuracy is no longer contested after the rectification was completed."],
+  objection: ["Compelling legitimate grounds: fraud-prevention processing continues (GDPR Art. 21(1))."],
+  portability: ["Portability applies to data provided by the customer; the model scores requested are not covered."],
+  contest: ["The decision contested was made more than twelve months ago and the credit was never drawn."],
+};
+
+const extensionReasons = [
+  "Complex request covering several years of purchases; extension announced to the customer within the first month.",
+  "High volume of requests after a media report; customer told of the extension and the reasons.",
+];
+
+const noteTemplates: Partial<Record<PrivacyRequestState, string[]>> = {
+  in_progress: [
+    "Identity confirmed; export job queued.",
+    "Collected decisions, reviews and repayment history; checking for third-party data before release.",
+    "Asked credit operations to confirm nothing is held outside Attest.",
+  ],
+  scope_clarification: [
+    "Asked the customer which purchases the request concerns; the clock is paused until they answer.",
+    "Customer mentions a second email address; asked for confirmation before searching it.",
+  ],
+  awaiting_approval: ["Erasure plan prepared; kept items listed with their legal basis. Waiting for a second approver."],
+  completed: ["Response sent through the secure portal.", "Customer confirmed receipt."],
+};
+
+/** One calendar month later, clamped to the month's last day (31 January → 28/29 February). */
+function addMonthsUtc(time: number, months: number) {
+  const date = new Date(time);
+  const target = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(date.getUTCDate(), lastDay));
+  target.setUTCHours(date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds());
+  return target.getTime();
+}
+
+function deadlineFrom(regime: PrivacyRegime, start: number) {
+  if (regime === "ccpa") return start + 45 * dayMs;
+  if (regime === "au_privacy_act") return start + 30 * dayMs;
+  return addMonthsUtc(start, 1);
+}
+
+function extendedDeadline(regime: PrivacyRegime, due: number) {
+  if (regime === "ccpa") return due + 45 * dayMs;
+  if (regime === "au_privacy_act") return null;
+  return addMonthsUtc(due, 2);
+}
+
+function typicalDeadlineDays(regime: PrivacyRegime) {
+  return regime === "ccpa" ? 45 : 30;
+}
+
+export interface PrivacyCustomer {
+  id: string;
+  regionCode: string;
+  createdAt: number;
+  market: MarketProfile;
+  regime: PrivacyRegime;
+  isFraudster: boolean;
+  /** Declined decisions without a review yet: what a contest can be about. */
+  contestable: ReviewedDecision[];
+}
+
+export class PrivacyRequestPlanner {
+  private readonly showcase: [PrivacyRequestType, PrivacyRequestState][] = [];
+  private sequence = 0;
+
+  constructor(
+    private readonly now: number,
+    private readonly windowStart: number,
+    private readonly requestProbability: number,
+    private readonly staff: StaffDirectory,
+    private readonly reviewTiming: ReviewTiming,
+  ) {
+    for (const [type, states] of Object.entries(statesByType) as [PrivacyRequestType, PrivacyRequestState[]][]) {
+      for (const state of states) this.showcase.push([type, state]);
+    }
+  }
+
+  /** Requests this customer filed, if any (usually none). */
+  planFor(customer: PrivacyCustomer, random: Random): PrivacyRequestPlan[] {
+    if (!random.chance(this.requestProbability)) return [];
+    const request = this.planOne(customer, random);
+    return request ? [request] : [];
+  }
+
+  private chooseTypeAndState(customer: PrivacyCustomer, random: Random): [PrivacyRequestType, PrivacyRequestState] {
+    const index = this.showcase.findIndex(([type]) => type !== "contest" || customer.contestable.length > 0);
+    if (index >= 0) return this.showcase.splice(index, 1)[0]!;
+    let type = random.weighted(typeWeights);
+    if (type === "contest" && customer.contestable.length === 0) type = "access";
+    const states = statesByType[type];
+    const isStillOpen = random.chance(0.3);
+    const candidates = states.filter((state) => (openStates as readonly string[]).includes(state) === isStillOpen);
+    const state = candidates.length ? random.pick(candidates) : random.pick(states);
+    return [type, state];
+  }
+
+  private planOne(customer: PrivacyCustomer, random: Random): PrivacyRequestPlan | null {
+    const { now } = this;
+    const [type, state] = this.chooseTypeAndState(customer, random);
+    const regime = customer.regime;
+    const deadlineDays = typicalDeadlineDays(regime);
+    const isOpen = (openStates as readonly string[]).includes(state);
+    const earliest = Math.max(customer.createdAt + hourMs, this.windowStart);
+
+    const contested = type === "contest" ? random.pick(customer.contestable) : null;
+    let receivedAt: number;
+    let situation: "normal" | "near_deadline" | "overdue" | "extended" = "normal";
+    if (contested) {
+      // A customer contests within weeks of the decision; open contests are about recent decisions.
+      const latest = isOpen ? now - hourMs : now - 10 * dayMs;
+      const earliestContest = isOpen ? Math.max(contested.decidedAt + dayMs, now - 25 * dayMs) : contested.decidedAt + dayMs;
+      receivedAt = Math.min(latest, earliestContest + random.next() * 20 * dayMs);
+    } else if (isOpen) {
+      situation =
+        state === "received"
+          ? "normal"
+          : random.weighted({
+              normal: 0.45,
+              near_deadline: 0.25,
+              overdue: 0.2,
+              extended: regime === "au_privacy_act" || !["in_progress", "scope_clarification"].includes(state) ? 0 : 0.1,
+            });
+      const ageDays =
+        state === "received"
+          ? random.between(0.05, 3)
+          : situation === "near_deadline"
+            ? deadlineDays - random.between(0.5, 4)
+            : situation === "overdue"
+              ? deadlineDays + random.between(1, 20)
+              : situation === "extended"
+                ? deadlineDays + random.between(5, 40)
+                : random.between(1, deadlineDays - 6);
+      receivedAt = now - ageDays * dayMs;
+    } else {
+      receivedAt = earliest + random.next() * Math.max(0, now - 12 * dayMs - earliest);
+    }
+    receivedAt = Math.round(Math.max(receivedAt, earliest));
+    if (receivedAt >= now) return null;
+
+    const identityFailed = state === "refused" && random.chance(0.4);
+    const identityState: IdentityVerificationState =
+      state === "received" ? "unverified" : state === "identity_pending" ? "pending" : identityFailed ? "failed" : "verified";
+    const identityCheckedAt = identityState === "verified" || identityState === "failed"
+      ? Math.min(now - hourMs, receivedAt + random.integer(1, 72) * hourMs)
+      : null;
+    // UK GDPR: the clock starts once identity is confirmed; elsewhere on receipt.
+    const clockStartedAt = regime === "uk_gdpr" ? (identityState === "verified" ? identityCheckedAt : null) : receivedAt;
+    const dueAt = deadlineFrom(regime, clockStartedAt ?? receivedAt);
+    const extendedDueAt = situation === "extended" ? extendedDeadline(regime, dueAt) : null;
+
+    const id = random.uuid();
+    let completedAt: number | null = null;
+    if (state === "completed" || state === "refused") {
+      const isLate = random.chance(0.05);
+      const took = isLate ? deadlineDays + random.between(1, 10) : random.between(1, deadlineDays - 2);
+      completedAt = Math.min(now - hourMs, Math.round((clockStartedAt ?? receivedAt) + took * dayMs));
+    }
+
+    let review: ReviewPlan | null = null;
+    if (contested && (state === "in_progress" || state === "awaiting_approval" || state === "completed")) {
+      review = planReview(contested, "contest", this.reviewTiming, this.staff, random, {
+        privacyRequestId: id,
+        openedAt: receivedAt + random.integer(1, 120) * 60_000,
+        dueAt,
+        progress: state === "completed" ? "closed" : state === "awaiting_approval" ? "awaiting_approval" : "open",
+        closeBy: completedAt ?? now,
+      });
+      if (review.closedAt !== null) completedAt = Math.min(now - 60_000, review.closedAt + random.integer(5, 90) * 60_000);
+    }
+
+    const notes = (noteTemplates[state] ?? [])
+      .slice(0, random.integer(1, 2))
+      .map((body, index) => ({
+        id: random.uuid(),
+        body,
+        createdAt: Math.min(now - 60_000, (identityCheckedAt ?? receivedAt) + (index + 1) * random.integer(1, 48) * hourMs),
+      }));
+    const lastTouched = Math.max(receivedAt, identityCheckedAt ?? 0, completedAt ?? 0, ...notes.map((note) => note.createdAt));
+
+    this.sequence++;
+    return {
+      id,
+      reference: `PR-${new Date(receivedAt).getUTCFullYear()}-${String(this.sequence).padStart(6, "0")}`,
+      type,
+      customerId: customer.id,
+      decisionId: contested?.id ?? null,
+      regionCode: customer.regionCode,
+      regime,
+      channel: random.weighted(channelWeights),
+      receivedAt,
+      clockStartedAt,
+      dueAt,
+      extendedDueAt,
+      extensionReason: extendedDueAt !== null ? random.pick(extensionReasons) : null,
+      identityState,
+      identityEvidence:
+        identityCheckedAt !== null
+          ? {
+              method: customer.market.identityCheckMethod,
+              checkedBy: "dpo@attest.test",
+              checkedAt: new Date(identityCheckedAt).toISOString(),
+              result: identityState === "verified" ? "match" : "no_match",
+            }
+          : null,
+      state,
+      assigneeId: state === "received" && random.chance(0.5) ? null : this.staff.idOf("dpo@attest.test"),
+      refusalReason:
+        state === "refused"
+          ? identityFailed
+            ? "Identity could not be verified after two attempts; the customer was told how to try again."
+            : random.pick(refusalReasons[type])
+          : null,
+      completedAt,
+      updatedAt: lastTouched,
+      version: 1 + notes.length + (identityCheckedAt !== null ? 1 : 0) + (completedAt !== null ? 1 : 0),
+      notes,
+      review,
+    };
+  }
+}
