@@ -14,6 +14,8 @@ export const auditActions = {
   "staff_user.mfa_reset": "An administrator removed a staff account's TOTP enrolment",
   "customer.personal_data_read": "Unmasked personal data of a customer was shown to a staff member",
   "seed.loaded": "Synthetic demo data was loaded",
+  "api_token.created": "An administrator created an API token (its secret was shown once)",
+  "api_token.revoked": "An administrator revoked an API token",
   "signing_key.activated": "A checkpoint signing key became the active key",
   "signing_key.rotation_requested": "An administrator asked to rotate the checkpoint signing key",
   "signing_key.rotation_approved": "A second administrator approved a signing-key rotation; the new key signs from now on",
