@@ -1,0 +1,141 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { accessibleWhere, maskPersonalData } from "~/modules/access/ability.server";
+import type { Actor } from "~/modules/access/actor.server";
+import { loadHome } from "~/modules/home/home.server";
+import { db } from "~/utils/db.server";
+import { fixtureIds as ids, germanCustomer } from "../fixtures/ids";
+import type { PersonaName } from "../fixtures/staff";
+import { actorFor } from "./helpers/actors";
+
+// Region scoping holds in the database query itself (accessibleBy), not just in the UI: a viewer's
+// list never contains a row from outside their regions, and personal data leaves the server masked
+// unless a rule grants it (DESIGN.md §5).
+
+const actors = {} as Record<PersonaName, Actor>;
+
+beforeAll(async () => {
+  for (const name of ["compliance", "opsSe", "fraud", "dpo", "auditor", "admin"] as const) actors[name] = await actorFor(name);
+});
+
+async function regionsOf(rows: { regionCode: string }[]) {
+  return [...new Set(rows.map((row) => row.regionCode))].sort();
+}
+
+describe("decision lists", () => {
+  it("give the Swedish ops manager the SE decisions and nothing else", async () => {
+    const rows = await db.decision.findMany({ where: accessibleWhere(actors.opsSe.ability, "read", "Decision"), select: { id: true, regionCode: true } });
+    expect(rows.map((row) => row.id).sort()).toEqual([ids.decisions.seApproved, ids.decisions.seDeclined].sort());
+  });
+
+  it("give the fraud analyst SE, DE and NL but not UK or US", async () => {
+    const rows = await db.decision.findMany({ where: accessibleWhere(actors.fraud.ability, "read", "Decision"), select: { id: true, regionCode: true } });
+    expect(await regionsOf(rows)).toEqual(["DE", "NL", "SE"]);
+    expect(rows.map((row) => row.id)).not.toContain(ids.decisions.ukDeclined);
+  });
+
+  it("give the compliance officer every region", async () => {
+    const rows = await db.decision.findMany({ where: accessibleWhere(actors.compliance.ability, "read", "Decision"), select: { regionCode: true } });
+    expect(await regionsOf(rows)).toEqual(["DE", "NL", "SE", "UK", "US"]);
+  });
+
+  it("refuse the administrator outright rather than return an empty list", () => {
+    expect(actors.admin.ability.can("read", "Decision")).toBe(false);
+    expect(() => accessibleWhere(actors.admin.ability, "read", "Decision")).toThrow(/read/);
+  });
+
+  it("also narrow the explorer's own query (listDecisions) to the viewer's regions", async () => {
+    const { listDecisions } = await import("~/modules/decisions/decisions.server");
+    const { parseListQuery } = await import("~/components/data-table/url-state");
+    const { DecisionListQuerySchema } = await import("~/modules/decisions/schema");
+    const query = parseListQuery(DecisionListQuerySchema, new Request("http://attest.test/decisions"));
+    const page = await listDecisions(actors.opsSe, query);
+    expect(page.decisions.map((row) => row.externalId).sort()).toEqual(["ENG-SE-000001", "ENG-SE-000002"]);
+    expect(await regionsOf(page.decisions)).toEqual(["SE"]);
+  });
+});
+
+describe("customer lists", () => {
+  it("give the Swedish ops manager only the SE customer", async () => {
+    const rows = await db.customer.findMany({ where: accessibleWhere(actors.opsSe.ability, "read", "Customer"), select: { id: true, regionCode: true } });
+    expect(rows.map((row) => row.id)).toEqual([ids.customers.SE]);
+  });
+
+  it("give the fraud analyst the customers of SE, DE and NL", async () => {
+    const rows = await db.customer.findMany({ where: accessibleWhere(actors.fraud.ability, "read", "Customer"), select: { regionCode: true } });
+    expect(await regionsOf(rows)).toEqual(["DE", "NL", "SE"]);
+  });
+});
+
+describe("review queues", () => {
+  it("show the fraud analyst the reviews of their regions but let them claim only fraud holds", async () => {
+    const readable = await db.review.findMany({ where: accessibleWhere(actors.fraud.ability, "read", "Review"), select: { id: true } });
+    expect(readable.map((row) => row.id).sort()).toEqual([ids.reviews.seReferral, ids.reviews.deReferral, ids.reviews.deFraudHold, ids.reviews.nlFraudHold].sort());
+    const claimable = await db.review.findMany({ where: accessibleWhere(actors.fraud.ability, "claim", "Review"), select: { id: true, trigger: true } });
+    expect(claimable.map((row) => row.id).sort()).toEqual([ids.reviews.deFraudHold, ids.reviews.nlFraudHold].sort());
+  });
+
+  it("show the Swedish ops manager only the SE review", async () => {
+    const rows = await db.review.findMany({ where: accessibleWhere(actors.opsSe.ability, "claim", "Review"), select: { id: true } });
+    expect(rows.map((row) => row.id)).toEqual([ids.reviews.seReferral]);
+  });
+
+  it("count on each home page only the reviews its viewer may open", async () => {
+    const waiting = async (name: PersonaName) => (await loadHome(actors[name])).reviews?.waiting ?? null;
+    expect(await waiting("compliance")).toBe(5);
+    expect(await waiting("fraud")).toBe(4);
+    expect(await waiting("opsSe")).toBe(1);
+    expect(await waiting("admin")).toBeNull();
+  });
+
+  it("narrow further to the region filter chosen in the top bar, never widen", async () => {
+    const home = await loadHome({ ...actors.fraud, regionFilter: ["NL"] });
+    expect(home.reviews?.waiting).toBe(1);
+  });
+});
+
+describe("privacy request lists", () => {
+  it("give a DPO limited to SE only the SE request", async () => {
+    const { defineAbilityFor } = await import("~/modules/access/ability.server");
+    const ability = defineAbilityFor({ ...actors.dpo.user, regions: ["SE"] });
+    const rows = await db.privacyRequest.findMany({ where: accessibleWhere(ability, "read", "PrivacyRequest"), select: { id: true } });
+    expect(rows.map((row) => row.id)).toEqual([ids.privacyRequests.seAccess]);
+  });
+
+  it("give the compliance officer and auditor every request, and the ops manager and fraud analyst none", async () => {
+    for (const name of ["compliance", "auditor"] as const) {
+      const rows = await db.privacyRequest.findMany({ where: accessibleWhere(actors[name].ability, "read", "PrivacyRequest"), select: { id: true } });
+      expect(rows.length, name).toBe(3);
+    }
+    for (const name of ["opsSe", "fraud", "admin"] as const) expect(actors[name].ability.can("read", "PrivacyRequest"), name).toBe(false);
+  });
+});
+
+describe("personal data leaves the server masked", () => {
+  async function germanCustomerRow() {
+    return db.customer.findUniqueOrThrow({ where: { id: ids.customers.DE }, include: { personalData: true } });
+  }
+
+  it("masks the German customer's name, email and address for the auditor", async () => {
+    const { personalData, ...customer } = await germanCustomerRow();
+    const { data, isMasked } = maskPersonalData(actors.auditor.ability, customer, personalData!);
+    expect(isMasked).toBe(true);
+    const payload = JSON.stringify(data);
+    for (const value of [germanCustomer.fullName, germanCustomer.email, germanCustomer.phone, germanCustomer.street, germanCustomer.city]) {
+      expect(payload).not.toContain(value);
+    }
+  });
+
+  it("shows the DPO the same customer unmasked", async () => {
+    const { personalData, ...customer } = await germanCustomerRow();
+    const { data, isMasked } = maskPersonalData(actors.dpo.ability, customer, personalData!);
+    expect(isMasked).toBe(false);
+    expect(data.fullName).toBe(germanCustomer.fullName);
+    expect(data.email).toBe(germanCustomer.email);
+  });
+
+  it("does not let the fraud analyst see the personal data of a customer in their own region", async () => {
+    const { personalData, ...customer } = await germanCustomerRow();
+    expect(actors.fraud.ability.can("read", "Customer")).toBe(true);
+    expect(maskPersonalData(actors.fraud.ability, customer, personalData!).data.email).not.toBe(germanCustomer.email);
+  });
+});

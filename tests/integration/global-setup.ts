@@ -1,0 +1,30 @@
+import type { TestProject } from "vitest/node";
+import { createTestDatabase, seedFixtureData } from "../support/test-database";
+
+// One fresh database per integration run (PostgreSQL when TEST_DATABASE_URL or DATABASE_URL is set,
+// else embedded PGlite), migrated with scripts/db-migrate.ts and loaded with tests/fixtures. Its URL
+// reaches the test files through provide/inject (tests/integration/setup-env.ts).
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    databaseKind: "postgresql" | "embedded";
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const started = Date.now();
+  const database = await createTestDatabase("int");
+  try {
+    await seedFixtureData(database.url);
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  console.log(`[integration] ${database.label} migrated and seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  project.provide("databaseUrl", database.url);
+  project.provide("databaseKind", database.kind);
+  return async () => {
+    await database.drop();
+  };
+}

@@ -1,0 +1,22 @@
+import { db } from "~/utils/db.server";
+
+// Reading the audit ledger the way an auditor would: by sequence, action and subject.
+
+export async function ledgerSize() {
+  const head = await db.auditLedgerHead.findUniqueOrThrow({ where: { id: 1 } });
+  return Number(head.size);
+}
+
+/** Events appended after `sinceSeq`, oldest first. */
+export async function eventsSince(sinceSeq: number) {
+  return db.auditEvent.findMany({ where: { seq: { gt: BigInt(sinceSeq) } }, orderBy: { seq: "asc" } });
+}
+
+export function changesOf(event: { changes: unknown }) {
+  return (event.changes ?? {}) as Record<string, any>;
+}
+
+/** An event as the JSON an export would carry (sequence numbers are bigint). */
+export function serialized(value: unknown) {
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item));
+}

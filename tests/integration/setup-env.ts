@@ -1,0 +1,21 @@
+import { afterAll, inject } from "vitest";
+import { testSessionSecret } from "../support/app-server";
+
+// Runs before every integration test file, before it imports any app module: app/utils/env.server.ts
+// parses process.env and app/utils/db.server.ts connects at import time. A file that needs another
+// setting (AUTH_REQUIRE_MFA=true, a tighter rate limit) sets it in vi.hoisted, which runs after this.
+process.env.DATABASE_URL = inject("databaseUrl");
+process.env.NODE_ENV = "test";
+process.env.SESSION_SECRET = testSessionSecret;
+process.env.AUTH_REQUIRE_MFA = "false";
+process.env.LOG_LEVEL = "warn";
+process.env.DATABASE_POOL_SIZE = "4";
+delete process.env.TEST_DATABASE_URL;
+// Settings a file may have changed for itself must not leak into the next file.
+for (const key of ["LOGIN_MAX_FAILURES_PER_EMAIL", "LOGIN_MAX_FAILURES_PER_IP", "LOGIN_WINDOW_MINUTES", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "ATTEST_DEMO"]) delete process.env[key];
+
+afterAll(async () => {
+  // Each file gets its own module graph and so its own pool; close it so the next file starts clean.
+  const { db } = await import("~/utils/db.server");
+  await db.$disconnect();
+});
