@@ -1,0 +1,81 @@
+import { db } from "~/utils/db.server";
+import type { Prisma } from "~/generated/prisma/client";
+import { accessibleWhere } from "~/modules/access/ability.server";
+import { requirePermission, type Actor } from "~/modules/access/actor.server";
+import { regionScope } from "~/modules/access/region-scope.server";
+import { PAGE_SIZE } from "~/components/data-table/url-state";
+import { openReviewStatuses, type ReviewQueueQuery } from "./schema";
+import type { SlaBand } from "./ui/badges";
+
+// The review queue (DESIGN.md §8): open, claimed and awaiting-approval reviews within the viewer's
+// access and region filter, most urgent first, each with its SLA clock. Read-only here; claiming and
+// deciding belong to review.server.ts.
+
+const HOUR_MS = 3_600_000;
+const DUE_SOON_HOURS = 24;
+
+export function slaOf(review: { status: string; dueAt: Date }, now = new Date()) {
+  const hoursLeft = (review.dueAt.getTime() - now.getTime()) / HOUR_MS;
+  const band: SlaBand = review.status === "closed" ? "closed" : hoursLeft < 0 ? "overdue" : hoursLeft < DUE_SOON_HOURS ? "due_soon" : "on_time";
+  return { hoursLeft, slaBand: band };
+}
+
+function filtersOf(actor: Actor, query: ReviewQueueQuery, now: Date): Prisma.ReviewWhereInput[] {
+  const filters: Prisma.ReviewWhereInput[] = [
+    accessibleWhere(actor.ability, "read", "Review"),
+    regionScope(actor, query.region),
+    { status: query.status ?? { in: [...openReviewStatuses] } },
+  ];
+  if (query.trigger) filters.push({ trigger: query.trigger });
+  if (query.sla === "overdue") filters.push({ dueAt: { lt: now } });
+  if (query.sla === "due_soon") filters.push({ dueAt: { gte: now, lt: new Date(now.getTime() + DUE_SOON_HOURS * HOUR_MS) } });
+  return filters;
+}
+
+const orderBy: Record<ReviewQueueQuery["sort"], (order: "asc" | "desc") => Prisma.ReviewOrderByWithRelationInput[]> = {
+  priority: (order) => [{ priority: order }, { dueAt: "asc" }, { id: "asc" }],
+  dueAt: (order) => [{ dueAt: order }, { priority: "asc" }, { id: "asc" }],
+  openedAt: (order) => [{ openedAt: order }, { id: "asc" }],
+};
+
+export async function listReviewQueue(actor: Actor, query: ReviewQueueQuery) {
+  requirePermission(actor, "read", "Review");
+  const now = new Date();
+  const where = { AND: filtersOf(actor, query, now) };
+  const total = await db.review.count({ where });
+  const pageCount = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const page = Math.min(query.page, pageCount);
+  const rows = await db.review.findMany({
+    where,
+    orderBy: orderBy[query.sort](query.order),
+    skip: (page - 1) * PAGE_SIZE,
+    take: PAGE_SIZE,
+    select: {
+      id: true,
+      decisionId: true,
+      regionCode: true,
+      trigger: true,
+      status: true,
+      priority: true,
+      openedAt: true,
+      dueAt: true,
+      claimedAt: true,
+      claimedBy: { select: { displayName: true } },
+      decision: { select: { externalId: true, outcome: true } },
+    },
+  });
+  return {
+    reviews: rows.map(({ claimedBy, decision, ...row }) => ({
+      ...row,
+      claimedByName: claimedBy?.displayName ?? null,
+      decisionExternalId: decision.externalId,
+      decisionOutcome: decision.outcome,
+      ...slaOf(row, now),
+    })),
+    paging: { kind: "offset" as const, page, pageCount, total },
+    sort: { key: query.sort, order: query.order },
+    regions: actor.regionFilter,
+  };
+}
+
+export type ReviewQueueItem = Awaited<ReturnType<typeof listReviewQueue>>["reviews"][number];

@@ -1,0 +1,120 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
+import { createColumnHelper } from "@tanstack/react-table";
+import { DataTable, FilterBar, SelectFilter } from "~/components/data-table/data-table";
+import { hrefWith, pagingParams, parseListQuery } from "~/components/data-table/url-state";
+import { ErrorPage } from "~/components/error-page";
+import { requireActor } from "~/modules/access/actor.server";
+import { listPrivacyRequests, type PrivacyRequestListItem } from "~/modules/privacy/privacy-requests.server";
+import { PrivacyRequestListQuerySchema, privacyRequestStates, privacyRequestTypes } from "~/modules/privacy/schema";
+import { DaysLeftBadge, IdentityBadge, PrivacyStateBadge } from "~/modules/privacy/ui/badges";
+import { formatDate } from "~/utils/format";
+
+export const meta: MetaFunction = () => [{ title: "Privacy requests · Attest" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const actor = await requireActor(request);
+  const query = parseListQuery(PrivacyRequestListQuerySchema, request);
+  return listPrivacyRequests(actor, query);
+}
+
+const column = createColumnHelper<PrivacyRequestListItem>();
+
+const columns = [
+  column.accessor("reference", {
+    header: "Reference",
+    cell: (info) => <Link to={`/privacy/${info.row.original.id}`}>{info.getValue()}</Link>,
+    meta: { sortKey: "reference", firstOrder: "asc" },
+  }),
+  column.accessor("type", { header: "Type" }),
+  column.accessor("regionCode", { header: "Region" }),
+  column.accessor("regime", { header: "Regime", cell: (info) => info.getValue().replace(/_/g, " ").toUpperCase() }),
+  column.accessor("state", { header: "State", cell: (info) => <PrivacyStateBadge state={info.getValue()} /> }),
+  column.accessor("identityState", { header: "Identity", cell: (info) => <IdentityBadge state={info.getValue()} /> }),
+  column.accessor("receivedAt", {
+    header: "Received",
+    cell: (info) => formatDate(info.getValue()),
+    meta: { sortKey: "receivedAt" },
+  }),
+  column.accessor("dueAt", {
+    header: "Due",
+    cell: (info) => {
+      const { extendedDueAt } = info.row.original;
+      return extendedDueAt ? (
+        <span title={`Original due date ${formatDate(info.getValue())}`}>
+          {formatDate(extendedDueAt)} <span className="badge badge--info">extended</span>
+        </span>
+      ) : (
+        formatDate(info.getValue())
+      );
+    },
+    meta: { sortKey: "dueAt", firstOrder: "asc" },
+  }),
+  column.accessor("daysLeft", {
+    header: "Days left",
+    cell: (info) => <DaysLeftBadge band={info.row.original.band} daysLeft={info.getValue()} />,
+  }),
+  column.accessor("assigneeName", {
+    header: "Assignee",
+    cell: (info) => info.getValue() ?? <span className="muted">unassigned</span>,
+  }),
+];
+
+export default function PrivacyRequestsRoute() {
+  const { requests, paging, sort, hiddenUnverified, regions } = useLoaderData<typeof loader>();
+  const [searchParams] = useSearchParams();
+  const isShowingUnverified = searchParams.get("unverified") === "show";
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>Privacy requests</h1>
+          <p>Data-protection requests in {regions.join(", ")}, by statutory due date.</p>
+        </div>
+      </div>
+      <FilterBar resetTo="/privacy" keep={["sort", "order", "unverified"]}>
+        <SelectFilter
+          name="status"
+          label="Open or closed"
+          options={[
+            { value: "closed", label: "Closed" },
+            { value: "all", label: "All" },
+          ]}
+          anyLabel="Open"
+        />
+        <SelectFilter name="state" label="State" options={privacyRequestStates} />
+        <SelectFilter name="type" label="Type" options={privacyRequestTypes} />
+        {regions.length > 1 ? <SelectFilter name="region" label="Region" options={regions} anyLabel="All" /> : null}
+      </FilterBar>
+      <p className="list-note">
+        {isShowingUnverified ? (
+          <>
+            Showing requests whose identity is not yet verified.{" "}
+            <Link to={hrefWith(searchParams, { ...pagingParams, unverified: null })}>Hide unverified requests</Link>
+          </>
+        ) : (
+          <>
+            {hiddenUnverified > 0
+              ? `${hiddenUnverified.toLocaleString("en")} ${hiddenUnverified === 1 ? "request" : "requests"} with unverified identity hidden. `
+              : "Requests with unverified identity are hidden. "}
+            <Link to={hrefWith(searchParams, { ...pagingParams, unverified: "show" })}>Show unverified requests</Link>
+          </>
+        )}
+      </p>
+      <DataTable
+        label="Privacy requests"
+        noun="requests"
+        columns={columns}
+        data={requests}
+        getRowId={(row) => row.id}
+        sort={sort}
+        paging={paging}
+        empty="No privacy requests match these filters."
+      />
+    </>
+  );
+}
+
+export function ErrorBoundary() {
+  return <ErrorPage />;
+}

@@ -1,0 +1,73 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { ErrorPage } from "~/components/error-page";
+import { requireActor } from "~/modules/access/actor.server";
+import { listRuleSetVersions } from "~/modules/rulesets/rulesets.server";
+import { RuleSetStateBadge } from "~/modules/rulesets/ui/state-badge";
+import { formatDate } from "~/utils/format";
+
+export const meta: MetaFunction = () => [{ title: "Rule sets · Attest" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const actor = await requireActor(request);
+  return listRuleSetVersions(actor);
+}
+
+export default function RuleSetsRoute() {
+  const { regions } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>Rule sets</h1>
+          <p>The parameters the decision engine applies in each region, version by version.</p>
+        </div>
+      </div>
+      {regions.length === 0 ? <p className="empty">No rule sets in your regions yet.</p> : null}
+      {regions.map((region) => (
+        <section key={region.regionCode} className="card section" aria-labelledby={`region-${region.regionCode}`}>
+          <h2 id={`region-${region.regionCode}`}>
+            {region.regionName} <span className="muted">· {region.ruleSetName}</span>
+          </h2>
+          <div className="table-scroll">
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">Version</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Author</th>
+                  <th scope="col">Approver</th>
+                  <th scope="col">Effective from</th>
+                  <th scope="col">Change note</th>
+                </tr>
+              </thead>
+              <tbody>
+                {region.versions.map((version) => (
+                  <tr key={version.id} className={version.state === "active" ? "row--active" : undefined}>
+                    <td>
+                      <Link to={`/rulesets/${version.id}`}>v{version.version}</Link>
+                    </td>
+                    <td>
+                      <RuleSetStateBadge state={version.state} />
+                    </td>
+                    <td>{version.authorName}</td>
+                    <td>{version.approverName ?? <span className="muted">—</span>}</td>
+                    <td>
+                      {version.effectiveFrom ? formatDate(version.effectiveFrom) : <span className="muted">—</span>}
+                      {version.retiredAt ? <span className="muted"> to {formatDate(version.retiredAt)}</span> : null}
+                    </td>
+                    <td className="wrap">{version.changeNote ?? <span className="muted">no change note</span>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      ))}
+    </>
+  );
+}
+
+export function ErrorBoundary() {
+  return <ErrorPage />;
+}
