@@ -63,7 +63,7 @@ export function planRepayment(
 
   const observations = planned.filter((observation) => observation.observedAt <= now);
   if (observations.length === 0) {
-    const observedAt = Math.max(decidedAt + hourMs, now - random.integer(1, 7 * 24) * hourMs);
+    const observedAt = Math.min(now, Math.max(decidedAt + hourMs, now - random.integer(1, 7 * 24) * hourMs));
     const paidInstallments = Math.min(installments - 1, Math.floor((observedAt - decidedAt) / periodMs));
     observations.push({
       status: "current",

@@ -63,7 +63,7 @@ const extraDecisionsMean = 2.6;
 const expectedDecisionsPerCustomer = 1 + extraDecisionsMean;
 
 // Share of decisions that open a review (referrals, holds, grey band, samples), for sizing the queue.
-const reviewShareEstimate = 0.04;
+const reviewShareEstimate = 0.032;
 
 export function planRuleSets(options: BookOptions) {
   const calendar = new DecisionCalendar(options.now);
@@ -84,9 +84,10 @@ export async function generateBook(
   const marketShares = Object.fromEntries(markets.map((market) => [market.regionCode, market.share]));
 
   // A small demo book still needs a visible queue: keep reviews of the last `backlogDays` open, enough
-  // for roughly sixty items, and never fewer than two days (a large book's natural backlog).
+  // for roughly forty items (at most a month's backlog), and never fewer than two days (a large
+  // book's natural backlog).
   const dailyReviewsAtEnd = (options.decisions * reviewShareEstimate * 1.5) / calendar.windowDays;
-  const reviewTiming = { now, backlogDays: Math.min(21, Math.max(2, 60 / Math.max(dailyReviewsAtEnd, 0.01))) };
+  const reviewTiming = { now, backlogDays: Math.min(30, Math.max(2, 40 / Math.max(dailyReviewsAtEnd, 0.01))) };
   const expectedCustomers = options.decisions / expectedDecisionsPerCustomer;
   const privacyRequestTarget = Math.max(90, expectedCustomers / 400);
   const privacy = new PrivacyRequestPlanner(
@@ -112,7 +113,8 @@ export async function generateBook(
   let remaining = options.decisions;
 
   while (remaining > 0) {
-    const market = markets.find((candidate) => candidate.regionCode === random.weighted(marketShares))!;
+    const regionCode = random.weighted(marketShares);
+    const market = markets.find((candidate) => candidate.regionCode === regionCode)!;
     const ruleSet = ruleSets.get(market.regionCode)!;
     const currency = context.currencyByRegion.get(market.regionCode)!;
     let decisionCount = Math.min(remaining, 1 + Math.floor(random.exponential(extraDecisionsMean)));
@@ -120,7 +122,7 @@ export async function generateBook(
     firstTimes.sort((a, b) => a - b);
     const traits = drawTraits(random, firstTimes[0]!);
     // Fraudsters burn an identity within a few attempts.
-    if (traits.isFraudster) decisionCount = Math.min(decisionCount, random.integer(1, 3));
+    if (traits.isFraudster) decisionCount = Math.min(decisionCount, random.integer(1, 4));
     const times = firstTimes.slice(0, decisionCount);
     remaining -= decisionCount;
 

@@ -24,7 +24,7 @@ export const modelVersionsByKind: Record<DecisionKind, readonly ModelVersion[]> 
   credit: [
     { name: "credit-risk-gbm", version: "3.1", releasedOnDay: -210, rolloutDays: 14, logitShift: 0, logitNoise: 0.55, driftPerMonth: 0 },
     { name: "credit-risk-gbm", version: "3.2", releasedOnDay: 268, rolloutDays: 14, logitShift: 0.05, logitNoise: 0.45, driftPerMonth: 0 },
-    { name: "credit-risk-gbm", version: "3.3", releasedOnDay: 574, rolloutDays: 10, logitShift: 0.08, logitNoise: 0.4, driftPerMonth: 0.11 },
+    { name: "credit-risk-gbm", version: "3.3", releasedOnDay: 574, rolloutDays: 10, logitShift: 0.08, logitNoise: 0.4, driftPerMonth: 0.2 },
   ],
   limit: [
     { name: "credit-limit-gbm", version: "2.0", releasedOnDay: -320, rolloutDays: 14, logitShift: 0, logitNoise: 0.5, driftPerMonth: 0 },

@@ -25,6 +25,8 @@ export interface CustomerTraits {
   /** Standard-normal creditworthiness; nobody sees it directly, every credit feature leans on it. */
   creditworthiness: number;
   isFraudster: boolean;
+  /** A patient fraudster (aged synthetic identity, clean device) whom the fraud model mostly misses. */
+  isCarefulFraudster: boolean;
   dateOfBirth: number;
   /** Credit history at the first decision. */
   creditHistoryMonthsAtStart: number;
@@ -56,7 +58,8 @@ export function ageAt(dateOfBirth: number, time: number) {
 }
 
 export function drawTraits(random: Random, firstDecisionAt: number): CustomerTraits {
-  const isFraudster = random.chance(0.006);
+  const isFraudster = random.chance(0.03);
+  const isCarefulFraudster = isFraudster && random.chance(0.5);
   const [minAge, maxAge] = ageRanges[random.weighted(ageBands)];
   const age = random.integer(minAge, maxAge);
   const dateOfBirth = firstDecisionAt - age * yearMs - random.integer(0, 364) * dayMs;
@@ -71,18 +74,24 @@ export function drawTraits(random: Random, firstDecisionAt: number): CustomerTra
   return {
     creditworthiness,
     isFraudster,
+    isCarefulFraudster,
     dateOfBirth,
     creditHistoryMonthsAtStart,
-    hasBureauFile: isFraudster ? random.chance(0.5) : creditHistoryMonthsAtStart >= 6 || random.chance(0.4),
+    hasBureauFile: age < 18 ? false : isFraudster ? random.chance(0.5) : creditHistoryMonthsAtStart >= 6 || random.chance(0.4),
     bureauScoreBase: clamp(Math.round(640 + 85 * creditworthiness - youthPenalty + random.normal() * 25), 250, 950),
-    previousDelinquencies: random.poisson(Math.exp(-2.1 - 1.1 * creditworthiness)),
+    previousDelinquencies: age < 18 ? 0 : random.poisson(Math.exp(-2.1 - 1.1 * creditworthiness)),
     incomeRelativeToMarket: Math.exp(0.4 * random.normal() + 0.15 * creditworthiness) * monthlyIncomeFactor,
     monthsAtAddressAtStart: Math.round(Math.min(random.exponential(44), adultMonths + 12)),
-    emailAgeDaysAtStart: isFraudster ? random.integer(0, 45) : Math.round(random.logNormal(1_400, 0.9)),
-    isIdentityConsistent: isFraudster ? random.chance(0.5) : random.chance(0.993),
-    deviceRisk: isFraudster
-      ? random.weighted({ high: 0.55, medium: 0.3, low: 0.15 })
-      : random.weighted({ low: 0.86, medium: 0.12, high: 0.02 }),
+    emailAgeDaysAtStart: isCarefulFraudster
+      ? random.integer(200, 900)
+      : isFraudster
+        ? random.integer(0, 45)
+        : Math.round(random.logNormal(1_400, 0.9)),
+    isIdentityConsistent: isCarefulFraudster ? random.chance(0.9) : isFraudster ? random.chance(0.5) : random.chance(0.993),
+    deviceRisk:
+      isFraudster && !isCarefulFraudster
+        ? random.weighted({ high: 0.55, medium: 0.3, low: 0.15 })
+        : random.weighted({ low: 0.86, medium: 0.12, high: 0.02 }),
   };
 }
 

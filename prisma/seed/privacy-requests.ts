@@ -171,9 +171,8 @@ export class PrivacyRequestPlanner {
     if (type === "contest" && customer.contestable.length === 0) type = "access";
     const states = statesByType[type];
     const isStillOpen = random.chance(0.3);
-    const candidates = states.filter((state) => (openStates as readonly string[]).includes(state) === isStillOpen);
-    const state = candidates.length ? random.pick(candidates) : random.pick(states);
-    return [type, state];
+    if (!isStillOpen) return [type, random.chance(0.88) ? "completed" : "refused"];
+    return [type, random.pick(states.filter((state) => (openStates as readonly string[]).includes(state)))];
   }
 
   private planOne(customer: PrivacyCustomer, random: Random): PrivacyRequestPlan | null {

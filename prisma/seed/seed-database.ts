@@ -56,7 +56,7 @@ export async function seedDatabase(client: pg.ClientBase, options: SeedRunOption
 
     const detached =
       options.decisions >= rebuildIndexesFrom ? await detachIndexesAndConstraints(client, bulkTables) : null;
-    const progressStep = Math.max(10_000, Math.round(options.decisions / 10 / 10_000) * 10_000);
+    const progressStep = Math.max(100_000, Math.round(options.decisions / 10 / 100_000) * 100_000);
     let nextProgress = progressStep;
     const startedAt = Date.now();
     const sink = new BatchedRowSink(writer, options.isCopySupported ? 25_000 : 5_000, (written) => {
