@@ -16,4 +16,6 @@ export const navigationItems: NavigationItem[] = [
   { to: "/rulesets", label: "Rule sets", action: "read", subject: "RuleSetVersion" },
   { to: "/audit", label: "Audit ledger", action: "read", subject: "AuditEvent" },
   { to: "/admin/staff", label: "Staff", action: "read", subject: "StaffUser" },
+  { to: "/admin/api-tokens", label: "API tokens", action: "read", subject: "ApiToken" },
+  { to: "/admin/signing-keys", label: "Signing keys", action: "read", subject: "SigningKey" },
 ];

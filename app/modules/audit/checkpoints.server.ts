@@ -24,7 +24,7 @@ export function checkpointBody(statement: CheckpointStatement) {
   return canonicalJson(statement);
 }
 
-const CHECKPOINT_LOCK = 7_240_331; // pg advisory lock key: "one checkpoint signer at a time"
+export const CHECKPOINT_LOCK = 7_240_331; // pg advisory lock key: "one checkpoint signer at a time"
 
 export class NoSigningKeyError extends Error {}
 
