@@ -7,6 +7,7 @@ const PLACEHOLDER_ORIGIN = "http://attest.invalid";
  */
 export function safeRedirectPath(to: unknown, fallback = "/") {
   if (typeof to !== "string" || !to.startsWith("/")) return fallback;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
   if (/[\u0000-\u001f\u007f\s\\]/.test(to)) return fallback;
   try {
     const resolved = new URL(to, PLACEHOLDER_ORIGIN);
