@@ -67,8 +67,8 @@ export default function CustomerRoute() {
             <>
               {personalData.isMasked ? (
                 <div className="alert alert--info" data-testid="masked-note">
-                  Masked for your role. Personal data is shown only to the data protection officer, and each view is recorded in the
-                  audit ledger.
+                  Masked for your role: the access policy does not grant you this customer&apos;s personal data, so it was masked
+                  before it left the server.
                 </div>
               ) : (
                 <div className="alert alert--warn" data-testid="unmasked-note">

@@ -32,7 +32,6 @@ export default function PrivacyRequestRoute() {
             {request.type} request · {request.regionCode} · {request.regime.replace(/_/g, " ").toUpperCase()}
           </p>
         </div>
-        <DaysLeftBadge band={request.band} daysLeft={request.daysLeft} />
       </div>
 
       <div className="grid grid--2">

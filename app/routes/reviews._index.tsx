@@ -8,7 +8,7 @@ import { requireActor } from "~/modules/access/actor.server";
 import { listReviewQueue, type ReviewQueueItem } from "~/modules/decisions/review-queue.server";
 import { ReviewQueueQuerySchema, openReviewStatuses, reviewTriggers } from "~/modules/decisions/schema";
 import { OutcomeBadge, ReviewStatusBadge, SlaBadge } from "~/modules/decisions/ui/badges";
-import { formatDateTime } from "~/utils/format";
+import { formatDate, formatDateTime } from "~/utils/format";
 
 export const meta: MetaFunction = () => [{ title: "Review queue · Attest" }];
 
@@ -52,7 +52,7 @@ const columns = [
   }),
   column.accessor("openedAt", {
     header: "Opened",
-    cell: (info) => formatDateTime(info.getValue()),
+    cell: (info) => formatDate(info.getValue()),
     meta: { sortKey: "openedAt", firstOrder: "asc" },
   }),
 ];

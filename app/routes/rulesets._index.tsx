@@ -30,7 +30,15 @@ export default function RuleSetsRoute() {
             {region.regionName} <span className="muted">· {region.ruleSetName}</span>
           </h2>
           <div className="table-scroll">
-            <table className="data">
+            <table className="data versions">
+              <colgroup>
+                <col style={{ width: "6rem" }} />
+                <col style={{ width: "7rem" }} />
+                <col style={{ width: "11rem" }} />
+                <col style={{ width: "11rem" }} />
+                <col style={{ width: "14rem" }} />
+                <col />
+              </colgroup>
               <thead>
                 <tr>
                   <th scope="col">Version</th>

@@ -61,7 +61,7 @@ export function DataTable<T>({ label, columns, data, getRowId, sort, paging, nou
 
   return (
     <div className="table-wrap">
-      <table className="data" aria-label={label}>
+      <table className="data data--list" aria-label={label}>
         <thead>
           {table.getHeaderGroups().map((group) => (
             <tr key={group.id}>

@@ -63,7 +63,7 @@ function filtersOf(actor: Actor, query: DecisionListQuery): Prisma.DecisionWhere
   if (query.kind) filters.push({ kind: query.kind });
   if (query.outcome) filters.push({ outcome: query.outcome });
   if (query.review) filters.push({ reviewState: query.review });
-  if (query.model) filters.push({ modelVersion: query.model });
+  if (query.model) filters.push({ modelVersion: query.model.version, ...(query.model.name ? { modelName: query.model.name } : {}) });
   if (query.customer) filters.push({ customerId: query.customer });
   if (query.reason) filters.push({ reasons: { some: { code: query.reason } } });
   if (query.from) filters.push({ decidedAt: { gte: query.from } });
@@ -141,7 +141,7 @@ async function listDecisionFilterOptions(actor: Actor) {
   });
   return {
     regions: actor.regionFilter,
-    modelVersions: models.map((model) => ({ value: model.modelVersion, label: `${model.modelName} ${model.modelVersion}` })),
+    modelVersions: models.map((model) => ({ value: `${model.modelName}@${model.modelVersion}`, label: `${model.modelName} ${model.modelVersion}` })),
     reasonCodes: reasonCodes.map((reason) => ({ value: reason.code, label: `${reason.code} · ${reason.description}` })),
   };
 }

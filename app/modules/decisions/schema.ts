@@ -18,7 +18,15 @@ export const DecisionListQuerySchema = z
     kind: oneOf(decisionKinds).optional(),
     outcome: oneOf(decisionOutcomes).optional(),
     review: oneOf(reviewStates).optional(),
-    model: z.string().max(80, "is too long").optional(),
+    // "name@version" (as the filter offers it) or a bare version.
+    model: z
+      .string()
+      .max(120, "is too long")
+      .transform((value) => {
+        const at = value.lastIndexOf("@");
+        return at > 0 ? { name: value.slice(0, at), version: value.slice(at + 1) } : { name: undefined, version: value };
+      })
+      .optional(),
     reason: z
       .string()
       .regex(/^[A-Za-z]{2}\d{2}$/, "must be a reason code such as CH01")

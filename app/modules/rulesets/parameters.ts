@@ -41,7 +41,7 @@ function formatValue(value: unknown, kind: ParameterKind | undefined, currency: 
   if (kind === "money" && typeof value === "number") return formatMoney(value, currency);
   if (kind === "years" && typeof value === "number") return `${value} years`;
   if (kind === "days" && typeof value === "number") return `${value} ${value === 1 ? "day" : "days"}`;
-  if (kind === "score" && typeof value === "number") return value.toFixed(2);
+  if (kind === "score" && typeof value === "number") return value.toLocaleString("en", { minimumFractionDigits: 2, maximumFractionDigits: 4 });
   if (kind === "features" && Array.isArray(value)) return value.length === 0 ? "none" : value.join(", ");
   if (typeof value === "number") return value.toLocaleString("en");
   return typeof value === "string" ? value : JSON.stringify(value);
