@@ -133,6 +133,23 @@ describe("personal data leaves the server masked", () => {
     expect(data.email).toBe(germanCustomer.email);
   });
 
+  it("records every unmasked read on the customer page, and only those", async () => {
+    const { getCustomer } = await import("~/modules/customers/customers.server");
+    const { eventsSince, ledgerSize } = await import("./helpers/ledger");
+
+    const beforeAuditor = await ledgerSize();
+    const masked = await getCustomer(actors.auditor, ids.customers.DE);
+    expect(JSON.stringify(masked)).not.toContain(germanCustomer.email);
+    expect(await ledgerSize()).toBe(beforeAuditor);
+
+    const beforeDpo = await ledgerSize();
+    const unmasked = await getCustomer(actors.dpo, ids.customers.DE);
+    expect(JSON.stringify(unmasked)).toContain(germanCustomer.email);
+    const [event, ...others] = await eventsSince(beforeDpo);
+    expect(others).toEqual([]);
+    expect(event).toMatchObject({ action: "customer.personal_data_read", actorId: actors.dpo.user.id, subjectType: "Customer", subjectId: ids.customers.DE, regionCode: "DE" });
+  });
+
   it("does not let the fraud analyst see the personal data of a customer in their own region", async () => {
     const { personalData, ...customer } = await germanCustomerRow();
     expect(actors.fraud.ability.can("read", "Customer")).toBe(true);

@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { generateTestSigningKey } from "../support/app-server";
 import { createTestDatabase, seedFixtureData } from "../support/test-database";
 
 // One fresh database per integration run (PostgreSQL when TEST_DATABASE_URL or DATABASE_URL is set,
@@ -9,6 +10,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
     databaseKind: "postgresql" | "embedded";
+    /** The checkpoint signing key every app server started on this database uses. */
+    signingKey: string;
   }
 }
 
@@ -24,6 +27,7 @@ export default async function setup(project: TestProject) {
   console.log(`[integration] ${database.label} migrated and seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   project.provide("databaseUrl", database.url);
   project.provide("databaseKind", database.kind);
+  project.provide("signingKey", await generateTestSigningKey());
   return async () => {
     await database.drop();
   };

@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import * as openpgp from "openpgp";
 import { findFreePort } from "./free-port";
 import { databaseEnv } from "./test-database";
 import { artifactsDir, policiesDir, rootDir } from "./paths";
@@ -59,7 +61,6 @@ export function appServerEnv(databaseUrl: string, port: number, extra: Record<st
     NODE_ENV: "production",
     PORT: String(port),
     SESSION_SECRET: testSessionSecret,
-    SESSION_COOKIE_SECURE: "false",
     AUTH_REQUIRE_MFA: "false",
     ATTEST_POLICIES_DIR: policiesDir,
     DATABASE_POOL_SIZE: "5",
@@ -84,15 +85,34 @@ async function waitUntilHealthy(origin: string, child: ChildProcess, logFile: st
   throw new Error(`the app server did not become healthy at ${origin} (exit ${child.exitCode}); last log lines:\n${log}`);
 }
 
+/**
+ * A checkpoint signing key for one test database, given to its servers through ATTEST_SIGNING_KEY as
+ * production would (a test server is not in demo mode, so it never generates one). Every server on
+ * the same database must get the same key: the first activates it, and the others must hold it too.
+ */
+export async function generateTestSigningKey() {
+  const { privateKey } = await openpgp.generateKey({
+    type: "ecc",
+    curve: "ed25519Legacy",
+    userIDs: [{ name: "Attest test ledger", email: "ledger@attest.invalid" }],
+    format: "armored",
+  });
+  return privateKey;
+}
+
 /** Starts `server.ts` (through tsx, like `npm start`) on a free port against `databaseUrl`. */
-export async function startAppServer(databaseUrl: string, options: { name: string; env?: Record<string, string>; port?: number }): Promise<AppServer> {
+export async function startAppServer(
+  databaseUrl: string,
+  options: { name: string; signingKey: string; env?: Record<string, string>; port?: number },
+): Promise<AppServer> {
   const port = options.port ?? (await findFreePort());
+  const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), "attest-keys-"));
   fs.mkdirSync(artifactsDir, { recursive: true });
   const logFile = path.join(artifactsDir, `server-${options.name}.log`);
   const log = fs.openSync(logFile, "w");
   const child = spawn(process.execPath, ["--import", "tsx", path.join(rootDir, "server.ts")], {
     cwd: testBuildRoot,
-    env: appServerEnv(databaseUrl, port, options.env),
+    env: appServerEnv(databaseUrl, port, { ATTEST_SIGNING_KEY: options.signingKey, ATTEST_SIGNING_KEYS_DIR: keysDir, ...options.env }),
     stdio: ["ignore", log, log],
   });
   fs.closeSync(log);
@@ -103,6 +123,7 @@ export async function startAppServer(databaseUrl: string, options: { name: strin
     child.kill("SIGTERM");
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    fs.rmSync(keysDir, { recursive: true, force: true });
   };
   try {
     await waitUntilHealthy(origin, child, logFile, 90_000);

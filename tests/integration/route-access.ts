@@ -1,0 +1,105 @@
+import { fixtureEvents, fixtureIds as ids } from "../fixtures/ids";
+import { personas, type PersonaName } from "../fixtures/staff";
+
+// Who may open what: every route file under app/routes, with a real URL and the outcome expected for
+// an anonymous visitor and for each role (route-authorization.test.ts walks it against the running
+// server, and fails when a route file has no entry here). Adding a route = adding a line.
+//
+// Outcomes: "200", "400", "401", "403", "404", or "redirect:<Location>". In a spec, `default` covers
+// every role not named; `anonymous` defaults to the sign-in redirect that brings them back to the URL.
+// Personas (tests/fixtures/staff.ts): compliance (all regions), opsSe (regional ops, SE only),
+// fraud (fraud analyst, SE/DE/NL), dpo (all), auditor (all), admin (staff admin, no customer data).
+
+export type Who = "anonymous" | PersonaName;
+export type Outcome = "200" | "400" | "401" | "403" | "404" | `redirect:${string}`;
+export type Spec = { default?: Outcome } & Partial<Record<Who, Outcome>>;
+
+export interface RouteCheck {
+  /** The route module, as named in app/routes. */
+  file: string;
+  url: string;
+  get: Spec;
+  /** For routes with an action: the form to send and what each role gets. */
+  post?: { form: Record<string, string | string[]>; expect: Spec; freshSession?: boolean };
+}
+
+/** Where requireActor sends an anonymous visitor: the sign-in page, then back to the URL. */
+export function signInRedirect(url: string) {
+  return url === "/" ? "redirect:/login" : `redirect:/login?${new URLSearchParams({ redirectTo: url })}`;
+}
+
+const check = (file: string, url: string, get: Spec, post?: RouteCheck["post"]): RouteCheck => ({ file, url, get, post });
+
+// Shorthands for the common shapes.
+const everyoneSignedIn: Spec = { default: "200" };
+const only = (roles: PersonaName[], otherwise: Outcome = "403"): Spec => ({ default: otherwise, ...Object.fromEntries(roles.map((role) => [role, "200"])) });
+const staffAdminOnly = only(["admin"]);
+const customerDataReaders = only(["compliance", "opsSe", "fraud", "dpo", "auditor"]);
+const ledgerVerifiers = only(["compliance", "auditor"]);
+const api = (spec: Spec): Spec => ({ anonymous: "401", ...spec });
+
+const auditor = personas.auditor;
+const unchangedAuditor = { intent: "update", displayName: auditor.displayName, role: auditor.role, regions: [...auditor.regions] };
+
+export const routeAccess: RouteCheck[] = [
+  // Shell, account and sign-in
+  check("_index.tsx", "/", everyoneSignedIn),
+  check("account.tsx", "/account", everyoneSignedIn),
+  check("healthz.tsx", "/healthz", { anonymous: "200", default: "200" }),
+  // A signed-in person posting the sign-in form is sent home (the page's loader runs after the action).
+  check("login.tsx", "/login", { anonymous: "200", default: "redirect:/" }, { form: { password: "no email given" }, expect: { anonymous: "400", default: "redirect:/" } }),
+  // Enrolment must stay reachable once signed in (the account page links here to turn TOTP on).
+  check("login.mfa.tsx", "/login/mfa", everyoneSignedIn, { form: { code: "12" }, expect: { default: "400" } }),
+  check("logout.tsx", "/logout", { anonymous: "redirect:/", default: "redirect:/" }, { form: {}, expect: { anonymous: "redirect:/login", default: "redirect:/login" }, freshSession: true }),
+  check("region-filter.tsx", "/region-filter", { anonymous: "redirect:/", default: "redirect:/" }, { form: { region: "SE", redirectTo: "/account" }, expect: { default: "redirect:/account" } }),
+
+  // Staff administration: the admin only, and never on their own account
+  check("admin.staff._index.tsx", "/admin/staff", staffAdminOnly),
+  check("admin.staff.new.tsx", "/admin/staff/new", staffAdminOnly, { form: { email: "not-an-email" }, expect: { default: "403", admin: "400" } }),
+  check("admin.staff.$userId.tsx", `/admin/staff/${auditor.id}`, staffAdminOnly, { form: unchangedAuditor, expect: staffAdminOnly }),
+  check("admin.staff.$userId.tsx", `/admin/staff/${personas.admin.id}`, staffAdminOnly, { form: { intent: "deactivate", justification: "Locking myself out" }, expect: { default: "403" } }),
+  check("admin.staff.$userId.tsx", `/admin/staff/${ids.missing}`, { default: "404" }),
+  check("admin.api-tokens.tsx", "/admin/api-tokens", staffAdminOnly, { form: { intent: "revoke", tokenId: ids.missing, justification: "Walk: revoke nothing" }, expect: staffAdminOnly }),
+  check("admin.signing-keys.tsx", "/admin/signing-keys", staffAdminOnly, { form: { intent: "reject", rotationId: ids.missing, justification: "Walk: no such rotation" }, expect: { default: "403", admin: "404" } }),
+
+  // Decisions and customers: region-scoped; the ops manager is SE only, the admin sees none
+  check("decisions._index.tsx", "/decisions", customerDataReaders),
+  check("decisions._index.tsx", "/decisions?region=DE", { ...customerDataReaders, opsSe: "400" }),
+  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.deReferred}`, { ...customerDataReaders, opsSe: "403" }),
+  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.seDeclined}`, customerDataReaders),
+  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.ukDeclined}`, { ...customerDataReaders, opsSe: "403", fraud: "403" }),
+  check("decisions.$decisionId.tsx", `/decisions/${ids.missing}`, { default: "404" }),
+  check("customers.$customerId.tsx", `/customers/${ids.customers.DE}`, { ...customerDataReaders, opsSe: "403" }),
+  check("customers.$customerId.tsx", `/customers/${ids.customers.SE}`, customerDataReaders),
+  check("reviews._index.tsx", "/reviews", customerDataReaders),
+
+  // Privacy requests: compliance reads, the DPO works them, the auditor reads
+  check("privacy._index.tsx", "/privacy", only(["compliance", "dpo", "auditor"])),
+  check("privacy.$requestId.tsx", `/privacy/${ids.privacyRequests.deErasure}`, only(["compliance", "dpo", "auditor"])),
+
+  // Rule sets: the ops manager drafts in their region, compliance approves, the auditor reads
+  check("rulesets._index.tsx", "/rulesets", only(["compliance", "opsSe", "auditor"])),
+  check("rulesets.$versionId.tsx", `/rulesets/${ids.ruleSetVersions.deSubmitted}`, only(["compliance", "auditor"])),
+  check("rulesets.$versionId.tsx", `/rulesets/${ids.ruleSetVersions.seDraft}`, only(["compliance", "opsSe", "auditor"])),
+
+  // The audit ledger: everyone sees their own events; each role sees its remit
+  check("audit._index.tsx", "/audit", everyoneSignedIn),
+  check("audit.$seq.tsx", `/audit/${fixtureEvents.dePersonalDataRead}`, only(["compliance", "auditor", "dpo"])),
+  check("audit.$seq.tsx", `/audit/${fixtureEvents.staffAccountUpdated}`, only(["compliance", "auditor", "admin"])),
+  check("audit.verify.tsx", "/audit/verify", ledgerVerifiers, { form: {}, expect: { default: "403", compliance: "redirect:/audit/verify", auditor: "redirect:/audit/verify" } }),
+
+  // Ledger API: public keys for anyone; proofs for verifiers (or an API token)
+  check("api.v1.audit.keys.tsx", "/api/v1/audit/keys", { anonymous: "200", default: "200" }),
+  check("api.v1.audit.checkpoints.latest.tsx", "/api/v1/audit/checkpoints/latest", api(ledgerVerifiers)),
+  check("api.v1.audit.proof.inclusion.tsx", `/api/v1/audit/proof/inclusion?seq=${fixtureEvents.dePersonalDataRead}&treeSize=2`, api(ledgerVerifiers)),
+  check("api.v1.audit.proof.consistency.tsx", "/api/v1/audit/proof/consistency?from=1&to=2", api(ledgerVerifiers)),
+];
+
+export const everyone: Who[] = ["anonymous", "compliance", "opsSe", "fraud", "dpo", "auditor", "admin"];
+
+/** The expected outcome for one visitor, or an error naming the gap in the table. */
+export function expectedOutcome(spec: Spec, who: Who, url: string): Outcome {
+  const outcome = spec[who] ?? (who === "anonymous" ? signInRedirect(url) : spec.default);
+  if (!outcome) throw new Error(`route-access.ts: no expected outcome for ${who} at ${url}`);
+  return outcome;
+}
