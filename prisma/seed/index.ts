@@ -76,10 +76,11 @@ async function main() {
     );
     const result = await seedDatabase(client, { ...options, isCopySupported: embedded === null, log });
     await client.query(`ANALYZE ${seedTableOrder.map((table) => `"${table}"`).join(", ")}`);
+    const summaryTables = ["region", "staff_user", "staff_region", ...seedTableOrder, "audit_event"];
     const { rows } = await client.query<{ table_name: string; row_count: string }>(
-      [...seedTableOrder, "region", "staff_user", "staff_region", "audit_event"]
-        .map((table) => `SELECT '${table}' AS table_name, count(*) AS row_count FROM "${table}"`)
-        .join(" UNION ALL "),
+      summaryTables
+        .map((table, index) => `SELECT ${index} AS position, '${table}' AS table_name, count(*) AS row_count FROM "${table}"`)
+        .join(" UNION ALL ") + " ORDER BY position",
     );
     const seconds = (Date.now() - startedAt) / 1000;
     printSummary({ ...result, rows, seconds, decisions: options.decisions });

@@ -1,0 +1,119 @@
+import crypto from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { DecisionFeaturesSchema } from "~/modules/decisions/features";
+import { findReasonCode } from "~/modules/decisions/reason-codes.server";
+import { generateBook, planRuleSets, type BookOptions } from "./generate";
+import { seedTables, type Cell, type SeedTable } from "./tables";
+
+// The generator without a database: same inputs give the same rows, and the rows tell a consistent
+// story (codes cite features the decision has, holds carry fraud codes, four-eyes holds).
+
+const options: BookOptions = { decisions: 2_500, seed: 11, now: new Date("2026-06-30T00:00:00Z") };
+const context = {
+  staff: { idOf: (email: string) => `staff:${email}` },
+  regimeByRegion: new Map([
+    ["SE", "eu_gdpr"],
+    ["DE", "eu_gdpr"],
+    ["NL", "eu_gdpr"],
+    ["UK", "uk_gdpr"],
+    ["US", "ccpa"],
+    ["AU", "au_privacy_act"],
+  ] as const),
+  currencyByRegion: new Map([
+    ["SE", "SEK"],
+    ["DE", "EUR"],
+    ["NL", "EUR"],
+    ["UK", "GBP"],
+    ["US", "USD"],
+    ["AU", "AUD"],
+  ]),
+};
+
+async function generateRows(bookOptions: BookOptions) {
+  const rows = new Map<SeedTable, Cell[][]>();
+  await generateBook(bookOptions, context, planRuleSets(bookOptions), {
+    add(table, row) {
+      let tableRows = rows.get(table);
+      if (!tableRows) rows.set(table, (tableRows = []));
+      tableRows.push(row);
+    },
+    customerDone() {},
+  });
+  return rows;
+}
+
+function fingerprint(rows: Map<SeedTable, Cell[][]>) {
+  const hash = crypto.createHash("sha256");
+  for (const [table, tableRows] of [...rows.entries()].sort()) hash.update(table).update(JSON.stringify(tableRows));
+  return hash.digest("hex");
+}
+
+function asRecords(rows: Map<SeedTable, Cell[][]>, table: SeedTable) {
+  const columns = seedTables[table];
+  return (rows.get(table) ?? []).map((row) => Object.fromEntries(columns.map((column, index) => [column, row[index]])));
+}
+
+describe("synthetic book", async () => {
+  const rows = await generateRows(options);
+  const decisions = asRecords(rows, "decision");
+  const reasons = asRecords(rows, "decision_reason");
+  const decisionById = new Map(decisions.map((decision) => [decision.id, decision]));
+
+  it("is identical for the same seed, anchor and size, and different for another seed", async () => {
+    expect(fingerprint(await generateRows(options))).toBe(fingerprint(rows));
+    expect(fingerprint(await generateRows({ ...options, seed: 12 }))).not.toBe(fingerprint(rows));
+    expect(decisions).toHaveLength(options.decisions);
+  }, 60_000);
+
+  it("dates nothing after the anchor", () => {
+    const anchor = options.now.toISOString();
+    for (const decision of decisions) expect(decision.decided_at! <= anchor).toBe(true);
+    for (const outcome of asRecords(rows, "repayment_outcome")) expect(outcome.observed_at! <= anchor).toBe(true);
+    for (const review of asRecords(rows, "review")) expect((review.closed_at ?? "") <= anchor).toBe(true);
+  });
+
+  it("stores features the app's schema accepts and scores within [0, 1]", () => {
+    for (const decision of decisions) {
+      expect(DecisionFeaturesSchema.safeParse(JSON.parse(decision.features!)).success).toBe(true);
+      expect(Number(decision.score)).toBeGreaterThanOrEqual(0);
+      expect(Number(decision.score)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("only cites catalogue codes whose features the decision has, fraud codes only on holds' side", () => {
+    for (const reason of reasons) {
+      const decision = decisionById.get(reason.decision_id)!;
+      const code = findReasonCode(reason.code!);
+      expect(code, reason.code!).toBeDefined();
+      const features = JSON.parse(decision.features!) as Record<string, unknown>;
+      expect(code!.features.some((feature) => feature in features), `${reason.code} on ${decision.kind}`).toBe(true);
+      if (decision.outcome === "fraud_hold") expect(code!.category).toBe("fraud");
+    }
+    const declines = decisions.filter((decision) => decision.outcome === "declined");
+    const declinesWithReasons = new Set(reasons.map((reason) => reason.decision_id));
+    expect(declines.every((decision) => declinesWithReasons.has(decision.id))).toBe(true);
+  });
+
+  it("has realistic outcome mixes", () => {
+    const credit = decisions.filter((decision) => decision.kind === "credit");
+    const share = (outcome: string) => credit.filter((decision) => decision.outcome === outcome).length / credit.length;
+    expect(share("approved")).toBeGreaterThan(0.7);
+    expect(share("approved")).toBeLessThan(0.82);
+    expect(share("declined")).toBeGreaterThan(0.12);
+    expect(share("referred")).toBeGreaterThan(0.01);
+  });
+
+  it("has a second person approve every overturned decline or fraud hold", () => {
+    for (const review of asRecords(rows, "review")) {
+      const decision = decisionById.get(review.decision_id)!;
+      const isOverturnedAdverse =
+        review.status === "closed" &&
+        review.verdict === "overturned" &&
+        (decision.outcome === "declined" || decision.outcome === "fraud_hold");
+      if (isOverturnedAdverse) {
+        expect(review.approver_id).not.toBeNull();
+        expect(review.approver_id).not.toBe(review.reviewer_id);
+      }
+    }
+  });
+});
