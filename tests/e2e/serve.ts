@@ -1,0 +1,39 @@
+// The e2e web server (playwright.config.ts webServer): builds the app if needed, creates and migrates
+// a database of its own (PostgreSQL from TEST_DATABASE_URL/DATABASE_URL, else embedded PGlite), loads
+// tests/fixtures, and serves the production build on ATTEST_E2E_PORT until Playwright stops it.
+import { ensureAppBuild, generateTestSigningKey, startAppServer, type AppServer } from "../support/app-server";
+import { createTestDatabase, seedFixtureData, type TestDatabase } from "../support/test-database";
+
+const port = Number(process.env.ATTEST_E2E_PORT);
+if (!port) throw new Error("ATTEST_E2E_PORT is not set (playwright.config.ts sets it)");
+
+const log = (line: string) => console.log(`[e2e server] ${line}`);
+let database: TestDatabase | null = null;
+let server: AppServer | null = null;
+let isStopping = false;
+
+async function stop(code: number) {
+  if (isStopping) return;
+  isStopping = true;
+  await server?.stop().catch(() => {});
+  if (database) {
+    await database.drop().catch((error: unknown) => console.error(`[e2e server] could not drop ${database!.label}:`, error));
+    log(`dropped ${database.label}`);
+  }
+  process.exit(code);
+}
+process.on("SIGTERM", () => void stop(0));
+process.on("SIGINT", () => void stop(0));
+
+try {
+  const started = Date.now();
+  ensureAppBuild(log);
+  database = await createTestDatabase("e2e");
+  log(`${database.label} migrated`);
+  log(await seedFixtureData(database.url));
+  server = await startAppServer(database.url, { name: "e2e", port, signingKey: await generateTestSigningKey() });
+  log(`serving ${server.origin} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; log: ${server.logFile})`);
+} catch (error) {
+  console.error("[e2e server] failed to start:", error);
+  await stop(1);
+}
