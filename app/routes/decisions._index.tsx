@@ -40,7 +40,7 @@ const columns = [
   column.accessor("score", {
     header: "Score",
     cell: (info) => info.getValue().toFixed(3),
-    meta: { sortKey: "score", isNumeric: true },
+    meta: { isNumeric: true },
   }),
   column.accessor("amount", {
     header: "Amount",

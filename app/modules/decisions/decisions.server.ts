@@ -31,27 +31,27 @@ type ListRow = Prisma.DecisionGetPayload<{ select: typeof listSelect }>;
 
 type CursorValue = [string | number, string];
 
+const cursorValue: Record<DecisionSortKey, (row: ListRow) => string | number> = {
+  decidedAt: (row) => row.decidedAt.toISOString(),
+};
+
 function cursorOf(row: ListRow, sort: DecisionSortKey): string {
-  const value = sort === "decidedAt" ? row.decidedAt.toISOString() : row.score;
-  return encodeCursor([value, row.id] satisfies CursorValue);
+  return encodeCursor([cursorValue[sort](row), row.id] satisfies CursorValue);
 }
 
-function readCursor(cursor: string, sort: DecisionSortKey, field: "after" | "before"): { value: Date | number; id: string } {
+function readCursor(cursor: string, sort: DecisionSortKey, field: "after" | "before"): { value: Date; id: string } {
   const decoded = decodeCursor(cursor);
   const invalid = () => badQuery([{ field, message: "is not a page of this list (it may belong to another sort); start from the first page" }]);
   if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[1] !== "string" || !/^[0-9a-f-]{36}$/i.test(decoded[1])) throw invalid();
   const [raw, id] = decoded as [unknown, string];
-  if (sort === "decidedAt") {
-    const date = typeof raw === "string" ? new Date(raw) : new Date(Number.NaN);
-    if (Number.isNaN(date.getTime())) throw invalid();
-    return { value: date, id };
-  }
-  if (typeof raw !== "number" || !Number.isFinite(raw)) throw invalid();
-  return { value: raw, id };
+  // decidedAt is the only sort today; a numeric sort key would decode its number here.
+  const date = sort === "decidedAt" && typeof raw === "string" ? new Date(raw) : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime())) throw invalid();
+  return { value: date, id };
 }
 
 /** Rows strictly beyond the cursor when walking in `direction` (the order the page is read in). */
-function beyond(sort: DecisionSortKey, direction: "asc" | "desc", cursor: { value: Date | number; id: string }): Prisma.DecisionWhereInput {
+function beyond(sort: DecisionSortKey, direction: "asc" | "desc", cursor: { value: Date; id: string }): Prisma.DecisionWhereInput {
   const op = direction === "desc" ? "lt" : "gt";
   return {
     OR: [{ [sort]: { [op]: cursor.value } }, { [sort]: cursor.value, id: { [op]: cursor.id } }],
@@ -91,7 +91,7 @@ async function readDecisionPage(actor: Actor, query: DecisionListQuery) {
   const { sort, order } = query;
   const reverse = order === "desc" ? "asc" : "desc";
 
-  async function readPage(direction: "asc" | "desc", cursor?: { value: Date | number; id: string }) {
+  async function readPage(direction: "asc" | "desc", cursor?: { value: Date; id: string }) {
     return db.decision.findMany({
       where: { AND: cursor ? [...where, beyond(sort, direction, cursor)] : where },
       orderBy: [{ [sort]: direction }, { id: direction }],
@@ -134,11 +134,28 @@ async function readDecisionPage(actor: Actor, query: DecisionListQuery) {
 
 /** Choices for the explorer's filter bar, within what the viewer may see. */
 async function listDecisionFilterOptions(actor: Actor) {
-  const models = await db.decision.groupBy({
-    by: ["modelName", "modelVersion"],
-    where: { AND: [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor)] },
-    orderBy: [{ modelName: "asc" }, { modelVersion: "asc" }],
-  });
+  // A GROUP BY over every decision costs a full scan (≈0.7 s at a million rows). The distinct
+  // (model, version) pairs come instead from a loose index scan — one index probe per pair — and each
+  // pair is kept only if the viewer can see at least one decision made with it.
+  const pairs = await db.$queryRaw<{ modelName: string; modelVersion: string }[]>`
+    WITH RECURSIVE pairs AS (
+      (SELECT model_name, model_version FROM decision ORDER BY model_name, model_version LIMIT 1)
+      UNION ALL
+      SELECT next.model_name, next.model_version
+      FROM pairs, LATERAL (
+        SELECT d.model_name, d.model_version FROM decision d
+        WHERE (d.model_name, d.model_version) > (pairs.model_name, pairs.model_version)
+        ORDER BY d.model_name, d.model_version LIMIT 1
+      ) next
+    )
+    SELECT model_name AS "modelName", model_version AS "modelVersion" FROM pairs`;
+  const scope = [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor)];
+  const visible = await Promise.all(
+    pairs.map((pair) =>
+      db.decision.findFirst({ where: { AND: [...scope, { modelName: pair.modelName, modelVersion: pair.modelVersion }] }, select: { id: true } }),
+    ),
+  );
+  const models = pairs.filter((_, index) => visible[index] !== null);
   return {
     regions: actor.regionFilter,
     modelVersions: models.map((model) => ({ value: `${model.modelName}@${model.modelVersion}`, label: `${model.modelName} ${model.modelVersion}` })),

@@ -8,8 +8,11 @@ export const decisionKinds = ["credit", "limit", "fraud"] as const;
 export const decisionOutcomes = ["approved", "declined", "referred", "fraud_hold"] as const;
 export const reviewStates = ["not_required", "queued", "in_review", "awaiting_approval", "upheld", "overturned"] as const;
 
-/** Keyset sorts: each has an index-friendly (column, id) order (see decisions.server.ts). */
-export const decisionSortKeys = ["decidedAt", "score"] as const;
+/**
+ * Keyset sorts: each needs an index on (column, id), or every page sorts the whole table. Only
+ * decided_at has one; sorting by score would need a (score, id) index first.
+ */
+export const decisionSortKeys = ["decidedAt"] as const;
 export type DecisionSortKey = (typeof decisionSortKeys)[number];
 
 export const DecisionListQuerySchema = z
