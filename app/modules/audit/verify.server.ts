@@ -40,7 +40,9 @@ export interface LedgerReport {
 }
 
 export interface VerifyOptions {
-  databaseUrl: string;
+  databaseUrl?: string;
+  /** An open client to read through instead (e.g. inside a transaction); left open, not committed. */
+  client?: pg.ClientBase;
   batchSize?: number;
   onProgress?: (progress: { checkedEvents: number; totalEvents: number; checkedCheckpoints: number }) => void | Promise<void>;
 }
@@ -127,8 +129,9 @@ function findOriginalPosition(row: EventRow, seq: number): number | null {
 export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport> {
   const started = Date.now();
   const batchSize = options.batchSize ?? 20_000;
-  const client = new pg.Client({ connectionString: options.databaseUrl });
-  await client.connect();
+  const ownClient = options.client ? null : new pg.Client({ connectionString: options.databaseUrl });
+  await ownClient?.connect();
+  const client = options.client ?? ownClient!;
   const range = new CompactRange();
   let checkedCheckpoints = 0;
   let checkedTreeNodes = 0;
@@ -145,7 +148,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
 
   try {
     // One consistent snapshot for the whole run, however long it takes.
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (ownClient) await ownClient.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]?.size ?? 0);
     const maxSeq = Number((await client.query<{ max: string | null }>("SELECT max(seq)::text AS max FROM audit_event")).rows[0]?.max ?? 0);
     const totalEvents = Math.max(head, maxSeq);
@@ -273,7 +276,9 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     }
     return report(null, range.size, coveredSize);
   } finally {
-    await client.query("ROLLBACK").catch(() => {});
-    await client.end();
+    if (ownClient) {
+      await ownClient.query("ROLLBACK").catch(() => {});
+      await ownClient.end();
+    }
   }
 }
