@@ -303,7 +303,7 @@ describe("crypto-shredding", () => {
     );
     const event = await db.auditEvent.findUniqueOrThrow({ where: { seq } });
     expect(JSON.stringify(event.changes)).not.toContain("Astrid");
-    const sealed = (event.changes as { personal: SealedPersonalData }).personal;
+    const sealed = (event.changes as unknown as { personal: SealedPersonalData }).personal;
     expect(await db.$transaction((tx) => openSealed(tx, sealed))).toEqual({ fullName: "Astrid Lindgren-Test", email: "astrid@example.test" });
 
     expect(await db.$transaction((tx) => destroySubjectKey(tx, customer.id))).toBe(true);

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   EMPTY_TREE_HASH,
+  CompactRange,
   consistencyProof,
   hashChildren,
   hashLeaf,
@@ -71,5 +72,21 @@ describe("RFC 6962 Merkle tree", () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe("CompactRange", () => {
+  it("has the textbook root at every size and reports each perfect subtree as it completes", async () => {
+    const leaves = leavesOf(100);
+    const range = new CompactRange();
+    const source = memoryNodeSource(leaves);
+    for (let size = 1; size <= leaves.length; size++) {
+      for (const node of range.push(leaves[size - 1]!)) {
+        expect((node.index + 1) * 2 ** node.level).toBe(size);
+        const stored = await source([{ level: node.level, index: node.index }]);
+        expect(stored.get(`${node.level}:${node.index}`)!.equals(node.hash)).toBe(true);
+      }
+      expect(range.root().equals(referenceRoot(leaves.slice(0, size)))).toBe(true);
+    }
   });
 });

@@ -189,6 +189,33 @@ export function verifyConsistency(firstSize: number, secondSize: number, firstRo
   return fr.equals(firstRoot) && sr.equals(secondRoot) && sn === 0;
 }
 
+/** The RFC 6962 tree built leaf by leaf with O(log n) memory: a stack of perfect subtrees. */
+export class CompactRange {
+  private readonly stack: { level: number; hash: Hash }[] = [];
+  size = 0;
+
+  /** Adds a leaf; returns the perfect subtrees of level ≥ 1 it completes, lowest first. */
+  push(leaf: Hash) {
+    const completed: { level: number; index: number; hash: Hash }[] = [];
+    let node = { level: 0, hash: leaf };
+    this.size += 1;
+    while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.level === node.level) {
+      const left = this.stack.pop()!;
+      node = { level: node.level + 1, hash: hashChildren(left.hash, node.hash) };
+      completed.push({ level: node.level, index: this.size / 2 ** node.level - 1, hash: node.hash });
+    }
+    this.stack.push(node);
+    return completed;
+  }
+
+  root(): Hash {
+    if (this.stack.length === 0) return EMPTY_TREE_HASH;
+    let hash = this.stack[this.stack.length - 1]!.hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) hash = hashChildren(this.stack[i]!.hash, hash);
+    return hash;
+  }
+}
+
 /** A NodeSource over leaf hashes held in memory (tests, and the verifier's streaming rebuild). */
 export function memoryNodeSource(leafHashes: Hash[]): NodeSource {
   const levels: Hash[][] = [leafHashes];

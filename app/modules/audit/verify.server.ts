@@ -2,7 +2,7 @@ import pg from "pg";
 import { canonicalJson } from "./canonical-json";
 import { CHECKPOINT_FORMAT, type CheckpointStatement } from "./checkpoints.server";
 import { eventLeafHash, type AuditEventFields } from "./event-document";
-import { hashChildren, type Hash } from "./merkle";
+import { CompactRange } from "./merkle";
 import { verifyDetached } from "./signing-keys.server";
 
 // The ledger verifier (DESIGN.md §6), shared by `npm run ledger:verify` and the auditors' page. It
@@ -84,32 +84,6 @@ function toFields(row: EventRow, seq = Number(row.seq)): AuditEventFields {
     requestId: row.request_id,
     ipAddress: row.ip_address,
   };
-}
-
-/** The RFC 6962 tree built leaf by leaf with O(log n) memory: a stack of perfect subtrees. */
-class CompactRange {
-  private readonly stack: { level: number; hash: Hash }[] = [];
-  size = 0;
-
-  /** Adds a leaf; returns the perfect subtrees of level ≥ 1 it completes, lowest first. */
-  push(leaf: Hash) {
-    const completed: { level: number; index: number; hash: Hash }[] = [];
-    let node = { level: 0, hash: leaf };
-    this.size += 1;
-    while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.level === node.level) {
-      const left = this.stack.pop()!;
-      node = { level: node.level + 1, hash: hashChildren(left.hash, node.hash) };
-      completed.push({ level: node.level, index: this.size / 2 ** node.level - 1, hash: node.hash });
-    }
-    this.stack.push(node);
-    return completed;
-  }
-
-  root(): Hash {
-    let hash = this.stack[this.stack.length - 1]!.hash;
-    for (let i = this.stack.length - 2; i >= 0; i--) hash = hashChildren(this.stack[i]!.hash, hash);
-    return hash;
-  }
 }
 
 const EVENT_COLUMNS =
