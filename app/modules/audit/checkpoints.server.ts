@@ -1,28 +1,15 @@
 import { db, type Tx } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
 import { logger } from "~/utils/logger.server";
-import { canonicalJson } from "./canonical-json";
+import { CHECKPOINT_FORMAT, checkpointBody } from "./checkpoint-statement";
 import { appendAuditEvent, systemAuditContext } from "./ledger.server";
-import { activeSigningKeyRow, loadedSigningKeys, registerSigningKeys, signDetached } from "./signing-keys.server";
+import { signDetached } from "./openpgp";
+import { activeSigningKeyRow, loadedSigningKeys, registerSigningKeys } from "./signing-keys.server";
 import { committedTreeSize, treeRoot } from "./tree.server";
 
 // Signed checkpoints (DESIGN.md §6): the tree size, root hash, UTC time and signing key, as canonical
 // JSON signed with an OpenPGP detached signature. One instance signs at a time (advisory lock); the
 // others skip. Checkpoints are not audit events themselves — they are statements about the events.
-
-export const CHECKPOINT_FORMAT = "attest-checkpoint/v1";
-
-export interface CheckpointStatement {
-  format: typeof CHECKPOINT_FORMAT;
-  treeSize: number;
-  rootHash: string;
-  timestamp: string;
-  keyFingerprint: string;
-}
-
-export function checkpointBody(statement: CheckpointStatement) {
-  return canonicalJson(statement);
-}
 
 export const CHECKPOINT_LOCK = 7_240_331; // pg advisory lock key: "one checkpoint signer at a time"
 

@@ -106,7 +106,7 @@ export async function decideRotation(actor: Actor, input: z.infer<typeof DecideR
   if (!actor.ability.can("approve", "SigningKey")) throw forbidden("approve", "SigningKey");
   const result = await db.$transaction(async (tx) => {
     // No checkpoint is being signed while the active key changes (same lock as the signer).
-    await tx.$queryRaw`SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK})`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK})`;
     const rotation = await tx.signingKeyRotation.findUnique({ where: { id: input.rotationId }, include: { toKey: true } });
     if (!rotation) throw notFound("That rotation request");
     if (rotation.state !== "pending") throw new RotationRefusedError(`this rotation was already ${rotation.state}`);

@@ -4,6 +4,7 @@ import * as openpgp from "openpgp";
 import { db, type Tx } from "~/utils/db.server";
 import { env, isDemoMode } from "~/utils/env.server";
 import { logger } from "~/utils/logger.server";
+import { generateSigningKey } from "./openpgp";
 
 // Checkpoint signing keys (DESIGN.md §6). Private keys come from the environment, a file or a key
 // directory and never enter the database; their public halves and validity history are recorded in
@@ -15,17 +16,6 @@ export interface LoadedSigningKey {
   privateKey: openpgp.PrivateKey;
   armoredPublicKey: string;
   source: string;
-}
-
-// Ed25519 in the v4 "EdDSA" form (RFC 4880bis), which GnuPG 2.2 and later verify.
-export async function generateSigningKey(name = "Attest ledger checkpoints") {
-  const { privateKey } = await openpgp.generateKey({
-    type: "ecc",
-    curve: "ed25519Legacy",
-    userIDs: [{ name, email: "ledger@attest.invalid" }],
-    format: "armored",
-  });
-  return privateKey;
 }
 
 async function readKey(armored: string, source: string): Promise<LoadedSigningKey> {
@@ -101,24 +91,4 @@ export async function activeSigningKeyRow(tx: Tx = db as unknown as Tx) {
     where: { activatedAt: { not: null }, retiredAt: null },
     orderBy: { activatedAt: "desc" },
   });
-}
-
-export async function signDetached(privateKey: openpgp.PrivateKey, text: string) {
-  const message = await openpgp.createMessage({ binary: Buffer.from(text, "utf8") });
-  return (await openpgp.sign({ message, signingKeys: privateKey, detached: true, format: "armored" })) as string;
-}
-
-export async function verifyDetached(armoredPublicKey: string, text: string, armoredSignature: string) {
-  try {
-    const [publicKey, signature] = await Promise.all([
-      openpgp.readKey({ armoredKey: armoredPublicKey }),
-      openpgp.readSignature({ armoredSignature }),
-    ]);
-    const message = await openpgp.createMessage({ binary: Buffer.from(text, "utf8") });
-    const { signatures } = await openpgp.verify({ message, signature, verificationKeys: publicKey, format: "binary" });
-    await signatures[0]!.verified;
-    return true;
-  } catch {
-    return false;
-  }
 }

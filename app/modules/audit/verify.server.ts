@@ -1,9 +1,9 @@
 import pg from "pg";
 import { canonicalJson } from "./canonical-json";
-import { CHECKPOINT_FORMAT, type CheckpointStatement } from "./checkpoints.server";
+import { CHECKPOINT_FORMAT, type CheckpointStatement } from "./checkpoint-statement";
 import { eventLeafHash, type AuditEventFields } from "./event-document";
 import { CompactRange } from "./merkle";
-import { verifyDetached } from "./signing-keys.server";
+import { verifyDetached } from "./openpgp";
 
 // The ledger verifier (DESIGN.md §6), shared by `npm run ledger:verify` and the auditors' page. It
 // streams every event in sequence order with constant memory, recomputes each leaf from the event's
