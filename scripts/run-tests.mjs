@@ -52,10 +52,15 @@ function readJson(file) {
   }
 }
 
-/** Counts from Vitest's JSON report; a file that failed to load counts as one failure. */
+/**
+ * Counts from Vitest's JSON report. A file that failed outside any test (it did not load, or a
+ * beforeAll threw and its tests were skipped) counts as one failure.
+ */
 function vitestCounts(report, exitCode) {
   if (!report) return { passed: 0, failed: 1, skipped: 0, note: "Vitest wrote no report (it crashed or was stopped)" };
-  const brokenFiles = report.testResults.filter((file) => file.status === "failed" && file.assertionResults.length === 0).length;
+  const brokenFiles = report.testResults.filter(
+    (file) => file.status === "failed" && !file.assertionResults.some((test) => test.status === "failed"),
+  ).length;
   const counts = {
     passed: report.numPassedTests,
     failed: report.numFailedTests + brokenFiles,

@@ -49,7 +49,7 @@ export const routeAccess: RouteCheck[] = [
   // A signed-in person posting the sign-in form is sent home (the page's loader runs after the action).
   check("login.tsx", "/login", { anonymous: "200", default: "redirect:/" }, { form: { password: "no email given" }, expect: { anonymous: "400", default: "redirect:/" } }),
   // Enrolment must stay reachable once signed in (the account page links here to turn TOTP on).
-  check("login.mfa.tsx", "/login/mfa", everyoneSignedIn, { form: { code: "12" }, expect: { default: "400" } }),
+  check("login_.mfa.tsx", "/login/mfa", everyoneSignedIn, { form: { code: "12" }, expect: { default: "400" } }),
   check("logout.tsx", "/logout", { anonymous: "redirect:/", default: "redirect:/" }, { form: {}, expect: { anonymous: "redirect:/login", default: "redirect:/login" }, freshSession: true }),
   check("region-filter.tsx", "/region-filter", { anonymous: "redirect:/", default: "redirect:/" }, { form: { region: "SE", redirectTo: "/account" }, expect: { default: "redirect:/account" } }),
 
