@@ -50,11 +50,16 @@ function readCursor(cursor: string, sort: DecisionSortKey, field: "after" | "bef
   return { value: date, id };
 }
 
-/** Rows strictly beyond the cursor when walking in `direction` (the order the page is read in). */
+/**
+ * Rows strictly beyond the cursor when walking in `direction`: (column, id) past (value, id). Written
+ * as `column ≤ value AND (column < value OR id < id)` rather than a plain OR, because PostgreSQL
+ * turns only the first conjunct into an index bound; with the OR alone it filters every row from
+ * the start of the index, and a deep page took seconds instead of milliseconds.
+ */
 function beyond(sort: DecisionSortKey, direction: "asc" | "desc", cursor: { value: Date; id: string }): Prisma.DecisionWhereInput {
-  const op = direction === "desc" ? "lt" : "gt";
+  const [bound, strict] = direction === "desc" ? (["lte", "lt"] as const) : (["gte", "gt"] as const);
   return {
-    OR: [{ [sort]: { [op]: cursor.value } }, { [sort]: cursor.value, id: { [op]: cursor.id } }],
+    AND: [{ [sort]: { [bound]: cursor.value } }, { OR: [{ [sort]: { [strict]: cursor.value } }, { id: { [strict]: cursor.id } }] }],
   };
 }
 
