@@ -2,6 +2,7 @@
 // measurement in bench/measurements/, runs each several times, prints a table and writes
 // bench/results/latest.json and docs/benchmarks.md. See docs/benchmarks.md.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -77,13 +78,16 @@ async function main() {
     log(`${measurement.name}: setting up`);
     await measurement.setup?.(context);
     const runsMs: number[] = [];
+    const loadAverageBeforeRuns: number[] = [];
     for (let run = 1; run <= runs; run++) {
+      loadAverageBeforeRuns.push(Math.round(os.loadavg()[0]! * 10) / 10);
       runsMs.push(await measurement.measure(context));
       log(`${measurement.name}: run ${run}/${runs} ${formatDuration(runsMs[runsMs.length - 1]!)}`);
     }
     const result: MeasurementResult = {
       ...summarise(measurement.name, measurement.description, runsMs),
       measuredAt: new Date().toISOString(),
+      loadAverageBeforeRuns,
     };
     if (measurement.floor) {
       const floorMs: number[] = [];

@@ -16,6 +16,11 @@ export interface Series {
 
 export interface MeasurementResult extends Series {
   measuredAt: string;
+  /**
+   * The machine's 1-minute load average before each run: on a shared machine, other work competes
+   * for the same cores, and this says how much.
+   */
+  loadAverageBeforeRuns: number[];
   floor?: Series;
   /** Median divided by the floor's median. */
   ratioToFloor?: number;
@@ -52,7 +57,15 @@ export function summarise(name: string, description: string, runsMs: number[]): 
   const sorted = [...runsMs].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   const medianMs = sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  return { name, description, runsMs, medianMs, minMs: sorted[0]!, maxMs: sorted[sorted.length - 1]! };
+  const rounded = (milliseconds: number) => Math.round(milliseconds * 10) / 10;
+  return {
+    name,
+    description,
+    runsMs: runsMs.map(rounded),
+    medianMs: rounded(medianMs),
+    minMs: rounded(sorted[0]!),
+    maxMs: rounded(sorted[sorted.length - 1]!),
+  };
 }
 
 export function formatDuration(milliseconds: number) {
@@ -127,7 +140,8 @@ export function renderMarkdown(results: BenchResults, existing: string | null) {
     ...rows.map((row) => `| ${row.join(" | ")} |`),
     "",
     ...results.measurements.flatMap((result) => [
-      `**${result.name}** (measured ${result.measuredAt.slice(0, 10)}; runs: ${result.runsMs.map(formatDuration).join(", ")}) — ${result.description}`,
+      `**${result.name}** (measured ${result.measuredAt.slice(0, 10)}; runs: ${result.runsMs.map(formatDuration).join(", ")}; ` +
+        `load average before each run: ${(result.loadAverageBeforeRuns ?? []).map((load) => load.toFixed(1)).join(", ")}) — ${result.description}`,
       ...(result.floor
         ? ["", `*Floor* ${result.floor.name} (runs: ${result.floor.runsMs.map(formatDuration).join(", ")}) — ${result.floor.description}`]
         : []),
@@ -142,6 +156,7 @@ export function renderMarkdown(results: BenchResults, existing: string | null) {
     `| OS | ${machine.os} |`,
     `| Node.js | ${machine.node} |`,
     `| PostgreSQL | ${machine.postgresql} (same machine, default configuration) |`,
+    `| load | shared machine: see the load averages above (${machine.cpuCores} = both cores busy) |`,
     `| date | ${results.generatedAt} |`,
     endMarker,
   ].join("\n");

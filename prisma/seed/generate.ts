@@ -216,7 +216,6 @@ export async function generateBook(
         createdAt: customer.createdAt,
         market,
         regime: context.regimeByRegion.get(market.regionCode)!,
-        isFraudster: traits.isFraudster,
         contestable,
       },
       random,

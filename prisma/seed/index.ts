@@ -25,18 +25,26 @@ function startOfUtcDay(date: Date) {
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 }
 
+function readArguments(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        decisions: { type: "string", default: "20000" },
+        seed: { type: "string", default: "1" },
+        now: { type: "string" },
+        reset: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new SeedRefusedError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+  }
+}
+
 function parseOptions(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      decisions: { type: "string", default: "20000" },
-      seed: { type: "string", default: "1" },
-      now: { type: "string" },
-      reset: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  });
+  const values = readArguments(argv);
   if (values.help) {
     console.log(usage);
     process.exit(0);

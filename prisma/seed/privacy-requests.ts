@@ -136,7 +136,6 @@ export interface PrivacyCustomer {
   createdAt: number;
   market: MarketProfile;
   regime: PrivacyRegime;
-  isFraudster: boolean;
   /** Declined decisions without a review yet: what a contest can be about. */
   contestable: ReviewedDecision[];
 }

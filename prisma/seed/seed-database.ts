@@ -50,9 +50,9 @@ export async function seedDatabase(client: pg.ClientBase, options: SeedRunOption
 
     const writer = options.isCopySupported ? new CopyTableWriter(client) : await ArrayInsertTableWriter.create(client);
     const ruleSets = planRuleSets(options);
-    const reference = new BatchedRowSink(writer, Number.POSITIVE_INFINITY);
-    writeRuleSets(reference, ruleSets, staff);
-    await reference.finish();
+    const ruleSetRows = new BatchedRowSink(writer, Number.POSITIVE_INFINITY);
+    writeRuleSets(ruleSetRows, ruleSets, staff);
+    await ruleSetRows.finish();
 
     const detached =
       options.decisions >= rebuildIndexesFrom ? await detachIndexesAndConstraints(client, bulkTables) : null;
@@ -81,7 +81,7 @@ export async function seedDatabase(client: pg.ClientBase, options: SeedRunOption
     }
     await client.query("COMMIT");
 
-    const rowsWritten = new Map(reference.rowCounts);
+    const rowsWritten = new Map(ruleSetRows.rowCounts);
     for (const [table, count] of sink.rowCounts) rowsWritten.set(table, count);
     return { statistics, rowsWritten, loadMethod: writer.method, rebuiltIndexes: detached?.count ?? 0 };
   } catch (error) {
