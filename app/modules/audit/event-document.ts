@@ -8,7 +8,8 @@ export const LEAF_FORMAT_VERSION = 1;
 export interface AuditEventFields {
   seq: bigint | number;
   id: string;
-  occurredAt: Date;
+  /** A Date, or already the ISO-8601 UTC text with milliseconds (as the verifier reads it). */
+  occurredAt: Date | string;
   actorType: string;
   actorId: string | null;
   actorLabel: string | null;
@@ -28,7 +29,7 @@ export function eventDocument(event: AuditEventFields) {
     v: LEAF_FORMAT_VERSION,
     seq: Number(event.seq),
     id: event.id,
-    occurredAt: event.occurredAt.toISOString(),
+    occurredAt: typeof event.occurredAt === "string" ? event.occurredAt : event.occurredAt.toISOString(),
     actor: { type: event.actorType, id: event.actorId, label: event.actorLabel, role: event.actorRole },
     action: event.action,
     subject: { type: event.subjectType, id: event.subjectId },

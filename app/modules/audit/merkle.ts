@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 // RFC 6962 §2.1 (as restated in RFC 9162 §2.1) Merkle tree hashing, audit paths and consistency
 // proofs. Leaves are hashed with a 0x00 prefix and interior nodes with 0x01, so a leaf can never be
@@ -9,12 +9,20 @@ export type Hash = Buffer;
 
 export const EMPTY_TREE_HASH: Hash = createHash("sha256").digest();
 
+// One-shot hashing of a single prefixed buffer: the verifier hashes millions of these.
 export function hashLeaf(data: Uint8Array): Hash {
-  return createHash("sha256").update(Buffer.from([0x00])).update(data).digest();
+  const input = Buffer.allocUnsafe(data.length + 1);
+  input[0] = 0x00;
+  input.set(data, 1);
+  return hash("sha256", input, "buffer");
 }
 
 export function hashChildren(left: Hash, right: Hash): Hash {
-  return createHash("sha256").update(Buffer.from([0x01])).update(left).update(right).digest();
+  const input = Buffer.allocUnsafe(65);
+  input[0] = 0x01;
+  left.copy(input, 1);
+  right.copy(input, 33);
+  return hash("sha256", input, "buffer");
 }
 
 /** Largest power of two strictly smaller than n (n ≥ 2): where RFC 6962 splits a tree of n leaves. */

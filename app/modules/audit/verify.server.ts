@@ -50,7 +50,7 @@ export interface VerifyOptions {
 interface EventRow {
   seq: string;
   id: string;
-  occurred_at: Date;
+  occurred_at: string;
   actor_type: string;
   actor_id: string | null;
   actor_label: string | null;
@@ -86,8 +86,9 @@ function toFields(row: EventRow, seq = Number(row.seq)): AuditEventFields {
   };
 }
 
+// Times as ISO-8601 text straight from PostgreSQL: no Date parsing for millions of rows.
 const EVENT_COLUMNS =
-  "seq::text AS seq, id, occurred_at, actor_type, actor_id, actor_label, actor_role, action, subject_type, subject_id, region_code, justification, changes, request_id, ip_address, leaf_hash";
+  "seq::text AS seq, id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS occurred_at, actor_type, actor_id, actor_label, actor_role, action, subject_type, subject_id, region_code, justification, changes, request_id, ip_address, leaf_hash";
 
 /** When a row's stored leaf does not match its own position, was it written at a nearby position? */
 function findOriginalPosition(row: EventRow, seq: number): number | null {
@@ -189,7 +190,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     let checkpointIndex = 0;
     let coveredSize = 0;
     let expectedSeq = 1;
-    let previousOccurredAt = 0;
+    let previousOccurredAt = "";
     let lastSeq = 0;
     for (;;) {
       const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM audit_event WHERE audit_event.seq > $1 ORDER BY audit_event.seq LIMIT $2`, [lastSeq, batchSize]);
@@ -210,10 +211,10 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
           }
           return report({ kind: "changed", seq, message: `event ${seq} (${row.action}) does not match its leaf hash: it was changed after it was written` }, totalEvents, coveredSize);
         }
-        if (row.occurred_at.getTime() < previousOccurredAt) {
+        if (row.occurred_at < previousOccurredAt) {
           return report({ kind: "reordered", seq, message: `event ${seq} is dated before event ${seq - 1}: events were reordered or inserted` }, totalEvents, coveredSize);
         }
-        previousOccurredAt = row.occurred_at.getTime();
+        previousOccurredAt = row.occurred_at;
         for (const completed of range.push(leaf)) {
           const stored = await nextNode();
           checkedTreeNodes += 1;
