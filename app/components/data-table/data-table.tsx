@@ -1,4 +1,4 @@
-import { Form, Link, useSearchParams } from "@remix-run/react";
+import { Form, Link, useSearchParams, useSubmit } from "@remix-run/react";
 import {
   flexRender,
   getCoreRowModel,
@@ -171,8 +171,18 @@ function Pager({ paging, rowCount, noun, searchParams }: { paging: Paging; rowCo
  */
 export function FilterBar({ children, keep = ["sort", "order"], resetTo }: { children: React.ReactNode; keep?: string[]; resetTo: string }) {
   const [searchParams] = useSearchParams();
+  const submit = useSubmit();
+  // Without JavaScript the browser submits every field; with it, empty ones are left out of the URL.
+  function submitWithoutEmpty(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const params = new URLSearchParams();
+    for (const [name, value] of new FormData(event.currentTarget)) {
+      if (typeof value === "string" && value.trim() !== "") params.append(name, value.trim());
+    }
+    submit(params, { method: "get", preventScrollReset: true });
+  }
   return (
-    <Form key={searchParams.toString()} method="get" className="filters" role="search" preventScrollReset>
+    <Form key={searchParams.toString()} method="get" className="filters" role="search" preventScrollReset onSubmit={submitWithoutEmpty}>
       {keep.map((name) => {
         const value = searchParams.get(name);
         return value ? <input key={name} type="hidden" name={name} value={value} /> : null;
