@@ -5,20 +5,13 @@ import { requirePermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import { openReviewStatuses, type ReviewQueueQuery } from "./schema";
-import type { SlaBand } from "./ui/badges";
+import { DUE_SOON_HOURS, slaOf } from "./sla";
 
 // The review queue (DESIGN.md §8): open, claimed and awaiting-approval reviews within the viewer's
 // access and region filter, most urgent first, each with its SLA clock. Read-only here; claiming and
 // deciding belong to review.server.ts.
 
 const HOUR_MS = 3_600_000;
-const DUE_SOON_HOURS = 24;
-
-export function slaOf(review: { status: string; dueAt: Date }, now = new Date()) {
-  const hoursLeft = (review.dueAt.getTime() - now.getTime()) / HOUR_MS;
-  const band: SlaBand = review.status === "closed" ? "closed" : hoursLeft < 0 ? "overdue" : hoursLeft < DUE_SOON_HOURS ? "due_soon" : "on_time";
-  return { hoursLeft, slaBand: band };
-}
 
 function filtersOf(actor: Actor, query: ReviewQueueQuery, now: Date): Prisma.ReviewWhereInput[] {
   const filters: Prisma.ReviewWhereInput[] = [

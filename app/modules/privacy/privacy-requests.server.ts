@@ -5,33 +5,11 @@ import { notFound, requirePermission, requireRecordPermission, type Actor } from
 import { regionScope } from "~/modules/access/region-scope.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import { openPrivacyRequestStates, type PrivacyRequestListQuery } from "./schema";
-import type { DeadlineBand } from "./ui/badges";
+import { deadlineOf } from "./deadlines";
 
 // Data-protection requests (DESIGN.md §9): the list the DPO works from, with the statutory clock of
 // each request. The subject's personal data is never shown here; it stays behind the customer page's
 // masking and audit rules.
-
-const DAY_MS = 86_400_000;
-const AMBER_DAYS = 10;
-const RED_DAYS = 5;
-
-/** Days left until the effective due date (the extended one when an extension was recorded). */
-export function deadlineOf(request: { state: string; dueAt: Date; extendedDueAt: Date | null }, now = new Date()) {
-  const due = request.extendedDueAt ?? request.dueAt;
-  const remaining = due.getTime() - now.getTime();
-  const daysLeft = remaining >= 0 ? Math.floor(remaining / DAY_MS) : -Math.ceil(-remaining / DAY_MS);
-  const isClosed = request.state === "completed" || request.state === "refused";
-  const band: DeadlineBand = isClosed
-    ? "closed"
-    : remaining < 0
-      ? "overdue"
-      : daysLeft <= RED_DAYS
-        ? "red"
-        : daysLeft <= AMBER_DAYS
-          ? "amber"
-          : "ok";
-  return { effectiveDueAt: due, daysLeft, band };
-}
 
 function filtersOf(actor: Actor, query: PrivacyRequestListQuery): Prisma.PrivacyRequestWhereInput[] {
   const filters: Prisma.PrivacyRequestWhereInput[] = [
