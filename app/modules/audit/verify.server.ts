@@ -1,3 +1,4 @@
+import { Worker } from "node:worker_threads";
 import pg from "pg";
 import { canonicalJson } from "./canonical-json";
 import { CHECKPOINT_FORMAT, type CheckpointStatement } from "./checkpoint-statement";
@@ -43,6 +44,8 @@ export interface VerifyOptions {
   databaseUrl?: string;
   /** An open client to read through instead (e.g. inside a transaction); left open, not committed. */
   client?: pg.ClientBase;
+  /** Worker threads that recompute leaves in parallel (command line); 1 = all in this thread. */
+  parallelism?: number;
   batchSize?: number;
   onProgress?: (progress: { checkedEvents: number; totalEvents: number; checkedCheckpoints: number }) => void | Promise<void>;
 }
@@ -101,6 +104,107 @@ function findOriginalPosition(row: EventRow, seq: number): number | null {
   return null;
 }
 
+export interface CheckedChunk {
+  fromSeq: number;
+  toSeq: number;
+  count: number;
+  /** The recomputed leaf hashes, 32 bytes each, in sequence order (up to the first problem). */
+  leaves: Uint8Array;
+  firstOccurredAt: string;
+  lastOccurredAt: string;
+  problem: LedgerProblem | null;
+}
+
+/**
+ * Checks the events fromSeq < seq ≤ toSeq on their own: no gap, none beyond the head, each stored leaf
+ * equal to the one recomputed from the event's fields, times never running backwards. Runs in this
+ * thread or in a worker (verify-worker.ts) over the same snapshot.
+ */
+export async function checkEventChunk(client: pg.ClientBase, fromSeq: number, toSeq: number, head: number): Promise<CheckedChunk> {
+  const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM audit_event WHERE audit_event.seq > $1 AND audit_event.seq <= $2 ORDER BY audit_event.seq`, [fromSeq, toSeq]);
+  const leaves = new Uint8Array(rows.length * 32);
+  let count = 0;
+  let previousOccurredAt = "";
+  let problem: LedgerProblem | null = null;
+  for (const row of rows) {
+    const seq = Number(row.seq);
+    const expected = fromSeq + count + 1;
+    if (seq !== expected) {
+      problem = { kind: "missing", seq: expected, message: `event ${expected}${seq > expected + 1 ? `–${seq - 1}` : ""} is missing: the next stored event is ${seq}` };
+      break;
+    }
+    if (seq > head) {
+      problem = { kind: "inserted", seq, message: `event ${seq} lies beyond the ledger head (${head} events were appended): it was inserted outside the ledger` };
+      break;
+    }
+    const leaf = eventLeafHash(toFields(row));
+    if (!row.leaf_hash || !leaf.equals(row.leaf_hash)) {
+      const original = findOriginalPosition(row, seq);
+      problem =
+        original !== null
+          ? { kind: "reordered", seq, message: `event ${seq} was written as event ${original}: events were reordered` }
+          : { kind: "changed", seq, message: `event ${seq} (${row.action}) does not match its leaf hash: it was changed after it was written` };
+      break;
+    }
+    if (row.occurred_at < previousOccurredAt) {
+      problem = { kind: "reordered", seq, message: `event ${seq} is dated before event ${seq - 1}: events were reordered or inserted` };
+      break;
+    }
+    previousOccurredAt = row.occurred_at;
+    leaves.set(leaf, count * 32);
+    count += 1;
+  }
+  return {
+    fromSeq,
+    toSeq,
+    count,
+    leaves: leaves.subarray(0, count * 32),
+    firstOccurredAt: rows[0]?.occurred_at ?? "",
+    lastOccurredAt: previousOccurredAt,
+    problem,
+  };
+}
+
+/** Chunks checked in order: in this thread, or fanned out to worker threads reading the same snapshot. */
+function chunkChecker(client: pg.ClientBase, options: VerifyOptions, snapshot: string | null, head: number) {
+  const parallelism = options.client || !snapshot ? 1 : Math.max(1, options.parallelism ?? 1);
+  if (parallelism === 1) {
+    return { check: (fromSeq: number, toSeq: number) => checkEventChunk(client, fromSeq, toSeq, head), close: async () => {} };
+  }
+  const workers = Array.from(
+    { length: parallelism },
+    () => new Worker(new URL("./verify-worker.mjs", import.meta.url), { workerData: { databaseUrl: options.databaseUrl, snapshot, head } }),
+  );
+  let nextWorker = 0;
+  let nextRequest = 0;
+  const pending = new Map<number, { resolve: (chunk: CheckedChunk) => void; reject: (error: Error) => void }>();
+  for (const worker of workers) {
+    worker.on("message", (message: { id: number; chunk?: CheckedChunk; error?: string }) => {
+      const waiting = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.error) waiting?.reject(new Error(message.error));
+      else waiting?.resolve(message.chunk!);
+    });
+    worker.on("error", (error) => {
+      for (const waiting of pending.values()) waiting.reject(error);
+      pending.clear();
+    });
+  }
+  return {
+    check: (fromSeq: number, toSeq: number) =>
+      new Promise<CheckedChunk>((resolve, reject) => {
+        const id = nextRequest++;
+        pending.set(id, { resolve, reject });
+        workers[nextWorker++ % workers.length]!.postMessage({ id, fromSeq, toSeq });
+      }),
+    close: async () => {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}
+
+const CHUNK_SIZE = 20_000;
+
 export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport> {
   const started = Date.now();
   const batchSize = options.batchSize ?? 20_000;
@@ -122,8 +226,12 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
   });
 
   try {
-    // One consistent snapshot for the whole run, however long it takes.
-    if (ownClient) await ownClient.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    // One consistent snapshot for the whole run, however long it takes, shared with any worker threads.
+    let snapshot: string | null = null;
+    if (ownClient) {
+      await ownClient.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      snapshot = (await ownClient.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot")).rows[0]!.snapshot;
+    }
     const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]?.size ?? 0);
     const maxSeq = Number((await client.query<{ max: string | null }>("SELECT max(seq)::text AS max FROM audit_event")).rows[0]?.max ?? 0);
     const totalEvents = Math.max(head, maxSeq);
@@ -189,53 +297,56 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
 
     let checkpointIndex = 0;
     let coveredSize = 0;
-    let expectedSeq = 1;
     let previousOccurredAt = "";
-    let lastSeq = 0;
-    for (;;) {
-      const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM audit_event WHERE audit_event.seq > $1 ORDER BY audit_event.seq LIMIT $2`, [lastSeq, batchSize]);
-      for (const row of rows) {
-        const seq = Number(row.seq);
-        lastSeq = seq;
-        if (seq !== expectedSeq) {
-          return report({ kind: "missing", seq: expectedSeq, message: `event ${expectedSeq}${seq > expectedSeq + 1 ? `–${seq - 1}` : ""} is missing: the next stored event is ${seq}` }, totalEvents, coveredSize);
-        }
-        if (seq > head) {
-          return report({ kind: "inserted", seq, message: `event ${seq} lies beyond the ledger head (${head} events were appended): it was inserted outside the ledger` }, totalEvents, coveredSize);
-        }
-        const leaf = eventLeafHash(toFields(row));
-        if (!row.leaf_hash || !leaf.equals(row.leaf_hash)) {
-          const original = findOriginalPosition(row, seq);
-          if (original !== null) {
-            return report({ kind: "reordered", seq, message: `event ${seq} was written as event ${original}: events were reordered` }, totalEvents, coveredSize);
-          }
-          return report({ kind: "changed", seq, message: `event ${seq} (${row.action}) does not match its leaf hash: it was changed after it was written` }, totalEvents, coveredSize);
-        }
-        if (row.occurred_at < previousOccurredAt) {
+    const checker = chunkChecker(client, options, snapshot, head);
+    try {
+      // Chunks are requested ahead (workers keep busy) and consumed strictly in sequence order, so the
+      // first problem reported is the first in the ledger.
+      const requests: Promise<CheckedChunk>[] = [];
+      const lookahead = Math.max(2, 2 * (options.parallelism ?? 1));
+      const request = (index: number) => {
+        const fromSeq = index * CHUNK_SIZE;
+        if (fromSeq >= totalEvents) return;
+        requests[index] = checker.check(fromSeq, Math.min(totalEvents, fromSeq + CHUNK_SIZE));
+      };
+      for (let index = 0; index < lookahead; index++) request(index);
+      for (let index = 0; index * CHUNK_SIZE < totalEvents; index++) {
+        const chunk = await requests[index]!;
+        request(index + lookahead);
+        if (chunk.count > 0 && chunk.firstOccurredAt < previousOccurredAt) {
+          const seq = chunk.fromSeq + 1;
           return report({ kind: "reordered", seq, message: `event ${seq} is dated before event ${seq - 1}: events were reordered or inserted` }, totalEvents, coveredSize);
         }
-        previousOccurredAt = row.occurred_at;
-        for (const completed of range.push(leaf)) {
-          const stored = await nextNode();
-          checkedTreeNodes += 1;
-          if (!stored || stored.level !== completed.level || Number(stored.index) !== completed.index || !stored.hash.equals(completed.hash)) {
-            const first = completed.index * 2 ** completed.level + 1;
-            return report({ kind: "tree_node_mismatch", seq: first, message: `the stored tree node over events ${first}–${first + 2 ** completed.level - 1} does not match those events: an event in that range was rewritten together with its leaf hash, or the tree was altered` }, totalEvents, coveredSize);
+        if (chunk.count > 0) previousOccurredAt = chunk.lastOccurredAt;
+        for (let offset = 0; offset < chunk.count; offset++) {
+          const leaf = Buffer.from(chunk.leaves.buffer, chunk.leaves.byteOffset + offset * 32, 32);
+          for (const completed of range.push(leaf)) {
+            const stored = await nextNode();
+            checkedTreeNodes += 1;
+            if (!stored || stored.level !== completed.level || Number(stored.index) !== completed.index || !stored.hash.equals(completed.hash)) {
+              const first = completed.index * 2 ** completed.level + 1;
+              return report({ kind: "tree_node_mismatch", seq: first, message: `the stored tree node over events ${first}–${first + 2 ** completed.level - 1} does not match those events: an event in that range was rewritten together with its leaf hash, or the tree was altered` }, totalEvents, coveredSize);
+            }
+          }
+          while (checkpointIndex < checkpoints.length && Number(checkpoints[checkpointIndex]!.tree_size) === range.size) {
+            const checkpoint = checkpoints[checkpointIndex]!;
+            if (!range.root().equals(checkpoint.root_hash)) {
+              return report({ kind: "checkpoint_mismatch", checkpointId: checkpoint.id, treeSize: range.size, seq: range.size, message: `signed checkpoint ${checkpoint.id} (tree size ${range.size}) does not match the events: one of events ${coveredSize + 1}–${range.size} or an earlier one was rewritten together with its hashes` }, totalEvents, coveredSize);
+            }
+            coveredSize = range.size;
+            checkedCheckpoints += 1;
+            checkpointIndex += 1;
           }
         }
-        while (checkpointIndex < checkpoints.length && Number(checkpoints[checkpointIndex]!.tree_size) === range.size) {
-          const checkpoint = checkpoints[checkpointIndex]!;
-          if (!range.root().equals(checkpoint.root_hash)) {
-            return report({ kind: "checkpoint_mismatch", checkpointId: checkpoint.id, treeSize: range.size, seq, message: `signed checkpoint ${checkpoint.id} (tree size ${range.size}) does not match the events: one of events ${coveredSize + 1}–${range.size} or an earlier one was rewritten together with its hashes` }, totalEvents, coveredSize);
-          }
-          coveredSize = range.size;
-          checkedCheckpoints += 1;
-          checkpointIndex += 1;
+        if (chunk.problem) return report(chunk.problem, totalEvents, coveredSize);
+        if (chunk.count < chunk.toSeq - chunk.fromSeq) {
+          const seq = chunk.fromSeq + chunk.count + 1;
+          return report({ kind: "missing", seq, message: `events ${seq}–${chunk.toSeq} are missing` }, totalEvents, coveredSize);
         }
-        expectedSeq += 1;
+        await options.onProgress?.({ checkedEvents: range.size, totalEvents, checkedCheckpoints });
       }
-      await options.onProgress?.({ checkedEvents: range.size, totalEvents, checkedCheckpoints });
-      if (rows.length < batchSize) break;
+    } finally {
+      await checker.close();
     }
 
     if (range.size < head) {
