@@ -9,13 +9,17 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
-    plugins: { "react-hooks": reactHooks },
     rules: {
-      ...reactHooks.configs.recommended.rules,
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       // Routes never touch the database: they call one module function (STYLE.md).
       "no-restricted-imports": "off",
     },
+  },
+  {
+    // React's rules of hooks apply to the UI only (elsewhere a `use` parameter is not a hook).
+    files: ["app/**/*.tsx"],
+    plugins: { "react-hooks": reactHooks },
+    rules: reactHooks.configs.recommended.rules,
   },
   {
     files: ["app/routes/**/*.tsx", "app/routes/**/*.ts"],

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,7 +20,8 @@ import { databaseEnv, runNodeScript } from "../support/test-database";
 vi.hoisted(() => {
   // Demo mode generates this run's checkpoint key into a private directory.
   process.env.ATTEST_DEMO = "true";
-  process.env.ATTEST_SIGNING_KEYS_DIR = require("node:fs").mkdtempSync(require("node:path").join(require("node:os").tmpdir(), "attest-keys-"));
+  // (created on first use; hoisted code runs before imports, so no fs/os helpers here)
+  process.env.ATTEST_SIGNING_KEYS_DIR = `${process.env.TMPDIR ?? "/tmp"}/attest-keys-${process.pid}-${Date.now()}`;
 });
 
 const databaseUrl = process.env.DATABASE_URL!;
