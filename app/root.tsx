@@ -17,7 +17,10 @@ import { getOptionalSession, regionFilterCookie } from "~/modules/access/actor.s
 import { roleLabel } from "~/modules/access/policy.server";
 import stylesheet from "~/styles/app.css?url";
 
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: stylesheet }];
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: stylesheet },
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+];
 
 export const meta: MetaFunction = () => [{ title: "Attest" }];
 

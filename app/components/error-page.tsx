@@ -45,8 +45,9 @@ export function ErrorPage({ error: given }: { error?: unknown }) {
     return (
       <section className="error-page" aria-labelledby="error-title">
         <p className="error-code">{error.status}</p>
-        <h1 id="error-title">{error.statusText || "Request failed"}</h1>
+        <h1 id="error-title">{error.status === 400 ? "That request could not be understood" : error.statusText || "Request failed"}</h1>
         <p>{data.message}</p>
+        <Link to="/">Back to your home page</Link>
       </section>
     );
   }

@@ -17,7 +17,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export default function AuditEventRoute() {
-  const { event } = useLoaderData<typeof loader>();
+  const { event, inclusion } = useLoaderData<typeof loader>();
   return (
     <>
       <div className="page-header">
@@ -87,6 +87,53 @@ export default function AuditEventRoute() {
           <pre className="json" data-testid="event-changes">
             {JSON.stringify(event.changes, null, 2)}
           </pre>
+        )}
+      </section>
+      <section className="card section" aria-labelledby="proof-title">
+        <h2 id="proof-title">Proof of inclusion</h2>
+        {!inclusion?.checkpoint ? (
+          <p className="empty">No signed checkpoint covers this event yet; one is signed within a second while the app runs.</p>
+        ) : (
+          <>
+            {inclusion.isVerified ? (
+              <div className="alert alert--ok" role="status" data-testid="inclusion-verified">
+                This event is leaf {Number(event.seq) - 1} of the tree signed in checkpoint {inclusion.checkpoint.id}: its audit path leads to the signed root.
+              </div>
+            ) : (
+              <div className="alert alert--error" role="alert" data-testid="inclusion-verified">
+                The audit path does not lead from this event to the signed root. Run a full verification.
+              </div>
+            )}
+            <dl className="facts">
+              <dt>Checkpoint</dt>
+              <dd>
+                {inclusion.checkpoint.id}: {inclusion.checkpoint.treeSize.toLocaleString("en")} events, signed {formatDateTime(inclusion.checkpoint.signedAt)}
+              </dd>
+              <dt>Signed root</dt>
+              <dd className="hash">
+                <code>{inclusion.checkpoint.rootHash}</code>
+              </dd>
+              <dt>Signing key</dt>
+              <dd className="hash">
+                <code>{inclusion.checkpoint.keyFingerprint}</code> (<a href="/api/v1/audit/keys">public keys</a>)
+              </dd>
+              <dt>Audit path</dt>
+              <dd>
+                <ol className="hash-list">
+                  {inclusion.auditPath.map((hash, index) => (
+                    <li key={`${index}-${hash}`}>
+                      <code>{hash}</code>
+                    </li>
+                  ))}
+                </ol>
+              </dd>
+            </dl>
+            <details>
+              <summary>Signed statement and signature (for gpg --verify)</summary>
+              <pre className="json">{inclusion.checkpoint.body}</pre>
+              <pre className="json">{inclusion.checkpoint.signature}</pre>
+            </details>
+          </>
         )}
       </section>
     </>

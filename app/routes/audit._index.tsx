@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { createColumnHelper } from "@tanstack/react-table";
 import { DataTable, FilterBar, InputFilter, SelectFilter } from "~/components/data-table/data-table";
 import { parseListQuery } from "~/components/data-table/url-state";
@@ -15,7 +15,10 @@ export const meta: MetaFunction = () => [{ title: "Audit ledger · Attest" }];
 export async function loader({ request }: LoaderFunctionArgs) {
   const actor = await requireActor(request);
   const query = parseListQuery(AuditEventListQuerySchema, request);
-  return listAuditEvents(actor, query);
+  return {
+    ...(await listAuditEvents(actor, query)),
+    can: { export: actor.ability.can("export", "AuditEvent"), verify: actor.ability.can("verify", "Ledger") },
+  };
 }
 
 const column = createColumnHelper<AuditEventListItem>();
@@ -45,13 +48,32 @@ const columns = [
 ];
 
 export default function AuditLedgerRoute() {
-  const { events, paging, options } = useLoaderData<typeof loader>();
+  const { events, paging, options, can } = useLoaderData<typeof loader>();
+  const [searchParams] = useSearchParams();
+  const exportQuery = new URLSearchParams([...searchParams].filter(([key]) => key !== "after" && key !== "before")).toString();
   return (
     <>
       <div className="page-header">
         <div>
           <h1>Audit ledger</h1>
           <p>Every recorded action you may read, newest first. Events are append-only and numbered without gaps.</p>
+        </div>
+        <div className="actions">
+          {can.export ? (
+            <>
+              <a className="button button--ghost" href={`/audit/export?${exportQuery}&format=csv`} download>
+                Export CSV
+              </a>
+              <a className="button button--ghost" href={`/audit/export?${exportQuery}&format=jsonl`} download>
+                Export JSONL
+              </a>
+            </>
+          ) : null}
+          {can.verify ? (
+            <Link className="button" to="/audit/verify">
+              Verify the ledger
+            </Link>
+          ) : null}
         </div>
       </div>
       <FilterBar resetTo="/audit" keep={["subjectId"]}>

@@ -1,11 +1,16 @@
 import { db } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import { accessibleWhere } from "~/modules/access/ability.server";
-import { notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { modelSubjects } from "~/modules/access/policy.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import { auditActions, isAuditAction } from "./actions";
+import { stringify } from "csv-stringify/sync";
+import { eventDocument } from "./event-document";
+import { appendAuditEvent } from "./ledger.server";
+import { verifyInclusion } from "./merkle";
+import { treeInclusionProof } from "./tree.server";
 import type { AuditEventListQuery } from "./schema";
 
 // Reading the audit ledger (DESIGN.md §6): each role sees the events its policy grants, newest first,
@@ -118,6 +123,7 @@ export async function getAuditEvent(actor: Actor, seq: string) {
   requireRecordPermission(actor, "read", "AuditEvent", event);
   const { seq: position, leafHash, ...fields } = event;
   return {
+    inclusion: leafHash ? await inclusionInCoveringCheckpoint(Number(position), Buffer.from(leafHash)) : null,
     event: {
       ...fields,
       seq: position.toString(),
@@ -125,4 +131,82 @@ export async function getAuditEvent(actor: Actor, seq: string) {
       actionDescription: isAuditAction(fields.action) ? auditActions[fields.action] : null,
     },
   };
+}
+
+/**
+ * The proof that the event is in the first signed checkpoint covering it, checked here before it is
+ * shown: the audit path from the event's leaf to that checkpoint's signed root.
+ */
+async function inclusionInCoveringCheckpoint(seq: number, leafHash: Buffer) {
+  const checkpoint = await db.checkpoint.findFirst({
+    where: { treeSize: { gte: BigInt(seq) } },
+    orderBy: { treeSize: "asc" },
+    include: { signingKey: { select: { fingerprint: true } } },
+  });
+  if (!checkpoint) return { checkpoint: null, auditPath: [], isVerified: false };
+  const treeSize = Number(checkpoint.treeSize);
+  const auditPath = await treeInclusionProof(db, seq - 1, treeSize);
+  const root = Buffer.from(checkpoint.rootHash);
+  return {
+    checkpoint: {
+      id: checkpoint.id.toString(),
+      treeSize,
+      rootHash: root.toString("hex"),
+      signedAt: checkpoint.createdAt,
+      keyFingerprint: checkpoint.signingKey.fingerprint,
+      body: checkpoint.body,
+      signature: checkpoint.signature,
+    },
+    auditPath: auditPath.map((hash) => hash.toString("hex")),
+    isVerified: verifyInclusion(leafHash, seq - 1, treeSize, auditPath, root),
+  };
+}
+
+const EXPORT_BATCH = 2_000;
+const exportColumns = ["seq", "occurredAt", "actorType", "actorId", "actorLabel", "actorRole", "action", "subjectType", "subjectId", "regionCode", "justification", "changes", "requestId", "ipAddress", "leafHash"];
+
+/**
+ * A filtered range of the ledger as CSV or JSON Lines, oldest first, streamed in batches. The export
+ * is itself recorded first (DESIGN.md §6: no export without its event). Each JSON line carries the
+ * exact leaf document and its hash, so the range can be re-hashed and checked against the proofs.
+ */
+export async function exportAuditEvents(actor: Actor, query: AuditEventListQuery, format: "csv" | "jsonl") {
+  if (!actor.ability.can("export", "AuditEvent")) throw forbidden("export", "AuditEvent");
+  const where = filtersOf(actor, query);
+  const { before, after, ...filter } = query;
+  await db.$transaction((tx) =>
+    appendAuditEvent(tx, actor.audit, {
+      action: "ledger.exported",
+      subjectType: "Ledger",
+      changes: { format, filter: JSON.parse(JSON.stringify({ ...filter, afterSeq: after, beforeSeq: before })) },
+    }),
+  );
+  const encoder = new TextEncoder();
+  let lastSeq = after ? BigInt(after) : 0n;
+  let isHeaderWritten = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const rows = await db.auditEvent.findMany({
+        where: { AND: [...where, { seq: { gt: lastSeq } }, ...(before ? [{ seq: { lt: BigInt(before) } }] : [])] },
+        orderBy: { seq: "asc" },
+        take: EXPORT_BATCH,
+      });
+      let text = "";
+      if (format === "csv" && !isHeaderWritten) {
+        text += stringify([exportColumns]);
+        isHeaderWritten = true;
+      }
+      for (const row of rows) {
+        const leafHash = row.leafHash ? Buffer.from(row.leafHash).toString("hex") : null;
+        if (format === "jsonl") {
+          text += `${JSON.stringify({ leaf: eventDocument(row), leafHash })}\n`;
+        } else {
+          text += stringify([[row.seq.toString(), row.occurredAt.toISOString(), row.actorType, row.actorId, row.actorLabel, row.actorRole, row.action, row.subjectType, row.subjectId, row.regionCode, row.justification, row.changes === null ? "" : JSON.stringify(row.changes), row.requestId, row.ipAddress, leafHash]]);
+        }
+      }
+      if (text) controller.enqueue(encoder.encode(text));
+      if (rows.length < EXPORT_BATCH) controller.close();
+      else lastSeq = rows[rows.length - 1]!.seq;
+    },
+  });
 }
