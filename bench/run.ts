@@ -18,7 +18,7 @@ import {
   writeReports,
   type MeasurementResult,
 } from "./lib/report";
-import { referenceBook } from "./measurements/seed-load-1m";
+import { referenceBook } from "./lib/reference-book";
 
 const benchDir = path.resolve("bench");
 const resultsFile = path.join(benchDir, "results", "latest.json");

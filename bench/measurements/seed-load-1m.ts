@@ -1,14 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
-import { seedArguments, type ReferenceBook } from "../lib/databases";
+import { seedArguments } from "../lib/databases";
 import { elapsedSince, type BenchContext, type Measurement } from "../lib/measurement";
 import { runCommand, runPsql } from "../lib/processes";
+import { referenceBook } from "../lib/reference-book";
 
 // Loading a million-decision book into a fresh database with `npm run seed`, against the floor of
 // what PostgreSQL needs just to take in the decision rows: psql's \copy of the same rows, already
 // generated, into the same migrated table (indexes and foreign keys in place).
-
-export const referenceBook: ReferenceBook = { decisions: 1_000_000, seed: 1, now: "2026-06-30T00:00:00.000Z" };
 
 // The decision table's parents, loaded untimed before the floor's \copy so its foreign keys hold.
 const parentTables = ["region", "staff_user", "staff_region", "rule_set", "rule_set_version", "customer"];
