@@ -38,6 +38,13 @@ async function discoverMeasurements() {
   return measurements;
 }
 
+/** Units per second at the median run, for measurements that declare how much work a run does. */
+function rateOf(throughput: { count: number; unit: string } | undefined, runsMs: number[]) {
+  if (!throughput) return {};
+  const medianMs = summarise("", "", runsMs).medianMs;
+  return { ratePerSecond: Math.round((throughput.count / medianMs) * 1000 * 10) / 10, rateUnit: throughput.unit };
+}
+
 function log(message: string) {
   console.log(`bench: ${message}`);
 }
@@ -88,6 +95,7 @@ async function main() {
       ...summarise(measurement.name, measurement.description, runsMs),
       measuredAt: new Date().toISOString(),
       loadAverageBeforeRuns,
+      ...rateOf(measurement.throughput, runsMs),
     };
     if (measurement.floor) {
       const floorMs: number[] = [];
@@ -95,9 +103,11 @@ async function main() {
         floorMs.push(await measurement.floor.measure(context));
         log(`${measurement.name}: floor ${measurement.floor.name} run ${run}/${runs} ${formatDuration(floorMs[floorMs.length - 1]!)}`);
       }
-      result.floor = summarise(measurement.floor.name, measurement.floor.description, floorMs);
+      result.floor = { ...summarise(measurement.floor.name, measurement.floor.description, floorMs), ...rateOf(measurement.floor.throughput ?? measurement.throughput, floorMs) };
       result.ratioToFloor = result.medianMs / result.floor.medianMs;
     }
+    const notes = measurement.notes?.();
+    if (notes) result.notes = notes;
     results.push(result);
   }
 

@@ -16,6 +16,8 @@ export interface BenchContext {
 export interface TimedStep {
   name: string;
   description: string;
+  /** Work done by one run, so the report also gives a rate (e.g. 20,000 actions → actions/s). */
+  throughput?: { count: number; unit: string };
   /** One timed run: returns the milliseconds it took, excluding any preparation it did first. */
   measure(context: BenchContext): Promise<number>;
 }
@@ -27,6 +29,8 @@ export interface Measurement extends TimedStep {
   setup?(context: BenchContext): Promise<void>;
   /** What the measurement is compared with: the ratio median / floor median is reported. */
   floor?: TimedStep;
+  /** Further facts observed while measuring (e.g. peak memory), printed beside the result. */
+  notes?(): string;
 }
 
 export function elapsedSince(startedAt: bigint) {

@@ -8,6 +8,9 @@ import path from "node:path";
 export interface Series {
   name: string;
   description: string;
+  /** Units of work per second at the median, where the measurement declares its throughput. */
+  ratePerSecond?: number;
+  rateUnit?: string;
   runsMs: number[];
   medianMs: number;
   minMs: number;
@@ -16,6 +19,7 @@ export interface Series {
 
 export interface MeasurementResult extends Series {
   measuredAt: string;
+  notes?: string;
   /**
    * The machine's 1-minute load average before each run: on a shared machine, other work competes
    * for the same cores, and this says how much.
@@ -93,13 +97,14 @@ export function mergeResults(previous: BenchResults | null, machine: MachineFact
 }
 
 export function renderTable(results: MeasurementResult[]) {
-  const header = ["measurement", "runs", "median", "min", "max", "floor (median)", "ratio"];
+  const header = ["measurement", "runs", "median", "min", "max", "rate (median)", "floor (median)", "ratio"];
   const rows = results.map((result) => [
     result.name,
     String(result.runsMs.length),
     formatDuration(result.medianMs),
     formatDuration(result.minMs),
     formatDuration(result.maxMs),
+    result.ratePerSecond !== undefined ? `${Math.round(result.ratePerSecond).toLocaleString("en")} ${result.rateUnit}/s` : "—",
     result.floor ? `${result.floor.name}: ${formatDuration(result.floor.medianMs)}` : "—",
     result.ratioToFloor !== undefined ? `${result.ratioToFloor.toFixed(2)}×` : "—",
   ]);
@@ -141,7 +146,8 @@ export function renderMarkdown(results: BenchResults, existing: string | null) {
     "",
     ...results.measurements.flatMap((result) => [
       `**${result.name}** (measured ${result.measuredAt.slice(0, 10)}; runs: ${result.runsMs.map(formatDuration).join(", ")}; ` +
-        `load average before each run: ${(result.loadAverageBeforeRuns ?? []).map((load) => load.toFixed(1)).join(", ")}) — ${result.description}`,
+        `load average before each run: ${(result.loadAverageBeforeRuns ?? []).map((load) => load.toFixed(1)).join(", ")}) — ${result.description}` +
+        (result.notes ? ` **Observed:** ${result.notes}.` : ""),
       ...(result.floor
         ? ["", `*Floor* ${result.floor.name} (runs: ${result.floor.runsMs.map(formatDuration).join(", ")}) — ${result.floor.description}`]
         : []),

@@ -14,12 +14,13 @@ import { parseEnv } from "~/utils/env.server";
 import { seedDatabase, SeedRefusedError } from "./seed-database";
 import { seedTableOrder } from "./tables";
 
-const usage = `usage: npm run seed -- [--decisions N] [--seed S] [--now YYYY-MM-DD|ISO time] [--reset]
+const usage = `usage: npm run seed -- [--decisions N] [--seed S] [--now YYYY-MM-DD|ISO time] [--reset | --if-empty]
 
   --decisions N   decisions to generate (default 20000)
   --seed S        integer seed of the generator (default 1)
   --now T         anchor: the book ends here (default: start of the current UTC day)
-  --reset         empty the domain tables first (staff accounts and the audit ledger are kept)`;
+  --reset         empty the domain tables first (staff accounts and the audit ledger are kept)
+  --if-empty      do nothing when the database already holds decisions (npm run demo)`;
 
 function startOfUtcDay(date: Date) {
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
@@ -34,6 +35,7 @@ function readArguments(argv: string[]) {
         seed: { type: "string", default: "1" },
         now: { type: "string" },
         reset: { type: "boolean", default: false },
+        "if-empty": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -59,7 +61,8 @@ function parseOptions(argv: string[]) {
   }
   const now = values.now ? new Date(values.now) : startOfUtcDay(new Date());
   if (Number.isNaN(now.getTime())) throw new SeedRefusedError(`--now must be a date such as 2025-06-30 (got ${values.now})`);
-  return { decisions, seed, now, reset: values.reset };
+  if (values.reset && values["if-empty"]) throw new SeedRefusedError("--reset and --if-empty exclude each other");
+  return { decisions, seed, now, reset: values.reset, isOnlyIfEmpty: values["if-empty"] };
 }
 
 function formatCount(value: number) {
@@ -79,10 +82,18 @@ async function main() {
 
   try {
     await client.connect();
+    if (options.isOnlyIfEmpty) {
+      const { rows: existing } = await client.query<{ has_data: boolean }>("SELECT EXISTS (SELECT 1 FROM decision) AS has_data");
+      if (existing[0]?.has_data) {
+        log(`${target} already holds a book of decisions; nothing to do (--reset replaces it)`);
+        return;
+      }
+    }
     log(
       `${formatCount(options.decisions)} decisions, seed ${options.seed}, ending ${options.now.toISOString()}, into ${target}`,
     );
-    const result = await seedDatabase(client, { ...options, isCopySupported: embedded === null, log });
+    const { isOnlyIfEmpty: _isOnlyIfEmpty, ...seedOptions } = options;
+    const result = await seedDatabase(client, { ...seedOptions, isCopySupported: embedded === null, log });
     await client.query(`ANALYZE ${seedTableOrder.map((table) => `"${table}"`).join(", ")}`);
     const summaryTables = ["region", "staff_user", "staff_region", ...seedTableOrder, "audit_event"];
     const { rows } = await client.query<{ table_name: string; row_count: string }>(
