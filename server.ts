@@ -82,22 +82,12 @@ async function main() {
     logger.info(`Attest is listening on http://localhost:${env.PORT}`);
   });
 
-  // Signed checkpoints of the audit ledger, at least every second while events arrive.
-  const { ensureActiveSigningKey, startCheckpointWorker } = await import("./app/modules/audit/checkpoints.server");
-  try {
-    const key = await ensureActiveSigningKey();
-    logger.info(`checkpoints are signed with OpenPGP key ${key.fingerprint}`);
-  } catch (error) {
-    logger.error(`checkpoints cannot be signed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const stopCheckpoints = startCheckpointWorker();
-
   const shutdown = async (signal: string) => {
     logger.info(`${signal}: shutting down`);
     server.close();
-    stopCheckpoints();
-    const { disconnectDatabase } = await import("./app/utils/db.server");
-    await disconnectDatabase();
+    // The build registered its background work (checkpoint signer, database) on a process-wide hook.
+    const hooks = await (globalThis as { __attestBackground?: Promise<{ stop(): Promise<void> }> }).__attestBackground;
+    await hooks?.stop();
     process.exit(0);
   };
   process.once("SIGINT", () => void shutdown("SIGINT"));

@@ -4,6 +4,10 @@ import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceProvider } from "~/components/nonce";
+import { startBackgroundWork } from "~/utils/background.server";
+
+// The server build starts the ledger's checkpoint signer once per process.
+void startBackgroundWork();
 
 const ABORT_DELAY_MS = 5_000;
 

@@ -49,12 +49,23 @@ function readLock(lockPath: string): EmbeddedLock | null {
   }
 }
 
-export async function startEmbeddedDatabase(options: {
-  dataDir: string;
-  port: number;
-  log?: (message: string) => void;
-}): Promise<EmbeddedDatabase> {
+// One embedded server per data directory and process, even when the module is loaded twice (the
+// server build and a script importing the sources each have their own copy of this module).
+const running = ((globalThis as { __attestEmbeddedDatabases?: Map<string, Promise<EmbeddedDatabase>> }).__attestEmbeddedDatabases ??= new Map());
+
+export function startEmbeddedDatabase(options: { dataDir: string; port: number; log?: (message: string) => void }): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
+  let database = running.get(dataDir);
+  if (!database) {
+    database = openEmbeddedDatabase({ ...options, dataDir });
+    running.set(dataDir, database);
+    database.catch(() => running.delete(dataDir));
+  }
+  return database;
+}
+
+async function openEmbeddedDatabase(options: { dataDir: string; port: number; log?: (message: string) => void }): Promise<EmbeddedDatabase> {
+  const { dataDir } = options;
   const lockPath = `${dataDir}.lock`;
   const existing = readLock(lockPath);
   if (existing && existing.pid !== process.pid && isProcessAlive(existing.pid) && (await canConnect(existing.port))) {
@@ -76,6 +87,7 @@ export async function startEmbeddedDatabase(options: {
   const stop = async () => {
     if (isStopped) return;
     isStopped = true;
+    running.delete(dataDir);
     await server.stop();
     await db.close();
     const lock = readLock(lockPath);
