@@ -41,6 +41,8 @@ export async function ensureActiveSigningKey() {
 export async function createCheckpoint(options: { force?: boolean } = {}) {
   const keys = await loadedSigningKeys();
   return db.$transaction(async (tx: Tx) => {
+    // Always a synchronous commit: flushing the checkpoint flushes every event it covers (ADR 004).
+    await tx.$executeRaw`SET LOCAL synchronous_commit = on`;
     const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${CHECKPOINT_LOCK}) AS locked`;
     if (!lock?.locked) return null;
     const treeSize = await committedTreeSize(tx);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Tx } from "~/utils/db.server";
+import { env } from "~/utils/env.server";
 import type { AuditAction } from "./actions";
 import { eventLeafHash } from "./event-document";
 import { sealForSubject } from "./subject-keys.server";
@@ -47,6 +48,7 @@ export const systemAuditContext: AuditContext = {
  * tree grows in sequence order, and a rolled-back transaction takes its number, event and nodes with it.
  */
 export async function appendAuditEvent(tx: Tx, context: AuditContext, event: AuditEventInput) {
+  if (env.AUDIT_SYNCHRONOUS_COMMIT === "off") await tx.$executeRaw`SET LOCAL synchronous_commit = off`;
   const changes = event.personalData
     ? { ...(event.changes ?? {}), personal: await sealForSubject(tx, event.personalData.customerId, event.personalData.fields) }
     : (event.changes ?? null);
