@@ -10,7 +10,7 @@ import { runCommand } from "../lib/processes";
 const EVENTS = 20_000;
 const WRITERS = 8;
 
-async function runWorker(context: BenchContext, url: string, extra: string[]) {
+async function runWorker(context: BenchContext, url: string, extra: string[], synchronousCommit: "on" | "off") {
   const output = await runCommand("npx", ["tsx", "bench/workers/ledger-append.ts", String(EVENTS), String(WRITERS), ...extra], {
     env: {
       DATABASE_URL: url,
@@ -18,6 +18,7 @@ async function runWorker(context: BenchContext, url: string, extra: string[]) {
       ATTEST_DEMO: "true",
       ATTEST_SIGNING_KEYS_DIR: path.join(context.cacheDir, "ledger-append-keys"),
       LOG_LEVEL: "warn",
+      AUDIT_SYNCHRONOUS_COMMIT: synchronousCommit,
     },
     label: "ledger append worker",
   });
@@ -25,21 +26,27 @@ async function runWorker(context: BenchContext, url: string, extra: string[]) {
   return result;
 }
 
-const ledgerAppend: Measurement = {
-  name: "ledger.append-8-writers",
-  description: `${EVENTS.toLocaleString("en")} audited actions from ${WRITERS} concurrent writers in one app process, each its own transaction, checkpoints signed meanwhile.`,
-  runs: 3,
-  throughput: { count: EVENTS, unit: "actions" },
-  async measure(context) {
-    return context.withScratchDatabase(async (url) => (await runWorker(context, url, [])).ms);
-  },
-  floor: {
-    name: "plain.transactions-8-writers",
-    description: "The same transactions with a second plain row instead of the ledger event (no sequence lock, no hashing, no tree).",
+/** The measurement for one commit mode (ADR 004); the floor is always the durable plain transaction. */
+export function ledgerAppendMeasurement(synchronousCommit: "on" | "off"): Measurement {
+  const suffix = synchronousCommit === "on" ? "" : "-async-commit";
+  return {
+    name: `ledger.append-8-writers${suffix}`,
+    description:
+      `${EVENTS.toLocaleString("en")} audited actions from ${WRITERS} concurrent writers in one app process, each its own transaction, ` +
+      `checkpoints signed meanwhile; AUDIT_SYNCHRONOUS_COMMIT=${synchronousCommit}.`,
+    runs: 3,
+    throughput: { count: EVENTS, unit: "actions" },
     async measure(context) {
-      return context.withScratchDatabase(async (url) => (await runWorker(context, url, ["--without-ledger"])).ms);
+      return context.withScratchDatabase(async (url) => (await runWorker(context, url, [], synchronousCommit)).ms);
     },
-  },
-};
+    floor: {
+      name: "plain.transactions-8-writers",
+      description: "The same transactions with a second plain row instead of the ledger event (no sequence lock, no hashing, no tree), durable commits.",
+      async measure(context) {
+        return context.withScratchDatabase(async (url) => (await runWorker(context, url, ["--without-ledger"], "on")).ms);
+      },
+    },
+  };
+}
 
-export default ledgerAppend;
+export default ledgerAppendMeasurement("on");
