@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "~/utils/db.server";
 import { appendAuditEvent, systemAuditContext } from "~/modules/audit/ledger.server";
 import { createCheckpoint, ensureActiveSigningKey } from "~/modules/audit/checkpoints.server";
@@ -17,12 +17,6 @@ import { databaseEnv, runNodeScript } from "../support/test-database";
 // RFC 6962 implementation, checkpoint signatures by real GnuPG, and rows tampered with directly in
 // PostgreSQL as a superuser — each must be caught by the verifier, which names the first bad one.
 
-vi.hoisted(() => {
-  // Demo mode generates this run's checkpoint key into a private directory.
-  process.env.ATTEST_DEMO = "true";
-  // (created on first use; hoisted code runs before imports, so no fs/os helpers here)
-  process.env.ATTEST_SIGNING_KEYS_DIR = `${process.env.TMPDIR ?? "/tmp"}/attest-keys-${process.pid}-${Date.now()}`;
-});
 
 const databaseUrl = process.env.DATABASE_URL!;
 
@@ -67,10 +61,6 @@ beforeAll(async () => {
   await createCheckpoint();
   await appendEvents(3, "tail");
   await createCheckpoint();
-});
-
-afterAll(() => {
-  fs.rmSync(process.env.ATTEST_SIGNING_KEYS_DIR!, { recursive: true, force: true });
 });
 
 describe("an intact ledger", () => {
@@ -226,7 +216,7 @@ describe("tampering done by a superuser is caught", () => {
 });
 
 describe("npm run ledger:verify", () => {
-  const env = () => databaseEnv(databaseUrl, { NODE_ENV: "test", ATTEST_DEMO: "true", ATTEST_SIGNING_KEYS_DIR: process.env.ATTEST_SIGNING_KEYS_DIR!, LOG_LEVEL: "warn" });
+  const env = () => databaseEnv(databaseUrl, { NODE_ENV: "test", LOG_LEVEL: "warn" });
 
   it("exits 0 on an intact ledger, and 1 naming the first bad event after a committed tamper", async () => {
     const ok = await runNodeScript(["--import", "tsx", "scripts/ledger-verify.ts"], env());
