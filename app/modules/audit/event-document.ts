@@ -1,4 +1,4 @@
-import { canonicalBytes } from "./canonical-json";
+import { canonicalBytes, canonicalJson } from "./canonical-json";
 import { hashLeaf } from "./merkle";
 
 // The ledger leaf: exactly these fields of an audit event, as RFC 8785 canonical JSON, hashed as an
@@ -47,4 +47,20 @@ export function eventLeafBytes(event: AuditEventFields) {
 
 export function eventLeafHash(event: AuditEventFields) {
   return hashLeaf(eventLeafBytes(event));
+}
+
+/**
+ * The leaf's canonical JSON around the two values only the database knows at append time — the time
+ * and the sequence number, both taken under the ledger head's lock. prefix + time + middle + seq +
+ * suffix is exactly canonicalJson(eventDocument(event)): the top-level members are fixed and sorted
+ * (RFC 8785), "occurredAt" before "seq", and every other member is canonicalised here.
+ */
+export function eventLeafTemplate(event: Omit<AuditEventFields, "seq" | "occurredAt">) {
+  const document = eventDocument({ ...event, seq: 0, occurredAt: "" });
+  const member = (key: keyof typeof document) => `${JSON.stringify(key)}:${canonicalJson(document[key])}`;
+  return {
+    prefix: `{${["action", "actor", "changes", "id", "ipAddress", "justification"].map((key) => member(key as keyof typeof document)).join(",")},"occurredAt":"`,
+    middle: `",${member("regionCode")},${member("requestId")},"seq":`,
+    suffix: `,${member("subject")},${member("v")}}`,
+  };
 }

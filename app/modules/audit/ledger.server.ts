@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Tx } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
 import type { AuditAction } from "./actions";
-import { eventLeafHash } from "./event-document";
+import { eventLeafTemplate } from "./event-document";
 import { sealForSubject } from "./subject-keys.server";
 
 // The single audit entry point (DESIGN.md §6). Every state change, every read of unmasked personal
@@ -46,21 +46,14 @@ export const systemAuditContext: AuditContext = {
  * Appends one event inside `tx`. The sequence number comes from the ledger head row, whose row lock
  * serialises appends across every app instance until the transaction ends: numbers are gapless, the
  * tree grows in sequence order, and a rolled-back transaction takes its number, event and nodes with it.
+ * Call it last in the transaction: the lock is held from here to the commit.
  */
 export async function appendAuditEvent(tx: Tx, context: AuditContext, event: AuditEventInput) {
-  if (env.AUDIT_SYNCHRONOUS_COMMIT === "off") await tx.$executeRaw`SET LOCAL synchronous_commit = off`;
   const changes = event.personalData
     ? { ...(event.changes ?? {}), personal: await sealForSubject(tx, event.personalData.customerId, event.personalData.fields) }
     : (event.changes ?? null);
-  // The time is the database's, read under the head lock, so event times never run backwards.
-  const [head] = await tx.$queryRaw<{ size: bigint; now: Date }[]>`
-    UPDATE audit_ledger_head SET size = size + 1 WHERE id = 1
-    RETURNING size, date_trunc('milliseconds', clock_timestamp()) AS now`;
-  if (!head) throw new Error("audit_ledger_head is missing: run `npm run db:migrate`");
-  const row = {
-    seq: head.size,
+  const fields = {
     id: randomUUID(),
-    occurredAt: head.now,
     actorType: context.actorType,
     actorId: context.actorId,
     actorLabel: context.actorLabel,
@@ -74,16 +67,16 @@ export async function appendAuditEvent(tx: Tx, context: AuditContext, event: Aud
     requestId: context.requestId,
     ipAddress: context.ipAddress,
   };
-  const leafHash = eventLeafHash(row);
-  await tx.$executeRaw`
-    WITH appended AS (
-      INSERT INTO audit_event (seq, id, occurred_at, actor_type, actor_id, actor_label, actor_role, action,
-        subject_type, subject_id, region_code, justification, changes, request_id, ip_address, leaf_hash)
-      VALUES (${row.seq}, ${row.id}::uuid, ${row.occurredAt}, ${row.actorType}, ${row.actorId}, ${row.actorLabel},
-        ${row.actorRole}, ${row.action}, ${row.subjectType}, ${row.subjectId}, ${row.regionCode}, ${row.justification},
-        ${changes === null ? null : JSON.stringify(changes)}::jsonb, ${row.requestId}, ${row.ipAddress}, ${leafHash})
-      RETURNING seq, leaf_hash
-    )
-    SELECT attest_extend_ledger_tree(seq, leaf_hash) FROM appended`;
-  return { seq: row.seq, id: row.id, leafHash };
+  // The leaf's canonical JSON is built here; the database splices in the sequence number and time it
+  // assigns under the head lock, hashes it and extends the tree — one statement (migration
+  // …_ledger_append_function). The verifier recomputes every leaf independently.
+  const leaf = eventLeafTemplate(fields);
+  const [appended] = await tx.$queryRaw<{ appended_seq: bigint; appended_at: Date; appended_leaf: Uint8Array }[]>`
+    SELECT appended_seq, appended_at, appended_leaf FROM attest_append_audit_event(
+      ${leaf.prefix}, ${leaf.middle}, ${leaf.suffix}, ${fields.id}::uuid, ${fields.actorType}, ${fields.actorId},
+      ${fields.actorLabel}, ${fields.actorRole}, ${fields.action}, ${fields.subjectType}, ${fields.subjectId},
+      ${fields.regionCode}, ${fields.justification}, ${changes === null ? null : JSON.stringify(changes)}::jsonb,
+      ${fields.requestId}, ${fields.ipAddress}, ${env.AUDIT_SYNCHRONOUS_COMMIT === "on"})`;
+  if (!appended) throw new Error("the audit event was not appended");
+  return { seq: appended.appended_seq, id: fields.id, occurredAt: appended.appended_at, leafHash: Buffer.from(appended.appended_leaf) };
 }
