@@ -15,7 +15,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["app/**/*.test.ts"],
+          include: ["app/**/*.test.ts", "prisma/seed/**/*.test.ts"],
           environment: "node",
           env: { NODE_ENV: "test" },
         },
