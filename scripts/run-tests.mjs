@@ -26,12 +26,18 @@ for (const report of [vitestReport, playwrightReport]) fs.rmSync(report, { force
 const where = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL ? "PostgreSQL (a database created for this run)" : "embedded PGlite (a temp directory for this run)";
 console.log(`Test database: ${where}\n`);
 
+let interruptedBy = null;
+
 function run(title, command, args, env = {}) {
   return new Promise((resolve) => {
     const started = Date.now();
     console.log(`\n▶ ${title}\n`);
     const child = spawn(command, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
-    const forward = (signal) => child.kill(signal);
+    // Ctrl-C stops the runner (which cleans up its database and servers), then stops here too.
+    const forward = (signal) => {
+      interruptedBy = signal;
+      child.kill(signal);
+    };
     process.on("SIGINT", forward);
     process.on("SIGTERM", forward);
     child.on("exit", (code, signal) => {
@@ -39,6 +45,10 @@ function run(title, command, args, env = {}) {
       process.off("SIGTERM", forward);
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
       console.log(`\n${title} finished in ${seconds} s (${signal ?? `exit ${code}`})`);
+      if (interruptedBy) {
+        console.error(`\nInterrupted (${interruptedBy}); the remaining suites did not run.`);
+        process.exit(130);
+      }
       resolve({ code: code ?? 1, seconds });
     });
   });

@@ -8,7 +8,7 @@ const port = Number(process.env.ATTEST_E2E_PORT);
 if (!port) throw new Error("ATTEST_E2E_PORT is not set (playwright.config.ts sets it)");
 
 const log = (line: string) => console.log(`[e2e server] ${line}`);
-let database: TestDatabase | null = null;
+let creating: Promise<TestDatabase> | null = null;
 let server: AppServer | null = null;
 let isStopping = false;
 
@@ -16,8 +16,10 @@ async function stop(code: number) {
   if (isStopping) return;
   isStopping = true;
   await server?.stop().catch(() => {});
+  // Stopped while the database was still being created: wait for it, so it is dropped all the same.
+  const database = await creating?.catch(() => null);
   if (database) {
-    await database.drop().catch((error: unknown) => console.error(`[e2e server] could not drop ${database!.label}:`, error));
+    await database.drop().catch((error: unknown) => console.error(`[e2e server] could not drop ${database.label}:`, error));
     log(`dropped ${database.label}`);
   }
   process.exit(code);
@@ -28,7 +30,8 @@ process.on("SIGINT", () => void stop(0));
 try {
   const started = Date.now();
   ensureAppBuild(log);
-  database = await createTestDatabase("e2e");
+  creating = createTestDatabase("e2e");
+  const database = await creating;
   log(`${database.label} migrated`);
   log(await seedFixtureData(database.url));
   server = await startAppServer(database.url, { name: "e2e", port, signingKey: await generateTestSigningKey() });

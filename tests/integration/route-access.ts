@@ -20,7 +20,14 @@ export interface RouteCheck {
   url: string;
   get: Spec;
   /** For routes with an action: the form to send and what each role gets. */
-  post?: { form: Record<string, string | string[]>; expect: Spec; freshSession?: boolean };
+  post?: {
+    form: Record<string, string | string[]>;
+    expect: Spec;
+    /** Sign in afresh for the POST (it ends the session it is sent with). */
+    freshSession?: boolean;
+    /** The POST starts background work: it is walked last, and the work must then finish. */
+    startsBackgroundWork?: boolean;
+  };
 }
 
 /** Where requireActor sends an anonymous visitor: the sign-in page, then back to the URL. */
@@ -86,7 +93,9 @@ export const routeAccess: RouteCheck[] = [
   check("audit._index.tsx", "/audit", everyoneSignedIn),
   check("audit.$seq.tsx", `/audit/${fixtureEvents.dePersonalDataRead}`, only(["compliance", "auditor", "dpo"])),
   check("audit.$seq.tsx", `/audit/${fixtureEvents.staffAccountUpdated}`, only(["compliance", "auditor", "admin"])),
-  check("audit.verify.tsx", "/audit/verify", ledgerVerifiers, { form: {}, expect: { default: "403", compliance: "redirect:/audit/verify", auditor: "redirect:/audit/verify" } }),
+  check("audit.export.tsx", "/audit/export?format=csv", ledgerVerifiers),
+  check("audit.export.tsx", "/audit/export?format=xml", { default: "400" }),
+  check("audit.verify.tsx", "/audit/verify", ledgerVerifiers, { form: {}, expect: { default: "403", compliance: "redirect:/audit/verify", auditor: "redirect:/audit/verify" }, startsBackgroundWork: true }),
 
   // Ledger API: public keys for anyone; proofs for verifiers (or an API token)
   check("api.v1.audit.keys.tsx", "/api/v1/audit/keys", { anonymous: "200", default: "200" }),

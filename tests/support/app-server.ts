@@ -74,7 +74,8 @@ async function waitUntilHealthy(origin: string, child: ChildProcess, logFile: st
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {
-      const response = await fetch(`${origin}/healthz`);
+      // /healthz queries the database: a blocked database must not hang the wait itself.
+      const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(5_000) });
       if (response.ok) return;
     } catch {
       // not listening yet
@@ -82,7 +83,7 @@ async function waitUntilHealthy(origin: string, child: ChildProcess, logFile: st
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").slice(-4000) : "";
-  throw new Error(`the app server did not become healthy at ${origin} (exit ${child.exitCode}); last log lines:\n${log}`);
+  throw new Error(`the app server did not become healthy at ${origin} within ${timeoutMs / 1000} s (exit code ${child.exitCode}; a /healthz that never answers means the database is blocked); last log lines:\n${log}`);
 }
 
 /**

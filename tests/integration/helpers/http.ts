@@ -1,6 +1,9 @@
 // A minimal HTTP client for the running test server: form posts with the Origin a browser would send,
 // the session cookie carried by hand, redirects reported rather than followed.
 
+// Well below the test timeout, so a hung server fails with a message instead of a bare timeout.
+const REQUEST_TIMEOUT_MS = 15_000;
+
 export interface HttpResult {
   status: number;
   /** "200", "403", … or "redirect:<path>" for a 3xx, the outcome notation of route-access.ts. */
@@ -36,6 +39,12 @@ export async function http(serverOrigin: string, path: string, options: HttpOpti
     headers,
     body: method === "POST" ? formBody(options.form ?? {}) : undefined,
     redirect: "manual",
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  }).catch((error: unknown) => {
+    if (error instanceof DOMException && error.name === "TimeoutError") {
+      throw new Error(`${method} ${path} got no answer within ${REQUEST_TIMEOUT_MS / 1000} s (is the database blocked by an open transaction?)`);
+    }
+    throw error;
   });
   const location = response.headers.get("location");
   const relative = location?.startsWith(serverOrigin) ? location.slice(serverOrigin.length) || "/" : location;
