@@ -28,9 +28,9 @@ export default defineConfig({
           environment: "node",
           globalSetup: ["tests/integration/global-setup.ts"],
           setupFiles: ["tests/integration/setup-env.ts"],
+          // One process, one file at a time: the files share the run's database.
           pool: "forks",
           poolOptions: { forks: { singleFork: true } },
-          fileParallelism: false,
           sequence: { concurrent: false },
           testTimeout: 30_000,
           hookTimeout: 300_000,

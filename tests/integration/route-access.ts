@@ -31,7 +31,7 @@ export interface RouteCheck {
 }
 
 /** Where requireActor sends an anonymous visitor: the sign-in page, then back to the URL. */
-export function signInRedirect(url: string) {
+export function signInRedirect(url: string): Outcome {
   return url === "/" ? "redirect:/login" : `redirect:/login?${new URLSearchParams({ redirectTo: url })}`;
 }
 

@@ -12,8 +12,9 @@ export async function eventsSince(sinceSeq: number) {
   return db.auditEvent.findMany({ where: { seq: { gt: BigInt(sinceSeq) } }, orderBy: { seq: "asc" } });
 }
 
+/** The before/after (or reason) an event recorded, for assertions. */
 export function changesOf(event: { changes: unknown }) {
-  return (event.changes ?? {}) as Record<string, any>;
+  return (event.changes ?? {}) as Record<string, Record<string, unknown> | string | undefined>;
 }
 
 /** An event as the JSON an export would carry (sequence numbers are bigint). */
