@@ -139,11 +139,12 @@ describe("tampering done by a superuser is caught", () => {
   });
 
   it("a changed payload with its leaf hash recomputed: the stored tree no longer matches", async () => {
+    // The forger recomputes the leaf hash of a rewritten event with the published leaf format. (Read
+    // before the tampering transaction opens: the embedded database runs one transaction at a time.)
+    const { eventLeafHash } = await import("~/modules/audit/event-document");
+    const row = await db.auditEvent.findUniqueOrThrow({ where: { seq: BigInt(target()) } });
+    const forged = { ...row, justification: "rewritten" };
     const report = await verifyAfterTampering(async (client) => {
-      // The forger recomputes the leaf hash of a rewritten event with the published leaf format.
-      const { eventLeafHash } = await import("~/modules/audit/event-document");
-      const row = await db.auditEvent.findUniqueOrThrow({ where: { seq: BigInt(target()) } });
-      const forged = { ...row, justification: "rewritten" };
       await client.query("UPDATE audit_event SET justification = $2, leaf_hash = $3 WHERE seq = $1", [target(), forged.justification, eventLeafHash(forged)]);
     });
     expect(report.problem?.kind).toBe("tree_node_mismatch");
