@@ -19,7 +19,7 @@ const baseURL = `http://127.0.0.1:${process.env.ATTEST_E2E_PORT}`;
 
 export default defineConfig({
   testDir: "tests/e2e",
-  outputDir: "tests/.artifacts/playwright",
+  outputDir: process.env.ATTEST_PLAYWRIGHT_OUTPUT_DIR ?? "tests/.artifacts/playwright",
   // The journeys share one server and database; two workers keep a 2-core machine responsive.
   fullyParallel: false,
   workers: process.env.CI ? 1 : 2,

@@ -10,8 +10,11 @@ import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
 const artifacts = path.join(root, "tests", ".artifacts");
-const vitestReport = path.join(artifacts, "vitest-report.json");
-const playwrightReport = path.join(artifacts, "playwright-report.json");
+// Each run's reports and browser traces in a directory of its own, so two runs in one checkout
+// (a developer and CI, say) never read each other's counts.
+const runDir = path.join(artifacts, "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}`);
+const vitestReport = path.join(runDir, "vitest-report.json");
+const playwrightReport = path.join(runDir, "playwright-report.json");
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 if (!fs.existsSync(chromium)) {
@@ -20,8 +23,10 @@ if (!fs.existsSync(chromium)) {
   process.exit(1);
 }
 
-fs.mkdirSync(artifacts, { recursive: true });
-for (const report of [vitestReport, playwrightReport]) fs.rmSync(report, { force: true });
+fs.mkdirSync(runDir, { recursive: true });
+// Keep the ten most recent runs.
+const runs = fs.readdirSync(path.dirname(runDir)).sort();
+for (const old of runs.slice(0, Math.max(0, runs.length - 10))) fs.rmSync(path.join(path.dirname(runDir), old), { recursive: true, force: true });
 
 const where = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL ? "PostgreSQL (a database created for this run)" : "embedded PGlite (a temp directory for this run)";
 console.log(`Test database: ${where}\n`);
@@ -99,6 +104,7 @@ const vitest = await run("Vitest: unit and integration suites", process.execPath
 ]);
 const playwright = await run("Playwright: browser journeys", process.execPath, [path.join(root, "node_modules", "@playwright", "test", "cli.js"), "test"], {
   PLAYWRIGHT_JSON_OUTPUT: playwrightReport,
+  ATTEST_PLAYWRIGHT_OUTPUT_DIR: path.join(runDir, "playwright"),
 });
 
 const parts = [vitestCounts(readJson(vitestReport), vitest.code), playwrightCounts(readJson(playwrightReport), playwright.code)];
@@ -109,6 +115,6 @@ const total = parts.reduce((sum, part) => ({ passed: sum.passed + part.passed, f
   skipped: 0,
 });
 
-console.log(`\nVitest ${vitest.seconds} s, Playwright ${playwright.seconds} s`);
+console.log(`\nVitest ${vitest.seconds} s, Playwright ${playwright.seconds} s; reports in ${path.relative(root, runDir)}`);
 console.log(`${total.passed} passed, ${total.failed} failed${total.skipped > 0 ? `, ${total.skipped} skipped` : ""}`);
 process.exit(total.failed > 0 || total.passed + total.failed === 0 ? 1 : 0);

@@ -29,12 +29,12 @@ process.on("SIGINT", () => void stop(0));
 
 try {
   const started = Date.now();
-  ensureAppBuild(log);
+  const buildRoot = ensureAppBuild(log);
   creating = createTestDatabase("e2e");
   const database = await creating;
   log(`${database.label} migrated`);
   log(await seedFixtureData(database.url));
-  server = await startAppServer(database.url, { name: "e2e", port, signingKey: await generateTestSigningKey() });
+  server = await startAppServer(database.url, { name: "e2e", port, buildRoot, signingKey: await generateTestSigningKey() });
   log(`serving ${server.origin} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; log: ${server.logFile})`);
 } catch (error) {
   console.error("[e2e server] failed to start:", error);

@@ -12,8 +12,8 @@ import { http, signInOverHttp } from "./helpers/http";
 let server: AppServer;
 
 beforeAll(async () => {
-  ensureAppBuild((line) => console.log(`[http] ${line}`));
-  server = await startAppServer(inject("databaseUrl"), { name: "http-security", signingKey: inject("signingKey"), env: { AUTH_REQUIRE_MFA: "true" } });
+  const buildRoot = ensureAppBuild((line) => console.log(`[http] ${line}`));
+  server = await startAppServer(inject("databaseUrl"), { name: "http-security", buildRoot, signingKey: inject("signingKey"), env: { AUTH_REQUIRE_MFA: "true" } });
 }, 300_000);
 
 afterAll(async () => {

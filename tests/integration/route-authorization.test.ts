@@ -35,8 +35,8 @@ let server: AppServer;
 const cookies = {} as Record<PersonaName, string>;
 
 beforeAll(async () => {
-  ensureAppBuild((line) => console.log(`[route walk] ${line}`));
-  server = await startAppServer(inject("databaseUrl"), { name: "route-walk", signingKey: inject("signingKey") });
+  const buildRoot = ensureAppBuild((line) => console.log(`[route walk] ${line}`));
+  server = await startAppServer(inject("databaseUrl"), { name: "route-walk", buildRoot, signingKey: inject("signingKey") });
   for (const name of personaNames) cookies[name] = await signInOverHttp(server.origin, personas[name].email, fixturePassword);
   // The checkpoint worker signs the ledger within about a second of new events; the proof routes
   // below need one signed checkpoint to exist.

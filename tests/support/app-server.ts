@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,42 +9,69 @@ import { databaseEnv } from "./test-database";
 import { artifactsDir, policiesDir, rootDir } from "./paths";
 
 // The production build of the app, served by server.ts exactly as `npm start` does, for the HTTP
-// authorization walk and the browser journeys. It is built into tests/.artifacts/build (see
-// vite.build.config.ts) and the server runs with that directory as its working directory.
+// authorization walk and the browser journeys. Builds are keyed by their sources and kept under
+// tests/.artifacts/builds/<key>/build (see vite.build.config.ts); a server runs with its build's
+// directory as working directory. So a run never serves a bundle another run in the same checkout is
+// rebuilding, and a build is made once per source state, whichever suite asks first.
 
-export const testBuildRoot = artifactsDir;
-const serverBundle = path.join(testBuildRoot, "build", "server", "index.js");
+const buildsDir = path.join(artifactsDir, "builds");
 const buildInputs = ["app", "prisma/seed/demo-staff.ts", "remix.config.js", "vite.config.ts", "package.json", "package-lock.json", "tests/support/vite.build.config.ts"];
+// Builds of other source states are removed once this old (a run still using one is long over).
+const STALE_BUILD_MS = 2 * 3600_000;
 
-function newestMtime(entry: string): number {
+function fingerprintInto(hash: crypto.Hash, entry: string) {
   const stat = fs.statSync(entry, { throwIfNoEntry: false });
-  if (!stat) return 0;
-  if (!stat.isDirectory()) return /\.test\.tsx?$/.test(entry) ? 0 : stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const child of fs.readdirSync(entry)) newest = Math.max(newest, newestMtime(path.join(entry, child)));
-  return newest;
+  if (!stat) return;
+  if (stat.isDirectory()) {
+    for (const child of fs.readdirSync(entry).sort()) fingerprintInto(hash, path.join(entry, child));
+  } else if (!/\.test\.tsx?$/.test(entry)) {
+    hash.update(`${path.relative(rootDir, entry)}:${stat.size}:${stat.mtimeMs}\n`);
+  }
 }
 
-/** Builds the app unless the test build is newer than every source it is made from. */
-export function ensureAppBuild(log: (line: string) => void = console.log) {
-  const builtAt = fs.statSync(serverBundle, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const sourcesAt = Math.max(...buildInputs.map((input) => newestMtime(path.join(rootDir, input))));
-  if (builtAt > sourcesAt) {
-    log("app build is up to date (tests/.artifacts/build)");
-    return;
+function buildKey() {
+  const hash = crypto.createHash("sha1");
+  for (const input of buildInputs) fingerprintInto(hash, path.join(rootDir, input));
+  return hash.digest("hex").slice(0, 16);
+}
+
+function removeStaleBuilds(keep: string) {
+  for (const name of fs.existsSync(buildsDir) ? fs.readdirSync(buildsDir) : []) {
+    const dir = path.join(buildsDir, name);
+    if (name !== keep && Date.now() - fs.statSync(dir).mtimeMs > STALE_BUILD_MS) fs.rmSync(dir, { recursive: true, force: true });
   }
-  log("building the app (remix vite:build → tests/.artifacts/build)…");
+}
+
+/** The directory holding `build/` for the current sources, building it first if needed. */
+export function ensureAppBuild(log: (line: string) => void = console.log): string {
+  const key = buildKey();
+  const root = path.join(buildsDir, key);
+  if (fs.existsSync(path.join(root, "build", "server", "index.js"))) {
+    log(`app build is up to date (tests/.artifacts/builds/${key})`);
+    return root;
+  }
+  const staging = `${root}.tmp-${process.pid}`;
+  log(`building the app (remix vite:build → tests/.artifacts/builds/${key})…`);
   const started = Date.now();
   const result = spawnSync(process.execPath, [path.join(rootDir, "node_modules", "@remix-run", "dev", "dist", "cli.js"), "vite:build", "--config", "tests/support/vite.build.config.ts"], {
     cwd: rootDir,
-    env: { ...process.env, NODE_ENV: "production" },
+    env: { ...process.env, NODE_ENV: "production", ATTEST_TEST_BUILD_DIR: path.relative(rootDir, path.join(staging, "build")) },
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
   if (result.status !== 0) {
+    fs.rmSync(staging, { recursive: true, force: true });
     throw new Error(`remix vite:build failed (exit ${result.status}):\n${(result.stdout + result.stderr).split("\n").filter((line) => !line.startsWith("    '")).slice(0, 60).join("\n")}`);
   }
+  try {
+    fs.renameSync(staging, root);
+  } catch {
+    // Another run finished the same build first: use theirs.
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  removeStaleBuilds(key);
   log(`app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return root;
 }
 
 export interface AppServer {
@@ -104,15 +132,16 @@ export async function generateTestSigningKey() {
 /** Starts `server.ts` (through tsx, like `npm start`) on a free port against `databaseUrl`. */
 export async function startAppServer(
   databaseUrl: string,
-  options: { name: string; signingKey: string; env?: Record<string, string>; port?: number },
+  options: { name: string; buildRoot: string; signingKey: string; env?: Record<string, string>; port?: number },
 ): Promise<AppServer> {
   const port = options.port ?? (await findFreePort());
   const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), "attest-keys-"));
   fs.mkdirSync(artifactsDir, { recursive: true });
-  const logFile = path.join(artifactsDir, `server-${options.name}.log`);
+  const logFile = path.join(artifactsDir, "logs", `server-${options.name}-${port}.log`);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, "w");
   const child = spawn(process.execPath, ["--import", "tsx", path.join(rootDir, "server.ts")], {
-    cwd: testBuildRoot,
+    cwd: options.buildRoot,
     env: appServerEnv(databaseUrl, port, { ATTEST_SIGNING_KEY: options.signingKey, ATTEST_SIGNING_KEYS_DIR: keysDir, ...options.env }),
     stdio: ["ignore", log, log],
   });
