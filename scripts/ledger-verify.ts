@@ -3,7 +3,7 @@
 // OpenPGP signature and key validity, and that each checkpoint matches the events. Exit 0 when all
 // hold; 1 naming the first event or checkpoint that does not match and why; 2 if it could not run.
 import { availableParallelism } from "node:os";
-import { db, databaseUrl, disconnectDatabase } from "../app/utils/db.server";
+import { db, databaseUrl, disconnectDatabase, isSingleSessionDatabase } from "../app/utils/db.server";
 import { appendAuditEvent } from "../app/modules/audit/ledger.server";
 import { verifyLedger } from "../app/modules/audit/verify.server";
 
@@ -14,8 +14,10 @@ async function main() {
   let lastShown = 0;
   const report = await verifyLedger({
     databaseUrl,
-    // Leaves are recomputed in worker threads, one per core; the tree is rebuilt in this thread.
-    parallelism: Math.max(1, availableParallelism()),
+    // Leaves are recomputed in worker threads, one per core; the tree is rebuilt in this thread. A
+    // single-session database (embedded PGlite) is read by one connection without a held snapshot.
+    parallelism: isSingleSessionDatabase ? 1 : Math.max(1, availableParallelism()),
+    useSnapshot: !isSingleSessionDatabase,
     onProgress: ({ checkedEvents, totalEvents }) => {
       if (!isJson && process.stderr.isTTY && Date.now() - lastShown > 500) {
         lastShown = Date.now();

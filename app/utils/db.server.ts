@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "~/generated/prisma/client";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-db.server";
 import { env } from "./env.server";
@@ -23,8 +24,26 @@ async function resolveDatabaseUrl() {
 
 export const databaseUrl = await resolveDatabaseUrl();
 
+/**
+ * PGlite serves one session: statements of concurrent connections interleave inside it (one
+ * connection's Bind can land on another's Parse). Against it — embedded here, or a PGlite server
+ * elsewhere — the app uses a single connection, and long readers avoid holding a transaction open.
+ */
+async function isPGlite(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ version: string }>("SELECT version()");
+    return rows[0]?.version.includes("PGlite") ?? false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export const isSingleSessionDatabase = embedded !== null || (await isPGlite(databaseUrl));
+
 export const db: Db = new PrismaClient({
-  adapter: new PrismaPg({ connectionString: databaseUrl, max: env.DATABASE_POOL_SIZE }),
+  adapter: new PrismaPg({ connectionString: databaseUrl, max: isSingleSessionDatabase ? 1 : env.DATABASE_POOL_SIZE }),
 });
 
 export async function disconnectDatabase() {

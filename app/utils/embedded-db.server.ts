@@ -11,6 +11,72 @@ interface EmbeddedLock {
   port: number;
 }
 
+interface QueuedMessage {
+  handlerId: number;
+  message: Uint8Array;
+  resolve(bytes: number): void;
+  reject(error: unknown): void;
+  onData(data: Uint8Array): void;
+}
+
+interface QueryQueue {
+  queue: QueuedMessage[];
+  processing: boolean;
+  lastHandlerId: number | null;
+  db: { isInTransaction(): boolean; runExclusive<T>(fn: () => Promise<T>): Promise<T>; execProtocolRawStream(message: Uint8Array, options: { onRawData(data: Uint8Array): void }): Promise<void> };
+  processQueue(): Promise<void>;
+  clearQueueForHandler(handlerId: number): void;
+}
+
+// Message types that end an exchange: Sync (extended protocol), Query (simple protocol), Terminate,
+// PasswordMessage; a startup packet has no type byte (its first byte is 0).
+const EXCHANGE_ENDS = new Set([0x53, 0x51, 0x58, 0x70, 0x00]);
+
+/**
+ * pglite-socket queues single protocol messages from all connections into PGlite's one session, so one
+ * connection's Bind could run against another's Parse. Serve each connection's exchange whole (up to its
+ * Sync or Query) and, as pglite-socket already does, a connection's open transaction to its end.
+ */
+function serveWholeExchanges(server: object) {
+  const queue = (server as { queryQueue: QueryQueue }).queryQueue;
+  let ownerId: number | null = null;
+  queue.processQueue = async function processQueue(this: QueryQueue) {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (this.queue.length > 0) {
+        const owner = ownerId ?? (this.db.isInTransaction() ? this.lastHandlerId : null);
+        const index = owner === null ? 0 : this.queue.findIndex((item) => item.handlerId === owner);
+        // The session belongs to a connection mid-exchange or mid-transaction: wait for its next message.
+        if (index === -1) break;
+        const item = this.queue.splice(index, 1)[0]!;
+        let bytes = 0;
+        try {
+          await this.db.runExclusive(() => this.db.execProtocolRawStream(item.message, { onRawData: (data) => ((bytes += data.length), item.onData(data)) }));
+        } catch (error) {
+          ownerId = null;
+          item.reject(error);
+          continue;
+        }
+        this.lastHandlerId = item.handlerId;
+        ownerId = EXCHANGE_ENDS.has(item.message[0] ?? 0) ? null : item.handlerId;
+        item.resolve(bytes);
+      }
+    } finally {
+      this.processing = false;
+    }
+  };
+  // A connection that goes away mid-exchange must not keep the session.
+  const clearQueueForHandler = queue.clearQueueForHandler.bind(queue);
+  queue.clearQueueForHandler = (handlerId: number) => {
+    clearQueueForHandler(handlerId);
+    if (ownerId === handlerId) {
+      ownerId = null;
+      void queue.processQueue();
+    }
+  };
+}
+
 export interface EmbeddedDatabase {
   url: string;
   isOwner: boolean;
@@ -79,6 +145,7 @@ async function openEmbeddedDatabase(options: { dataDir: string; port: number; lo
   // PGlite runs one session at a time; the socket server queues other connections' queries and
   // keeps a connection's transaction exclusive until it ends.
   const server = new PGLiteSocketServer({ db, port: options.port, host: "127.0.0.1", maxConnections: 64 });
+  serveWholeExchanges(server);
   await server.start();
   fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, port: options.port } satisfies EmbeddedLock));
   options.log?.(`embedded PGlite database at ${dataDir}, listening on 127.0.0.1:${options.port}`);

@@ -46,6 +46,12 @@ export interface VerifyOptions {
   client?: pg.ClientBase;
   /** Worker threads that recompute leaves in parallel (command line); 1 = all in this thread. */
   parallelism?: number;
+  /**
+   * Read everything in one REPEATABLE READ snapshot (default). A single-session database (PGlite)
+   * cannot serve other connections while a transaction is open, so there the verifier reads without
+   * one: events and nodes are append-only, and only those up to the size read first are checked.
+   */
+  useSnapshot?: boolean;
   batchSize?: number;
   onProgress?: (progress: { checkedEvents: number; totalEvents: number; checkedCheckpoints: number }) => void | Promise<void>;
 }
@@ -228,19 +234,22 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
   try {
     // One consistent snapshot for the whole run, however long it takes, shared with any worker threads.
     let snapshot: string | null = null;
-    if (ownClient) {
+    if (ownClient && options.useSnapshot !== false) {
       await ownClient.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       snapshot = (await ownClient.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot")).rows[0]!.snapshot;
     }
-    const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]?.size ?? 0);
-    const maxSeq = Number((await client.query<{ max: string | null }>("SELECT max(seq)::text AS max FROM audit_event")).rows[0]?.max ?? 0);
-    const totalEvents = Math.max(head, maxSeq);
+    // Checkpoints first: each signed a size the head had reached, so none is beyond the head read below.
     const checkpoints = (
       await client.query<{ id: string; tree_size: string; root_hash: Buffer; created_at: Date; body: string; signature: string; fingerprint: string; armored_public_key: string; activated_at: Date | null; retired_at: Date | null }>(
         `SELECT c.id::text, c.tree_size::text, c.root_hash, c.created_at, c.body, c.signature, k.fingerprint, k.armored_public_key, k.activated_at, k.retired_at
            FROM checkpoint c JOIN signing_key k ON k.id = c.signing_key_id ORDER BY c.tree_size, c.id`,
       )
     ).rows;
+    // The highest stored event first, then the head: every legitimately appended event is ≤ the head
+    // read after it, even without a snapshot, so an event beyond the head was inserted around it.
+    const maxSeq = Number((await client.query<{ max: string | null }>("SELECT max(seq)::text AS max FROM audit_event")).rows[0]?.max ?? 0);
+    const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]?.size ?? 0);
+    const totalEvents = Math.max(head, maxSeq);
 
     // Every checkpoint's signature, statement and key validity first: cheap, and independent of events.
     let previousTime = 0;
@@ -283,8 +292,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
         const [size, level] = nodeCursor.after;
         nodeCursor.rows = (
           await client.query<{ level: number; index: string; tree_size: string; hash: Buffer }>(
-            "SELECT level, index::text, tree_size::text, hash FROM audit_tree_node n WHERE (n.tree_size, n.level) > ($1, $2) ORDER BY n.tree_size, n.level LIMIT $3",
-            [size, level, batchSize],
+            "SELECT level, index::text, tree_size::text, hash FROM audit_tree_node n WHERE (n.tree_size, n.level) > ($1, $2) AND n.tree_size <= $4 ORDER BY n.tree_size, n.level LIMIT $3",
+            [size, level, batchSize, snapshot ? Number.MAX_SAFE_INTEGER : totalEvents],
           )
         ).rows;
         nodeCursor.position = 0;
