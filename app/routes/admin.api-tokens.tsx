@@ -3,7 +3,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { ErrorPage } from "~/components/error-page";
-import { requireActor } from "~/modules/access/actor.server";
+import { forbidden, requireActor } from "~/modules/access/actor.server";
 import { CreateApiTokenSchema, apiScopes, createApiToken, listApiTokens, revokeApiToken } from "~/modules/access/api-tokens.server";
 import { regionCodes } from "~/modules/access/schema";
 import { formatDateTime } from "~/utils/format";
@@ -22,6 +22,8 @@ const ActionSchema = z.discriminatedUnion("intent", [
 
 export async function action({ request }: ActionFunctionArgs) {
   const actor = await requireActor(request);
+  // Who may act here is settled before the form is read: a refused caller learns nothing from validation.
+  if (!actor.ability.can("create", "ApiToken") && !actor.ability.can("revoke", "ApiToken")) throw forbidden("create", "ApiToken");
   const submission = parseWithZod(await request.formData(), { schema: ActionSchema });
   if (submission.status !== "success") return data({ result: submission.reply(), secret: null }, { status: 400 });
   if (submission.value.intent === "create") {

@@ -3,7 +3,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { ErrorPage } from "~/components/error-page";
-import { requireActor } from "~/modules/access/actor.server";
+import { forbidden, requireActor } from "~/modules/access/actor.server";
 import {
   DecideRotationSchema,
   RequestRotationSchema,
@@ -31,6 +31,8 @@ const ActionSchema = z.discriminatedUnion("intent", [
 
 export async function action({ request }: ActionFunctionArgs) {
   const actor = await requireActor(request);
+  // Who may act here is settled before the form is read: a refused caller learns nothing from validation.
+  if (!actor.ability.can("rotate", "SigningKey") && !actor.ability.can("approve", "SigningKey")) throw forbidden("rotate", "SigningKey");
   const submission = parseWithZod(await request.formData(), { schema: ActionSchema });
   if (submission.status !== "success") return data({ result: submission.reply(), notice: null }, { status: 400 });
   const input = submission.value;

@@ -7,7 +7,7 @@ import { ErrorPage } from "~/components/error-page";
 import { FormErrors } from "~/components/forms/field";
 import { StaffFields } from "~/components/forms/staff-fields";
 import { subjectOf } from "~/modules/access/ability.server";
-import { requireActor } from "~/modules/access/actor.server";
+import { requireActor, requirePermission } from "~/modules/access/actor.server";
 import { StaffActionSchema, UpdateStaffUserSchema, roleOptions } from "~/modules/access/schema";
 import { getStaffMember, resetStaffMfa, setStaffActive, updateStaffUser } from "~/modules/access/staff.server";
 import { formatDateTime } from "~/utils/format";
@@ -39,6 +39,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const actor = await requireActor(request);
   const userId = parseUserId(params);
+  // Who may act here is settled before the form is read: a refused caller learns nothing from validation.
+  requirePermission(actor, "update", "StaffUser");
   const submission = parseWithZod(await request.formData(), { schema: StaffActionSchema });
   if (submission.status !== "success") return data({ result: submission.reply(), notice: null }, { status: 400 });
   const input = submission.value;
