@@ -3,6 +3,7 @@ import { db } from "~/utils/db.server";
 import { accessibleWhere } from "~/modules/access/ability.server";
 import type { Actor } from "~/modules/access/actor.server";
 import { accessPolicy } from "~/modules/access/policy.server";
+import { regionScope } from "~/modules/access/region-scope.server";
 
 // Each role's home: the work waiting for this person, within their regions and the region filter.
 // Every count goes through accessibleBy, so a home never counts what its viewer may not open.
@@ -11,13 +12,9 @@ const OPEN_REVIEW = ["open", "claimed", "awaiting_approval"] as const;
 const OPEN_PRIVACY = ["received", "identity_pending", "in_progress", "scope_clarification", "awaiting_approval"] as const;
 const DEADLINE_WARNING_DAYS = 10;
 
-function inRegions(actor: Actor) {
-  return { regionCode: { in: actor.regionFilter } };
-}
-
 async function reviewWork(actor: Actor) {
   if (!actor.ability.can("read", "Review")) return null;
-  const where = { AND: [accessibleWhere(actor.ability, "read", "Review"), inRegions(actor), { status: { in: [...OPEN_REVIEW] } }] };
+  const where = { AND: [accessibleWhere(actor.ability, "read", "Review"), regionScope(actor), { status: { in: [...OPEN_REVIEW] } }] };
   const now = new Date();
   const [waiting, overdue, contests, mine, awaitingApproval] = await Promise.all([
     db.review.count({ where }),
@@ -33,7 +30,7 @@ async function reviewWork(actor: Actor) {
 
 async function privacyWork(actor: Actor) {
   if (!actor.ability.can("read", "PrivacyRequest")) return null;
-  const where = { AND: [accessibleWhere(actor.ability, "read", "PrivacyRequest"), inRegions(actor), { state: { in: [...OPEN_PRIVACY] } }] };
+  const where = { AND: [accessibleWhere(actor.ability, "read", "PrivacyRequest"), regionScope(actor), { state: { in: [...OPEN_PRIVACY] } }] };
   const soon = addDays(new Date(), DEADLINE_WARNING_DAYS);
   const [open, nearDeadline] = await Promise.all([
     db.privacyRequest.count({ where }),
@@ -51,7 +48,7 @@ async function ruleSetWork(actor: Actor) {
   if (!actor.ability.can("read", "RuleSetVersion")) return null;
   const states = actor.ability.can("approve", "RuleSetVersion") ? ["submitted" as const] : ["draft" as const, "submitted" as const];
   const versions = await db.ruleSetVersion.findMany({
-    where: { AND: [accessibleWhere(actor.ability, "read", "RuleSetVersion"), inRegions(actor), { state: { in: states } }] },
+    where: { AND: [accessibleWhere(actor.ability, "read", "RuleSetVersion"), regionScope(actor), { state: { in: states } }] },
     orderBy: [{ submittedAt: "asc" }, { createdAt: "asc" }],
     take: 6,
     select: { id: true, regionCode: true, version: true, state: true, changeNote: true, submittedAt: true, createdAt: true, author: { select: { displayName: true } } },
@@ -64,7 +61,7 @@ async function decisionSummary(actor: Actor) {
   const since = subDays(new Date(), 30);
   const rows = await db.decision.groupBy({
     by: ["outcome"],
-    where: { AND: [accessibleWhere(actor.ability, "read", "Decision"), inRegions(actor), { decidedAt: { gte: since } }] },
+    where: { AND: [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor), { decidedAt: { gte: since } }] },
     _count: { _all: true },
   });
   const byOutcome = Object.fromEntries(rows.map((row) => [row.outcome, row._count._all]));
