@@ -13,7 +13,7 @@ import { AppShell } from "~/components/layout/app-shell";
 import { navigationItems } from "~/components/layout/navigation";
 import { useNonce } from "~/components/nonce";
 import { defineAbilityFor } from "~/modules/access/ability.server";
-import { getOptionalSession, regionFilterCookie } from "~/modules/access/actor.server";
+import { getOptionalSession, readRegionFilter } from "~/modules/access/actor.server";
 import { roleLabel } from "~/modules/access/policy.server";
 import stylesheet from "~/styles/app.css?url";
 
@@ -30,8 +30,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const session = await getOptionalSession(request);
   if (!session || !session.isMfaComplete) return { viewer: null };
   const ability = defineAbilityFor(session.user);
-  const chosen = (await regionFilterCookie.parse(request.headers.get("Cookie"))) as unknown;
-  const regionFilter = Array.isArray(chosen) ? chosen.filter((code) => session.user.regions.includes(code as string)) : [];
   return {
     viewer: {
       displayName: session.user.displayName,
@@ -39,7 +37,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       role: session.user.role,
       roleLabel: roleLabel(session.user.role),
       regions: session.user.regions,
-      regionFilter: (regionFilter.length > 0 ? regionFilter : session.user.regions) as string[],
+      regionFilter: await readRegionFilter(request, session.user.regions),
       navigation: navigationItems
         .filter((item) => ability.can(item.action, item.subject as never))
         .map(({ to, label }) => ({ to, label })),

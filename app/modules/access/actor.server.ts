@@ -29,7 +29,8 @@ export const regionFilterCookie = createCookie("attest_region_filter", {
   maxAge: 60 * 60 * 24 * 180,
 });
 
-async function readRegionFilter(request: Request, allowed: string[]) {
+/** The regions the viewer narrowed the screen to (top-bar filter), always within `allowed`. */
+export async function readRegionFilter(request: Request, allowed: string[]) {
   const value = (await regionFilterCookie.parse(request.headers.get("Cookie"))) as unknown;
   const chosen = Array.isArray(value) ? value.filter((code): code is string => typeof code === "string" && allowed.includes(code)) : [];
   return chosen.length > 0 ? chosen : allowed;
