@@ -39,9 +39,8 @@ const EnvSchema = z.object({
   // a database crash may lose the last ~200 ms of acknowledged actions — each with its event, never
   // one without the other, never an event a signed checkpoint covers.
   AUDIT_SYNCHRONOUS_COMMIT: z.enum(["on", "off"]).default("on"),
-  // A signed checkpoint at least this often while events arrive, and after this many events.
-  CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
-  CHECKPOINT_EVERY_EVENTS: z.coerce.number().int().min(1).default(10_000),
+  // A signed checkpoint at least this often while events arrive (at most 1000: DESIGN.md §6).
+  CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).max(1000).default(1000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

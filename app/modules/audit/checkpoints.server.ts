@@ -70,8 +70,8 @@ export async function createCheckpoint(options: { force?: boolean } = {}) {
 }
 
 /**
- * The background signer: a checkpoint at least every CHECKPOINT_INTERVAL_MS while events arrive,
- * and as soon as CHECKPOINT_EVERY_EVENTS events are uncovered. Errors are logged, never fatal.
+ * The background signer: a checkpoint at least every CHECKPOINT_INTERVAL_MS (≤ 1 s) while events
+ * arrive. Errors are logged, never fatal.
  */
 export function startCheckpointWorker() {
   let isRunning = false;
@@ -91,7 +91,7 @@ export function startCheckpointWorker() {
       isRunning = false;
     }
   };
-  const interval = setInterval(() => void tick(), Math.min(env.CHECKPOINT_INTERVAL_MS, 1000));
+  const interval = setInterval(() => void tick(), env.CHECKPOINT_INTERVAL_MS);
   interval.unref();
   return () => clearInterval(interval);
 }
