@@ -73,8 +73,10 @@ export default function ApiTokensRoute() {
             <fieldset>
               <legend className="field">Scopes</legend>
               {Object.entries(scopes).map(([scope, description]) => (
-                <label key={scope} className="checkbox-row" style={{ fontWeight: 400 }}>
-                  <input type="checkbox" name="scopes" value={scope} /> <code>{scope}</code> {description}
+                <label key={scope} className="option-row">
+                  <input type="checkbox" name="scopes" value={scope} />
+                  <code>{scope}</code>
+                  <span>{description}</span>
                 </label>
               ))}
             </fieldset>
