@@ -1,3 +1,4 @@
+import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { requireActor } from "~/modules/access/actor.server";
 import { createApiToken, revokeApiToken } from "~/modules/access/api-tokens.server";
@@ -39,9 +40,10 @@ describe("ledger governance", () => {
   it("refuses a rotation approved by the administrator who asked for it, and records request and rejection", async () => {
     const admin = await actorFor("admin");
     const active = await ensureActiveSigningKey();
-    await writeGeneratedKey();
+    // The key file is named after its fingerprint; other files may have staged keys of their own.
+    const stagedFile = await writeGeneratedKey();
     await registerSigningKeys();
-    const staged = await db.signingKey.findFirstOrThrow({ where: { activatedAt: null, retiredAt: null } });
+    const staged = await db.signingKey.findUniqueOrThrow({ where: { fingerprint: path.basename(stagedFile, ".asc") } });
     const before = await ledgerSize();
     const rotation = await requestRotation(admin, { intent: "request", toFingerprint: staged.fingerprint, justification: "Scheduled rotation of the checkpoint key" });
 
