@@ -296,6 +296,9 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
     notes,
     pauses,
     artefacts,
+    // The requester's contact details are personal data: never sent to the page (matching uses them).
+    requesterName,
+    requesterEmail,
     ...facts
   } = request;
   requireRecordPermission(actor, "read", "PrivacyRequest", facts);
@@ -316,6 +319,7 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
       approvalRequestedByName: approvalRequestedBy?.displayName ?? null,
       approverName: approver?.displayName ?? null,
       completedByName: completedBy?.displayName ?? null,
+      hasRequesterContact: Boolean(requesterName || requesterEmail),
     },
     regime: {
       label: regime.label,
@@ -346,6 +350,7 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
     handlers: isOpen && (can("assign") || can("update")) ? await handlersOf(db, facts.regionCode) : [],
     viewerId: actor.user.id,
     permissions: {
+      note: can("update"),
       update: isOpen && can("update"),
       verifyIdentity: isOpen && can("verifyIdentity"),
       extend: isOpen && can("extend"),
