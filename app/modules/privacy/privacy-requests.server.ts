@@ -722,7 +722,8 @@ async function extend(tx: Tx, actor: Actor, row: RequestRow, input: Extract<Priv
     alreadyExtended: row.extendedDueAt !== null,
     now,
   });
-  if (problem) throw new PrivacyRequestRefusedError(problem.message, problem.field, 422);
+  // The form asks for the day the requester was told (notifiedOn); the policy check names the instant.
+  if (problem) throw new PrivacyRequestRefusedError(problem.message, problem.field === "notifiedAt" ? "notifiedOn" : problem.field, 422);
   const extendedDueAt = extendedDueDate(row.dueAt, extension, timeZone);
   await updateVersioned(tx, row, row.version, { extendedDueAt, extensionReason: input.reason!.trim(), extensionNotifiedAt: notifiedAt });
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.extended", {
