@@ -1,0 +1,75 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { screenshotTo, signInAs } from "./support";
+
+// The DPO's journey with a privacy request: log it from the form, verify the requester's identity,
+// extend the deadline with a reason, and read the days left on the request and in the list.
+
+async function seriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical").map((violation) => `${violation.id}: ${violation.nodes[0]?.html.slice(0, 160)}`);
+}
+
+/** Today in Stockholm, as a date input wants it. */
+function todayInStockholm() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Stockholm", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+}
+
+test("a DPO logs a request, verifies identity, extends the deadline with a reason and sees the days left", async ({ page }) => {
+  await signInAs(page, "dpo");
+  await page.getByRole("link", { name: "Privacy requests", exact: true }).click();
+  await page.getByRole("link", { name: "New request" }).click();
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // A form sent without a subject names the field to fill in.
+  await page.getByLabel("Type of request").selectOption("portability");
+  await page.getByLabel("Region", { exact: true }).selectOption("SE");
+  await page.getByLabel("Received through").selectOption("email");
+  await page.getByRole("button", { name: "Log request" }).click();
+  await expect(page.getByText("Give the customer reference or the requester's email")).toBeVisible();
+
+  await page.getByLabel("Customer reference").fill("CUS-SE-000001");
+  await page.getByLabel("What they asked for").fill("A machine-readable copy of my purchase history.");
+  await page.getByRole("button", { name: "Log request" }).click();
+  await expect(page.getByRole("status")).toContainText("Request logged. Due");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(/PR-SE-\d{4}-/);
+  const reference = (await page.getByRole("heading", { level: 1 }).innerText()).split(" ")[0]!;
+  await expect(page.getByText("unverified", { exact: true }).first()).toBeVisible();
+
+  // Identity: what was checked is recorded, never a document.
+  await page.getByText("Record an identity check").click();
+  await page.getByLabel("How identity was checked").selectOption("email_on_file");
+  await page.getByRole("checkbox", { name: "Email matches the address on file" }).check();
+  await page.getByRole("checkbox", { name: "Date of birth matches" }).check();
+  await page.getByLabel("Result").selectOption("verified");
+  await page.getByRole("button", { name: "Record identity check" }).click();
+  await expect(page.getByRole("status")).toHaveText("Identity verified.");
+  await expect(page.getByText("none (checks recorded only)")).toBeVisible();
+
+  // An extension without a reason is refused with a message naming it.
+  await page.getByText("Extend the deadline").click();
+  await page.getByLabel("Day the requester was told").fill(todayInStockholm());
+  await page.getByRole("button", { name: "Extend deadline" }).click();
+  await expect(page.getByText(/record the reason for the extension/)).toBeVisible();
+
+  await page.getByText("Extend the deadline").click();
+  await page.getByLabel("Reason (told to the requester)").fill("Complex request covering several years of purchases");
+  await page.getByLabel("Day the requester was told").fill(todayInStockholm());
+  await page.getByRole("button", { name: "Extend deadline" }).click();
+  await expect(page.getByRole("status")).toContainText("Deadline extended by 2 months to");
+  await expect(page.getByText("Complex request covering several years of purchases")).toBeVisible();
+  // Two further months on top of the first: at least 80 days left, in the green band.
+  const left = page.locator("dd").filter({ hasText: /^\d+ days$/ });
+  await expect(left).toBeVisible();
+  expect(Number((await left.innerText()).split(" ")[0])).toBeGreaterThanOrEqual(80);
+  expect(await seriousViolations(page)).toEqual([]);
+  await screenshotTo(page, "privacy-request-extended");
+
+  // The list shows it with its days left and the extended due date.
+  await page.goto(`/privacy?q=${reference}`);
+  const row = page.getByRole("row").filter({ hasText: reference });
+  await expect(row).toContainText("extended");
+  await expect(row).toContainText(/\d+ days/);
+  expect(await seriousViolations(page)).toEqual([]);
+  await screenshotTo(page, "privacy-request-list");
+});
