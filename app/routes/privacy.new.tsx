@@ -86,7 +86,7 @@ export default function NewPrivacyRequestRoute() {
                 ))}
               </select>
             </Field>
-            <Field label="Region" meta={fields.regionCode} hint="Decides the regime, its deadline and the time zone it is counted in.">
+            <Field label="Region of the request" meta={fields.regionCode} hint="Decides the regime, its deadline and the time zone it is counted in.">
               <select {...getSelectProps(fields.regionCode)}>
                 <option value="">Choose…</option>
                 {regions.map((code) => (
