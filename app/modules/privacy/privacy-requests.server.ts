@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { stringify } from "csv-stringify/sync";
 import { db, type Tx } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
-import { accessibleWhere } from "~/modules/access/ability.server";
+import { accessibleWhere, subjectOf } from "~/modules/access/ability.server";
 import { forbidden, notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import type { ApiCaller } from "~/modules/access/api-tokens.server";
 import { regionScope } from "~/modules/access/region-scope.server";
@@ -304,9 +304,9 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
   requireRecordPermission(actor, "read", "PrivacyRequest", facts);
   const { regime, timeZone, authority } = regimeForRegion(facts.regionCode);
   const can = (action: "update" | "verifyIdentity" | "extend" | "refuse" | "approve" | "complete" | "assign") =>
-    actor.ability.can(action, { ...facts, __caslSubjectType__: "PrivacyRequest" } as never);
+    actor.ability.can(action, subjectOf("PrivacyRequest", facts) as never);
   const canOnCustomer = (action: "rectify" | "restrict") =>
-    customer ? actor.ability.can(action, { ...customer, __caslSubjectType__: "Customer" } as never) : false;
+    customer ? actor.ability.can(action, subjectOf("Customer", customer) as never) : false;
   const isOpen = !isClosed(facts.state);
   return {
     request: {
