@@ -8,7 +8,6 @@ import { requireActor } from "~/modules/access/actor.server";
 import { listPrivacyRequests, type PrivacyRequestListItem } from "~/modules/privacy/privacy-requests.server";
 import { PrivacyRequestListQuerySchema, privacyRequestStates, privacyRequestTypes } from "~/modules/privacy/schema";
 import { DaysLeftBadge, IdentityBadge, PrivacyStateBadge } from "~/modules/privacy/ui/badges";
-import { formatDate } from "~/utils/format";
 
 export const meta: MetaFunction = () => [{ title: "Privacy requests · Attest" }];
 
@@ -51,7 +50,7 @@ const columns = [
   column.accessor("identityState", { header: "Identity", cell: (info) => <IdentityBadge state={info.getValue()} /> }),
   column.accessor("receivedAt", {
     header: "Received",
-    cell: (info) => formatDate(info.getValue()),
+    cell: (info) => info.row.original.receivedDay,
     meta: { sortKey: "receivedAt" },
   }),
   column.accessor("dueAt", {

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "~/modules/access/actor.server";
 import { requireActor } from "~/modules/access/actor.server";
 import { createApiToken } from "~/modules/access/api-tokens.server";
@@ -32,6 +32,9 @@ let secondDpo: Actor;
 let compliance: Actor;
 let admin: Actor;
 
+const createdCustomerIds: string[] = [];
+let ledgerAtStart = 0;
+
 /** A customer of its own for each test, so changes never leak into other files' fixtures. */
 async function newCustomer(regionCode: "SE" | "DE" | "NL" | "UK" | "US" | "AU", email = `${crypto.randomBytes(5).toString("hex")}@example.test`) {
   const reference = `CUS-${regionCode}-T${crypto.randomBytes(4).toString("hex")}`;
@@ -45,6 +48,7 @@ async function newCustomer(regionCode: "SE" | "DE" | "NL" | "UK" | "US" | "AU", 
       dataKey: { create: { keyMaterial: crypto.randomBytes(32) } },
     },
   });
+  createdCustomerIds.push(customer.id);
   return { id: customer.id, reference, email };
 }
 
@@ -77,11 +81,22 @@ async function act(actor: Actor, requestId: string, input: Omit<PrivacyRequestAc
 const verify = { intent: "verifyIdentity", method: "email_on_file", checks: ["email_matches", "date_of_birth_matches"], result: "verified" } as const;
 
 beforeAll(async () => {
+  ledgerAtStart = await ledgerSize();
   dpo = await actorFor("dpo");
   compliance = await actorFor("compliance");
   admin = await actorFor("admin");
   const second = await createTestStaff("dpo", ["SE", "DE", "NL", "UK", "US", "AU"], "second-dpo");
   secondDpo = await requireActor(await requestWithSession(await signInAs(second.email)));
+});
+
+// Other files count the fixtures' customers and requests exactly: remove what this file created (the
+// ledger keeps its events, which is what an erasure leaves behind too).
+afterAll(async () => {
+  const received = await db.auditEvent.findMany({ where: { seq: { gt: BigInt(ledgerAtStart) }, action: "privacy_request.received" }, select: { subjectId: true } });
+  const requestIds = received.map((event) => event.subjectId!).filter(Boolean);
+  await db.privacyRequest.updateMany({ where: { id: { in: requestIds } }, data: { duplicateOfId: null } });
+  await db.privacyRequest.deleteMany({ where: { id: { in: requestIds } } });
+  await db.customer.deleteMany({ where: { id: { in: createdCustomerIds } } });
 });
 
 describe("intake from the staff form", () => {

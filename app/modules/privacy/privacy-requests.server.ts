@@ -128,6 +128,7 @@ export async function listPrivacyRequests(actor: Actor, query: PrivacyRequestLis
       ...row,
       isDuplicate: duplicateOfId !== null,
       assigneeName: assignee?.displayName ?? null,
+      receivedDay: localDay(row.receivedAt, regimeForRegion(row.regionCode).timeZone),
       ...clockOf(row, now),
     })),
     paging: { kind: "offset" as const, page, pageCount, total },
