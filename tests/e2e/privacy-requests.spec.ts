@@ -73,3 +73,36 @@ test("a DPO logs a request, verifies identity, extends the deadline with a reaso
   expect(await seriousViolations(page)).toEqual([]);
   await screenshotTo(page, "privacy-request-list");
 });
+
+test("a DPO sees the rectification form refuse an empty correction, and cannot approve their own refusal", async ({ page }) => {
+  await signInAs(page, "dpo");
+  await page.goto("/privacy/new");
+  await page.getByLabel("Type of request").selectOption("rectification");
+  await page.getByLabel("Region of the request").selectOption("US");
+  await page.getByLabel("Received through").selectOption("phone");
+  await page.getByLabel("Customer reference").fill("CUS-US-000001");
+  await page.getByRole("button", { name: "Log request" }).click();
+  await expect(page.getByRole("status")).toContainText("Request logged. Due");
+  await expect(page.getByText("CCPA / CPRA: 45 days from receipt")).toBeVisible();
+
+  await page.getByText("Record an identity check").click();
+  await page.getByLabel("How identity was checked").selectOption("knowledge_check");
+  await page.getByRole("checkbox", { name: "A recent order confirmed" }).check();
+  await page.getByLabel("Result").selectOption("verified");
+  await page.getByRole("button", { name: "Record identity check" }).click();
+  await expect(page.getByRole("status")).toHaveText("Identity verified.");
+
+  await page.getByText("Rectify personal data").click();
+  await page.getByRole("button", { name: "Save corrections" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: /^enter at least one new value/ })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await screenshotTo(page, "privacy-request-rectification");
+
+  await page.getByText("Propose a refusal").click();
+  await page.getByLabel("Reason for refusal").fill("The disputed address matches the customer's signed order confirmation");
+  await page.getByRole("button", { name: "Propose refusal" }).click();
+  await expect(page.getByRole("heading", { name: "Refusal waiting for a second DPO" })).toBeVisible();
+  await expect(page.getByText("You proposed this refusal: a second DPO must approve or reject it.")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Approve refusal" })).toHaveCount(0);
+  await expect(page.getByText("California Attorney General").first()).toBeVisible();
+});
