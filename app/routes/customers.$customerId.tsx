@@ -31,7 +31,8 @@ const personalFields = [
 ] as const;
 
 export default function CustomerRoute() {
-  const { customer, personalData, decisions, decisionCount, privacyRequests } = useLoaderData<typeof loader>();
+  const { customer, personalData, isPersonalDataWithheld, decisions, decisionCount, privacyRequests } = useLoaderData<typeof loader>();
+  const objection = privacyRequests?.find((request) => request.type === "objection");
   return (
     <>
       <div className="page-header">
@@ -48,6 +49,12 @@ export default function CustomerRoute() {
                 · <span className="badge badge--warn">processing restricted</span>
               </>
             ) : null}
+            {customer.objectedAt ? (
+              <>
+                {" "}
+                · <span className="badge badge--warn">objected to processing {formatDate(customer.objectedAt)}</span>
+              </>
+            ) : null}
             {customer.erasedAt ? (
               <>
                 {" "}
@@ -61,7 +68,24 @@ export default function CustomerRoute() {
       <div className="grid grid--2">
         <section className="card" aria-labelledby="personal-title">
           <h2 id="personal-title">Personal data</h2>
-          {personalData === null ? (
+          {customer.objectedAt ? (
+            <div className="alert alert--warn" data-testid="objection-note">
+              The customer objected to processing on {formatDate(customer.objectedAt)}
+              {objection ? (
+                <>
+                  {" "}
+                  (<Link to={`/privacy/${objection.id}`}>{objection.reference}</Link>, handled by {objection.assignee?.displayName ?? "nobody yet"})
+                </>
+              ) : null}
+              .
+            </div>
+          ) : null}
+          {isPersonalDataWithheld ? (
+            <div className="alert alert--warn" data-testid="restricted-note">
+              Processing restricted since {customer.restrictedAt ? formatDate(customer.restrictedAt) : "—"} (GDPR Art. 18): this customer&apos;s
+              personal data is withheld from processing views and exports.
+            </div>
+          ) : personalData === null ? (
             <p className="empty">{customer.erasedAt ? "Erased: no personal data is held." : "No personal data is held for this customer."}</p>
           ) : (
             <>

@@ -1,14 +1,13 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { createColumnHelper } from "@tanstack/react-table";
-import { DataTable, FilterBar, SelectFilter } from "~/components/data-table/data-table";
+import { DataTable, FilterBar, InputFilter, SelectFilter } from "~/components/data-table/data-table";
 import { hrefWith, pagingParams, parseListQuery } from "~/components/data-table/url-state";
 import { ErrorPage } from "~/components/error-page";
 import { requireActor } from "~/modules/access/actor.server";
 import { listPrivacyRequests, type PrivacyRequestListItem } from "~/modules/privacy/privacy-requests.server";
 import { PrivacyRequestListQuerySchema, privacyRequestStates, privacyRequestTypes } from "~/modules/privacy/schema";
 import { DaysLeftBadge, IdentityBadge, PrivacyStateBadge } from "~/modules/privacy/ui/badges";
-import { formatDate } from "~/utils/format";
 
 export const meta: MetaFunction = () => [{ title: "Privacy requests · Attest" }];
 
@@ -23,29 +22,48 @@ const column = createColumnHelper<PrivacyRequestListItem>();
 const columns = [
   column.accessor("reference", {
     header: "Reference",
-    cell: (info) => <Link to={`/privacy/${info.row.original.id}`}>{info.getValue()}</Link>,
+    cell: (info) => (
+      <>
+        <Link to={`/privacy/${info.row.original.id}`}>{info.getValue()}</Link>
+        {info.row.original.isDuplicate ? (
+          <>
+            {" "}
+            <span className="badge badge--warn">duplicate</span>
+          </>
+        ) : null}
+      </>
+    ),
     meta: { sortKey: "reference", firstOrder: "asc" },
   }),
   column.accessor("type", { header: "Type" }),
   column.accessor("regionCode", { header: "Region" }),
   column.accessor("regime", { header: "Regime", cell: (info) => info.getValue().replace(/_/g, " ").toUpperCase() }),
-  column.accessor("state", { header: "State", cell: (info) => <PrivacyStateBadge state={info.getValue()} /> }),
+  column.accessor("state", {
+    header: "State",
+    cell: (info) => (
+      <>
+        <PrivacyStateBadge state={info.getValue()} />
+        {info.row.original.pendingAction === "refusal" ? <span className="muted"> (refusal)</span> : null}
+      </>
+    ),
+  }),
   column.accessor("identityState", { header: "Identity", cell: (info) => <IdentityBadge state={info.getValue()} /> }),
   column.accessor("receivedAt", {
     header: "Received",
-    cell: (info) => formatDate(info.getValue()),
+    cell: (info) => info.row.original.receivedDay,
     meta: { sortKey: "receivedAt" },
   }),
   column.accessor("dueAt", {
     header: "Due",
+    // The due day in the region's own calendar (the deadline is the end of that day there).
     cell: (info) => {
-      const { extendedDueAt } = info.row.original;
+      const { extendedDueAt, dueDay } = info.row.original;
       return extendedDueAt ? (
-        <span title={`Original due date ${formatDate(info.getValue())}`}>
-          {formatDate(extendedDueAt)} <span className="badge badge--info">extended</span>
+        <span title="Extended with a recorded reason">
+          {dueDay} <span className="badge badge--info">extended</span>
         </span>
       ) : (
-        formatDate(info.getValue())
+        dueDay
       );
     },
     meta: { sortKey: "dueAt", firstOrder: "asc" },
@@ -61,7 +79,7 @@ const columns = [
 ];
 
 export default function PrivacyRequestsRoute() {
-  const { requests, paging, sort, hiddenUnverified, regions } = useLoaderData<typeof loader>();
+  const { requests, paging, sort, hiddenUnverified, regions, canCreate, canExport } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const isShowingUnverified = searchParams.get("unverified") === "show";
   return (
@@ -71,8 +89,21 @@ export default function PrivacyRequestsRoute() {
           <h1>Privacy requests</h1>
           <p>Data-protection requests in {regions.join(", ")}, by statutory due date.</p>
         </div>
+        <div className="actions">
+          {canExport ? (
+            <a className="button button--ghost" href={`/privacy/export${hrefWith(searchParams, pagingParams)}`} download>
+              Export CSV
+            </a>
+          ) : null}
+          {canCreate ? (
+            <Link className="button" to="/privacy/new">
+              New request
+            </Link>
+          ) : null}
+        </div>
       </div>
       <FilterBar resetTo="/privacy" keep={["sort", "order", "unverified"]}>
+        <InputFilter name="q" label="Reference" type="search" placeholder="PR-…" size={14} />
         <SelectFilter
           name="status"
           label="Open or closed"
@@ -85,6 +116,14 @@ export default function PrivacyRequestsRoute() {
         <SelectFilter name="state" label="State" options={privacyRequestStates} />
         <SelectFilter name="type" label="Type" options={privacyRequestTypes} />
         {regions.length > 1 ? <SelectFilter name="region" label="Region" options={regions} anyLabel="All" /> : null}
+        <SelectFilter
+          name="assignee"
+          label="Assignee"
+          options={[
+            { value: "me", label: "Assigned to me" },
+            { value: "none", label: "Unassigned" },
+          ]}
+        />
       </FilterBar>
       <p className="list-note">
         {isShowingUnverified ? (
@@ -107,6 +146,7 @@ export default function PrivacyRequestsRoute() {
         columns={columns}
         data={requests}
         getRowId={(row) => row.id}
+        rowClassName={(row) => (row.band === "overdue" || row.band === "red" ? "row--danger" : row.band === "amber" ? "row--warn" : undefined)}
         sort={sort}
         paging={paging}
         empty="No privacy requests match these filters."

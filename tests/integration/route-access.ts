@@ -83,6 +83,16 @@ export const routeAccess: RouteCheck[] = [
   // Privacy requests: compliance reads, the DPO works them, the auditor reads
   check("privacy._index.tsx", "/privacy", only(["compliance", "dpo", "auditor"])),
   check("privacy.$requestId.tsx", `/privacy/${ids.privacyRequests.deErasure}`, only(["compliance", "dpo", "auditor"])),
+  // Privacy request intake and workflow: only the DPO creates, changes and exports
+  check("privacy.new.tsx", "/privacy/new", only(["dpo"]), { form: { type: "access" }, expect: { default: "403", dpo: "400" } }),
+  check("privacy.$requestId.tsx", `/privacy/${ids.privacyRequests.seAccess}`, only(["compliance", "dpo", "auditor"]), {
+    form: { intent: "note", version: "1", body: "" },
+    expect: { default: "403", dpo: "400" },
+  }),
+  check("privacy.$requestId.tsx", `/privacy/${ids.missing}`, { default: "404" }),
+  check("privacy.export.tsx", "/privacy/export", only(["dpo"])),
+  check("privacy.export.tsx", "/privacy/export?state=nonsense", { default: "400" }),
+  check("api.v1.privacy-requests.tsx", "/api/v1/privacy-requests", api({ default: "401" }), { form: {}, expect: { anonymous: "401", default: "401" } }),
 
   // Rule sets: the ops manager drafts in their region, compliance approves, the auditor reads
   check("rulesets._index.tsx", "/rulesets", only(["compliance", "opsSe", "auditor"])),

@@ -23,6 +23,26 @@ export const auditActions = {
   "ledger.verified": "The ledger was verified end to end (result recorded)",
   "ledger.exported": "A range of ledger events was exported",
   "ledger.checkpoint_requested": "A signed checkpoint was requested on demand",
+  // ── Privacy requests: intake, workflow, rectification, restriction, objection ──
+  "privacy_request.received": "A privacy request was received (staff form or API) and its statutory clock set",
+  "privacy_request.matched": "A privacy request was matched to a customer after intake",
+  "privacy_request.identity_requested": "The requester was asked to confirm their identity",
+  "privacy_request.identity_verified": "The requester's identity was verified (what was checked is recorded)",
+  "privacy_request.identity_failed": "The requester's identity could not be verified",
+  "privacy_request.assigned": "A privacy request was assigned to a DPO or compliance officer",
+  "privacy_request.note_added": "A note was added to a privacy request",
+  "privacy_request.extended": "A privacy request's deadline was extended with a recorded reason",
+  "privacy_request.paused": "The clock of a privacy request was paused while its scope is clarified (UK GDPR)",
+  "privacy_request.resumed": "The clock of a paused privacy request was resumed and its due date moved",
+  "privacy_request.refusal_proposed": "A DPO proposed refusing a privacy request (four-eyes)",
+  "privacy_request.refusal_approved": "A second DPO approved a refusal; the requester is told their right to complain",
+  "privacy_request.refusal_rejected": "A second DPO rejected a proposed refusal",
+  "privacy_request.completed": "A privacy request was completed",
+  "privacy_request.exported": "The privacy request list was exported",
+  "customer.personal_data_rectified": "A customer's personal data was rectified (old values sealed under the subject's key)",
+  "customer.processing_restricted": "Processing of a customer's personal data was restricted (GDPR Art. 18)",
+  "customer.restriction_lifted": "A restriction of processing was lifted",
+  "customer.objection_recorded": "A customer's objection to processing was recorded and routed (GDPR Art. 21)",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;

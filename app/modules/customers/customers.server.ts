@@ -1,8 +1,9 @@
 import { db } from "~/utils/db.server";
-import { accessibleWhere, canReadPersonalData, maskPersonalData } from "~/modules/access/ability.server";
+import { accessibleWhere, canReadPersonalData, maskPersonalData, subjectOf } from "~/modules/access/ability.server";
 import { notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
+import { isProcessingRestricted } from "~/modules/privacy/restriction";
 
 // A data subject as staff see them: pseudonymous reference and region for everyone with access,
 // personal data only for roles the policy grants those fields (masked on the server otherwise), and
@@ -10,7 +11,7 @@ import { appendAuditEvent } from "~/modules/audit/ledger.server";
 
 const RECENT_DECISIONS = 20;
 
-const customerSelect = { id: true, reference: true, regionCode: true, createdAt: true, isRestricted: true, erasedAt: true } as const;
+const customerSelect = { id: true, reference: true, regionCode: true, createdAt: true, isRestricted: true, restrictedAt: true, objectedAt: true, erasedAt: true } as const;
 
 const personalDataSelect = {
   fullName: true,
@@ -29,8 +30,13 @@ export async function getCustomer(actor: Actor, customerId: string) {
   if (!customer) throw notFound("That customer");
   requireRecordPermission(actor, "read", "Customer", customer);
 
-  const isUnmasked = canReadPersonalData(actor.ability, customer);
-  const stored = isUnmasked
+  // GDPR Art. 18: a restricted customer's personal data is withheld from everyone but the roles that
+  // handle the restriction itself (the DPO), who still see it only through the audited read below.
+  const isWithheld = isProcessingRestricted(customer) && !actor.ability.can("restrict", subjectOf("Customer", customer) as never);
+  const isUnmasked = !isWithheld && canReadPersonalData(actor.ability, customer);
+  const stored = isWithheld
+    ? null
+    : isUnmasked
     ? await db.$transaction(async (tx) => {
         const row = await tx.customerPersonalData.findUnique({ where: { customerId }, select: personalDataSelect });
         if (row) {
@@ -77,13 +83,14 @@ export async function getCustomer(actor: Actor, customerId: string) {
       ? db.privacyRequest.findMany({
           where: { AND: [accessibleWhere(actor.ability, "read", "PrivacyRequest"), regionScope(actor), { customerId }] },
           orderBy: { receivedAt: "desc" },
-          select: { id: true, reference: true, type: true, state: true, receivedAt: true, dueAt: true, extendedDueAt: true },
+          select: { id: true, reference: true, type: true, state: true, receivedAt: true, dueAt: true, extendedDueAt: true, assignee: { select: { displayName: true } } },
         })
       : null,
   ]);
 
   return {
     customer,
+    isPersonalDataWithheld: isWithheld,
     personalData: personalData ? { ...personalData.data, isMasked: personalData.isMasked } : null,
     decisions: decisions?.map((decision) => ({ ...decision, amount: decision.amount.toString() })) ?? null,
     decisionCount,

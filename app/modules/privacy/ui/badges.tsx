@@ -1,3 +1,5 @@
+import type { DeadlineBand } from "../deadlines";
+
 // Badges of privacy requests: their state, identity verification and the statutory clock.
 
 const stateTone: Record<string, string> = {
@@ -25,11 +27,12 @@ export function IdentityBadge({ state }: { state: string }) {
   return <span className={`badge ${identityTone[state] ?? ""}`}>{state}</span>;
 }
 
-export type DeadlineBand = "overdue" | "red" | "amber" | "ok" | "closed";
+export type { DeadlineBand };
 
 /** Days left on the statutory clock: amber at 10 days or fewer, red at 5 or fewer and once overdue. */
 export function DaysLeftBadge({ band, daysLeft }: { band: DeadlineBand; daysLeft: number }) {
   if (band === "closed") return <span className="muted">closed</span>;
+  if (band === "paused") return <span className="badge badge--info">clock paused</span>;
   if (band === "overdue") return <span className="badge badge--danger">{-daysLeft} {-daysLeft === 1 ? "day" : "days"} overdue</span>;
   const tone = band === "red" ? "badge--danger" : band === "amber" ? "badge--warn" : "badge--ok";
   const text = daysLeft === 0 ? "due today" : `${daysLeft} ${daysLeft === 1 ? "day" : "days"}`;

@@ -1,0 +1,48 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { requireApiCaller } from "~/modules/access/api-tokens.server";
+import { PrivacyRequestRefusedError, receivePrivacyRequestFromApi } from "~/modules/privacy/privacy-requests.server";
+import { PrivacyIntakeApiSchema } from "~/modules/privacy/schema";
+
+// POST /api/v1/privacy-requests — a customer-facing channel submits a privacy request.
+// Bearer token with the privacy:write scope, limited to the token's regions. JSON body:
+//   { type, regionCode, customerReference? | requesterEmail?, requesterName?, details?, channel?, receivedAt? }
+// 201 { id, reference, state, dueAt, duplicateOf, matched }; 400/422 name the field at fault.
+
+export async function loader({ request }: { request: Request }) {
+  await requireApiCaller(request, "privacy:write");
+  return Response.json({ error: "use POST with a JSON body to submit a privacy request" }, { status: 405, headers: { Allow: "POST" } });
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  if (request.method !== "POST") return loader({ request });
+  const caller = await requireApiCaller(request, "privacy:write");
+  const body = await request.json().catch(() => undefined);
+  if (body === undefined) return Response.json({ error: "the body must be a JSON object" }, { status: 400 });
+  const parsed = PrivacyIntakeApiSchema.safeParse(body);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => ({ field: issue.path.join(".") || "body", message: issue.message }));
+    return Response.json({ error: fields.map((issue) => `${issue.field}: ${issue.message}`).join("; "), fields }, { status: 400 });
+  }
+  const { receivedAt, ...input } = parsed.data;
+  try {
+    const created = await receivePrivacyRequestFromApi(caller, { ...input, receivedAt: receivedAt ? new Date(receivedAt) : undefined });
+    return Response.json(
+      {
+        id: created.id,
+        reference: created.reference,
+        state: created.state,
+        identityState: created.identityState,
+        dueAt: created.dueAt.toISOString(),
+        matched: created.customerId !== null,
+        duplicateOf: created.duplicateOf,
+      },
+      { status: 201 },
+    );
+  } catch (error) {
+    if (error instanceof PrivacyRequestRefusedError) {
+      const field = error.field ?? "body";
+      return Response.json({ error: `${field}: ${error.message}`, fields: [{ field, message: error.message }] }, { status: error.status });
+    }
+    throw error;
+  }
+}
