@@ -3,7 +3,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { ErrorPage } from "~/components/error-page";
-import { notFound, requireActor } from "~/modules/access/actor.server";
+import { notFound, requireActor, requirePermission } from "~/modules/access/actor.server";
 import { ContestRefusedError, contestDecisionAsStaff } from "~/modules/decisions/contest.server";
 import { getDecision } from "~/modules/decisions/decisions.server";
 import {
@@ -62,6 +62,8 @@ const doneMessage = {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const actor = await requireActor(request);
+  // Who may act here is settled before the form is read; each step then checks the record itself.
+  requirePermission(actor, "read", "Decision");
   const parsed = DecisionIdSchema.safeParse(params);
   if (!parsed.success) throw notFound("That decision");
   const submission = parseWithZod(await request.formData(), { schema: ActionSchema });

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { DataTable, FilterBar, SelectFilter } from "~/components/data-table/data-table";
 import { hrefWith, parseListQuery } from "~/components/data-table/url-state";
 import { ErrorPage } from "~/components/error-page";
-import { requireActor } from "~/modules/access/actor.server";
+import { requireActor, requirePermission } from "~/modules/access/actor.server";
 import { listReviewQueue, type ReviewQueueItem } from "~/modules/decisions/review-queue.server";
 import { ReviewRefusedError, assignReviews, claimReview } from "~/modules/decisions/review.server";
 import { AssignReviewsSchema, ClaimReviewSchema, ReviewQueueQuerySchema, openReviewStatuses, reviewTriggers } from "~/modules/decisions/schema";
@@ -28,6 +28,8 @@ const ActionSchema = z.discriminatedUnion("intent", [
 
 export async function action({ request }: ActionFunctionArgs) {
   const actor = await requireActor(request);
+  // Who may act here is settled before the form is read; each step then checks the record itself.
+  requirePermission(actor, "read", "Review");
   const submission = parseWithZod(await request.formData(), { schema: ActionSchema });
   if (submission.status !== "success") return data({ result: submission.reply(), notice: null }, { status: 400 });
   const input = submission.value;

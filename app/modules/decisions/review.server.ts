@@ -81,10 +81,10 @@ function timeOf(date: Date | null) {
 }
 
 /** Why a conditional update matched nothing, in words a reviewer can act on. */
-async function staleMessage(tx: Tx, reviewId: string, expectedVersion: number) {
+async function staleMessage(tx: Tx, actor: Actor, reviewId: string, expectedVersion: number) {
   const current = await readReview(tx, reviewId);
   if (!current) return new ReviewRefusedError("That review no longer exists.", "stale");
-  if (current.status === "claimed" && current.claimedBy) {
+  if (current.status === "claimed" && current.claimedBy && current.claimedById !== actor.user.id) {
     return new ReviewRefusedError(
       `${current.claimedBy.displayName} is working on this review (claimed ${timeOf(current.claimedAt)}). Nothing was changed; reload to see its current state.`,
       "conflict",
@@ -99,6 +99,7 @@ async function staleMessage(tx: Tx, reviewId: string, expectedVersion: number) {
 /** Applies `data` only if the review is still at `version` (and in one of `statuses`), else explains why not. */
 async function updateAtVersion(
   tx: Tx,
+  actor: Actor,
   review: ReviewRow,
   version: number,
   statuses: ReviewStatus[],
@@ -108,7 +109,7 @@ async function updateAtVersion(
     where: { id: review.id, version, status: { in: statuses } },
     data: { ...data, version: { increment: 1 } },
   });
-  if (updated.count === 0) throw await staleMessage(tx, review.id, version);
+  if (updated.count === 0) throw await staleMessage(tx, actor, review.id, version);
 }
 
 async function setDecisionReviewState(tx: Tx, decisionId: string, reviewState: ReviewState) {
@@ -153,7 +154,7 @@ export async function claimReview(actor: Actor, input: z.infer<typeof ClaimRevie
       where: { id: review.id, version: input.version, status: "open", claimedById: null },
       data: { status: "claimed", claimedById: actor.user.id, claimedAt: now, version: { increment: 1 } },
     });
-    if (updated.count === 0) throw await staleMessage(tx, review.id, input.version);
+    if (updated.count === 0) throw await staleMessage(tx, actor, review.id, input.version);
     await setDecisionReviewState(tx, review.decisionId, "in_review");
     await audit(tx, actor, review, "review.claimed", { status: review.status, claimedById: null }, { status: "claimed", claimedById: actor.user.id });
     return { alreadyHeld: false };
@@ -169,7 +170,7 @@ export async function releaseReview(actor: Actor, input: z.infer<typeof ClaimRev
     if (!isHolder && !actor.ability.can("assign", subjectOf("Review", asSubject(review)) as never)) {
       throw forbidden("assign", "Review", `held by ${review.claimedBy?.displayName ?? "someone else"}`);
     }
-    await updateAtVersion(tx, review, input.version, ["claimed"], { status: "open", claimedById: null, claimedAt: null });
+    await updateAtVersion(tx, actor, review, input.version, ["claimed"], { status: "open", claimedById: null, claimedAt: null });
     await setDecisionReviewState(tx, review.decisionId, "queued");
     await audit(tx, actor, review, "review.released", { status: "claimed", claimedById: review.claimedById }, { status: "open", claimedById: null });
   });
@@ -194,7 +195,7 @@ export async function decideReview(actor: Actor, input: DecideReviewInput) {
     const now = new Date();
     const needsApproval = needsSecondApprover(review.decision.outcome, input.verdict);
     const status = needsApproval ? "awaiting_approval" : "closed";
-    await updateAtVersion(tx, review, input.version, ["claimed"], {
+    await updateAtVersion(tx, actor, review, input.version, ["claimed"], {
       status,
       reviewerId: actor.user.id,
       verdict: input.verdict,
@@ -228,7 +229,7 @@ export async function approveReview(actor: Actor, input: z.infer<typeof ApproveR
       throw new ReviewRefusedError("Four-eyes: you proposed this overturn, so a second person with the approve permission must approve it.", "four_eyes");
     }
     const now = new Date();
-    await updateAtVersion(tx, review, input.version, ["awaiting_approval"], { status: "closed", approverId: actor.user.id, approvedAt: now, closedAt: now });
+    await updateAtVersion(tx, actor, review, input.version, ["awaiting_approval"], { status: "closed", approverId: actor.user.id, approvedAt: now, closedAt: now });
     await setDecisionReviewState(tx, review.decisionId, "overturned");
     await audit(
       tx,
@@ -250,7 +251,7 @@ export async function rejectReviewApproval(actor: Actor, input: z.infer<typeof R
     if (review.reviewerId === actor.user.id) {
       throw new ReviewRefusedError("Four-eyes: you proposed this overturn; withdrawing it is for a second approver to decide.", "four_eyes");
     }
-    await updateAtVersion(tx, review, input.version, ["awaiting_approval"], {
+    await updateAtVersion(tx, actor, review, input.version, ["awaiting_approval"], {
       status: "claimed",
       claimedById: review.reviewerId,
       claimedAt: new Date(),
@@ -271,7 +272,7 @@ export async function escalateReview(actor: Actor, input: z.infer<typeof Escalat
     if (review.status === "closed") throw new ReviewRefusedError("This review is closed; it cannot be escalated.");
     if (review.escalatedAt) throw new ReviewRefusedError(`This review was already escalated (${timeOf(review.escalatedAt)}).`);
     const priority = Math.min(review.priority, ESCALATED_PRIORITY);
-    await updateAtVersion(tx, review, input.version, ["open", "claimed", "awaiting_approval"], { escalatedAt: new Date(), priority });
+    await updateAtVersion(tx, actor, review, input.version, ["open", "claimed", "awaiting_approval"], { escalatedAt: new Date(), priority });
     await audit(tx, actor, review, "review.escalated", { escalatedAt: null, priority: review.priority }, { escalated: true, priority }, input.reason);
   });
 }
@@ -312,7 +313,7 @@ export async function assignReviews(actor: Actor, input: z.infer<typeof AssignRe
       const data = keepsClaim
         ? { assigneeId: assignee.id, assignedAt: now }
         : { assigneeId: assignee.id, assignedAt: now, status: "open" as const, claimedById: null, claimedAt: null };
-      await updateAtVersion(tx, review, review.version, ["open", "claimed"], data);
+      await updateAtVersion(tx, actor, review, review.version, ["open", "claimed"], data);
       if (!keepsClaim && review.status === "claimed") await setDecisionReviewState(tx, review.decisionId, "queued");
     }
     for (const review of reviews) {
