@@ -61,8 +61,9 @@ function formatDate(date: Date, region: NoticeRegion) {
   return plain(new Intl.DateTimeFormat(region.locale, { dateStyle: "long", timeZone: region.timeZone }).format(date));
 }
 
+// The ISO code, not the symbol: the PDF's standard fonts have no euro sign, and both renderings must match.
 function formatAmount(amount: string, currency: string, locale: string) {
-  return plain(new Intl.NumberFormat(locale, { style: "currency", currency }).format(Number(amount)));
+  return plain(new Intl.NumberFormat(locale, { style: "currency", currency, currencyDisplay: "code" }).format(Number(amount)));
 }
 
 /**

@@ -3,6 +3,9 @@ import { accessibleWhere } from "~/modules/access/ability.server";
 import { requirePermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import type { OversightQuery } from "./schema";
+import { DEFAULT_PERIOD_DAYS, RUBBER_STAMP_MEDIAN_MINUTES, RUBBER_STAMP_OVERRIDE_RATE, MIN_REVIEWS_TO_FLAG, summarise } from "./oversight";
+
+export type { OversightRow } from "./oversight";
 
 // Human-oversight metrics (EU AI Act Art. 14(4)(b): staff overseeing a high-risk system must stay
 // aware of automation bias). For each reviewer, model version and region: how many decisions were
@@ -10,53 +13,6 @@ import type { OversightQuery } from "./schema";
 // within the viewer's access and region filter.
 
 const DAY_MS = 86_400_000;
-export const DEFAULT_PERIOD_DAYS = 90;
-/** Below this override rate with reviews this fast, a group is flagged as possible rubber-stamping. */
-export const RUBBER_STAMP_OVERRIDE_RATE = 0.02;
-export const RUBBER_STAMP_MEDIAN_MINUTES = 2;
-/** Groups with fewer reviews say little; they are shown but never flagged. */
-export const MIN_REVIEWS_TO_FLAG = 20;
-
-export interface OversightRow {
-  key: string;
-  label: string;
-  reviews: number;
-  overturned: number;
-  overrideRate: number;
-  medianMinutes: number | null;
-  isPossibleAutomationBias: boolean;
-}
-
-export function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-interface ReviewSample {
-  verdict: "upheld" | "overturned";
-  minutes: number | null;
-}
-
-export function summarise(key: string, label: string, samples: ReviewSample[]): OversightRow {
-  const overturned = samples.filter((sample) => sample.verdict === "overturned").length;
-  const overrideRate = samples.length === 0 ? 0 : overturned / samples.length;
-  const medianMinutes = median(samples.flatMap((sample) => (sample.minutes === null ? [] : [sample.minutes])));
-  return {
-    key,
-    label,
-    reviews: samples.length,
-    overturned,
-    overrideRate,
-    medianMinutes,
-    isPossibleAutomationBias:
-      samples.length >= MIN_REVIEWS_TO_FLAG &&
-      overrideRate < RUBBER_STAMP_OVERRIDE_RATE &&
-      medianMinutes !== null &&
-      medianMinutes < RUBBER_STAMP_MEDIAN_MINUTES,
-  };
-}
 
 function groupBy<T>(items: T[], keyOf: (item: T) => { key: string; label: string }) {
   const groups = new Map<string, { label: string; items: T[] }>();
