@@ -132,7 +132,7 @@ function ReviewHidden({ review }: { review: ReviewItem }) {
 function ReviewWork({ review, errors }: { review: ReviewItem; errors: Record<string, string[] | null> | undefined }) {
   const navigation = useNavigation();
   const isBusy = navigation.state !== "idle";
-  const prefix = `review-${review.id.slice(0, 8)}`;
+  const prefix = `review-${review.id}`;
   return (
     <div className="review-work">
       {review.status === "claimed" && !review.canDecide ? (
