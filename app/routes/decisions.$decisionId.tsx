@@ -442,7 +442,7 @@ export default function DecisionRoute() {
                 ) : null}
                 {review.verdict ? (
                   <>
-                    <dt>Verdict</dt>
+                    <dt>{review.status === "awaiting_approval" ? "Proposed verdict" : "Verdict"}</dt>
                     <dd>
                       <span className={`badge ${review.verdict === "overturned" ? "badge--danger" : "badge--ok"}`}>{review.verdict}</span>{" "}
                       {verdictReasons[review.verdictReason as keyof typeof verdictReasons] ?? review.verdictReason} · by {review.reviewer?.displayName ?? "—"}

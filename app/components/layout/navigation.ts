@@ -12,8 +12,6 @@ export interface NavigationItem {
 export const navigationItems: NavigationItem[] = [
   { to: "/decisions", label: "Decisions", action: "read", subject: "Decision" },
   { to: "/reviews", label: "Review queue", action: "read", subject: "Review" },
-  // Review workflow (issue 4.8): human-oversight metrics
-  { to: "/decisions/oversight", label: "Oversight", action: "read", subject: "Review" },
   { to: "/privacy", label: "Privacy requests", action: "read", subject: "PrivacyRequest" },
   { to: "/rulesets", label: "Rule sets", action: "read", subject: "RuleSetVersion" },
   { to: "/audit", label: "Audit ledger", action: "read", subject: "AuditEvent" },
