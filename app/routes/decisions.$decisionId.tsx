@@ -298,7 +298,9 @@ export default function DecisionRoute() {
             <dd>{formatMoney(decision.amount, decision.currency)}</dd>
             <dt>Model</dt>
             <dd>
-              {decision.modelName} <span className="muted">version {decision.modelVersion}</span>
+              <Link to={`/decisions?model=${encodeURIComponent(`${decision.modelName}@${decision.modelVersion}`)}`} title="Decisions made with this model version">
+                {decision.modelName} <span className="muted">version {decision.modelVersion}</span>
+              </Link>
             </dd>
             <dt>Rule-set version</dt>
             <dd>

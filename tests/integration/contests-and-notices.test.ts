@@ -187,6 +187,8 @@ describe("notices", () => {
     await expect(generateDecisionNotice(compliance, decision.id, "review_outcome")).rejects.toBeInstanceOf(NoticeRefusedError);
     const { approveReview } = await import("~/modules/decisions/review.server");
     await approveReview(compliance2, { reviewId: contest.reviewId, version: 3 });
+    const notes = await db.privacyRequestNote.findMany({ where: { requestId: contest.requestId } });
+    expect(notes.map((note) => note.body)).toEqual([expect.stringContaining("changed in the customer's favour")]);
     const { notice } = await generateDecisionNotice(compliance, decision.id, "review_outcome");
     expect(notice.language).toBe("en");
     expect(noticeTextLines(notice).join("\n")).toContain("we have changed our decision in your favour");

@@ -121,7 +121,7 @@ export const routeAccess: RouteCheck[] = [
   // Contest intake is for API tokens with privacy:write; a staff session is no token.
   check("api.v1.decisions.$externalId.contest.tsx", "/api/v1/decisions/ENG-SE-000001/contest", api({ default: "401" }), {
     form: { details: "I was declined but my income is enough" },
-    expect: { default: "401" },
+    expect: api({ default: "401" }),
   }),
 ];
 

@@ -116,6 +116,19 @@ async function setDecisionReviewState(tx: Tx, decisionId: string, reviewState: R
   await tx.decision.update({ where: { id: decisionId }, data: { reviewState } });
 }
 
+/** A contest's review closed: its privacy request records the outcome the customer is to be told. */
+async function noteContestOutcome(tx: Tx, actor: Actor, review: ReviewRow, verdict: "upheld" | "overturned") {
+  if (!review.privacyRequestId) return;
+  const outcome = verdict === "upheld" ? "the automated decision stands" : "the decision was changed in the customer's favour";
+  await tx.privacyRequestNote.create({
+    data: {
+      requestId: review.privacyRequestId,
+      authorId: actor.user.id,
+      body: `Human review closed: ${outcome}. Send the customer the review-outcome notice from the decision page.`,
+    },
+  });
+}
+
 async function audit(
   tx: Tx,
   actor: Actor,
@@ -207,6 +220,7 @@ export async function decideReview(actor: Actor, input: DecideReviewInput) {
     });
     const reviewState: ReviewState = needsApproval ? "awaiting_approval" : input.verdict;
     await setDecisionReviewState(tx, review.decisionId, reviewState);
+    if (!needsApproval) await noteContestOutcome(tx, actor, review, input.verdict);
     await audit(
       tx,
       actor,
@@ -231,6 +245,7 @@ export async function approveReview(actor: Actor, input: z.infer<typeof ApproveR
     const now = new Date();
     await updateAtVersion(tx, actor, review, input.version, ["awaiting_approval"], { status: "closed", approverId: actor.user.id, approvedAt: now, closedAt: now });
     await setDecisionReviewState(tx, review.decisionId, "overturned");
+    await noteContestOutcome(tx, actor, review, "overturned");
     await audit(
       tx,
       actor,
