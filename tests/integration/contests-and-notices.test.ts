@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "~/modules/access/actor.server";
 import { requireActor } from "~/modules/access/actor.server";
 import { createApiToken } from "~/modules/access/api-tokens.server";
@@ -13,13 +13,17 @@ import { db } from "~/utils/db.server";
 import { action as contestApi } from "~/routes/api.v1.decisions.$externalId.contest";
 import { fixtureIds as ids } from "../fixtures/ids";
 import { actorFor, requestWithSession, signInAs, thrownResponse } from "./helpers/actors";
+import { scratchDecisions } from "./helpers/scratch-decisions";
 import { changesOf, eventsSince, ledgerSize, serialized } from "./helpers/ledger";
 
 // Contest intake (issue 4.6) through the API and the staff form, and customer notices (issue 4.7):
 // region scoping, validation, the priority review, and one audit event per contest and per notice.
 
+const scratch = scratchDecisions();
+afterAll(() => scratch.removeAll());
+
 async function makeDecision(region: "SE" | "DE" | "US" | "UK", outcome: "declined" | "approved", reasons: string[] = ["CH01", "AF01"]) {
-  return db.decision.create({
+  return scratch.track(await db.decision.create({
     data: {
       externalId: `CN-${region}-${crypto.randomBytes(5).toString("hex")}`,
       customerId: ids.customers[region],
@@ -35,7 +39,7 @@ async function makeDecision(region: "SE" | "DE" | "US" | "UK", outcome: "decline
       decidedAt: new Date("2026-11-02T10:00:00Z"),
       reasons: { create: reasons.map((code, index) => ({ position: index + 1, code, contribution: 0.3 - index * 0.05 })) },
     },
-  });
+  }));
 }
 
 function contestRequest(externalId: string, token: string | null, body: unknown) {
@@ -127,6 +131,29 @@ describe("contest API", () => {
     expect(issues).toEqual(expect.arrayContaining(["details", "channel"]));
     expect((await callContestApi(decision.externalId, seToken, "{not json")).status).toBe(400);
     expect(await db.privacyRequest.count({ where: { decisionId: decision.id } })).toBe(0);
+  });
+});
+
+describe("contest of an erased customer's decision", () => {
+  it("is recorded, but the customer's words stay off the ledger once their key was destroyed", async () => {
+    const customer = scratch.trackCustomer(await db.customer.create({ data: { reference: `CUS-SE-ERASED-${crypto.randomBytes(3).toString("hex")}`, regionCode: "SE" } }));
+    const { destroySubjectKey } = await import("~/modules/audit/subject-keys.server");
+    const { sealForSubject } = await import("~/modules/audit/subject-keys.server");
+    await db.$transaction(async (tx) => {
+      await sealForSubject(tx, customer.id, { probe: true });
+      await destroySubjectKey(tx, customer.id);
+    });
+    const decision = scratch.track(
+      await db.decision.create({
+        data: { externalId: `CN-SE-${crypto.randomBytes(5).toString("hex")}`, customerId: customer.id, kind: "credit", regionCode: "SE", modelName: "credit-gbm", modelVersion: "2026.10", score: 0.2, outcome: "declined", amount: "100.00", currency: "SEK", features: { age: 30 }, decidedAt: new Date() },
+      }),
+    );
+    const before = await ledgerSize();
+    const response = await callContestApi(decision.externalId, seToken, { details: "Please have a person look at this again.", channel: "in_app" });
+    expect(response.status).toBe(201);
+    const [event] = await eventsSince(before);
+    expect(changesOf(event!)).not.toHaveProperty("personal");
+    expect(changesOf(event!).after).toMatchObject({ isDetailsSealed: false });
   });
 });
 

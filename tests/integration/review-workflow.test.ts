@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "~/modules/access/actor.server";
 import { requireActor } from "~/modules/access/actor.server";
 import { getDecision } from "~/modules/decisions/decisions.server";
@@ -19,17 +19,21 @@ import { db } from "~/utils/db.server";
 import { fixtureIds as ids } from "../fixtures/ids";
 import { personas } from "../fixtures/staff";
 import { actorFor, requestWithSession, signInAs, thrownResponse } from "./helpers/actors";
+import { scratchDecisions } from "./helpers/scratch-decisions";
 import { changesOf, eventsSince, ledgerSize } from "./helpers/ledger";
 
 // The review workflow (issue 4.5) against real PostgreSQL: claim-to-work, optimistic concurrency,
 // four-eyes on overturning declines and fraud holds, bulk assignment by leads, region isolation, and
 // one audit event per change. Each test makes its own decision and review so the fixtures stay intact.
 
+const scratch = scratchDecisions();
+afterAll(() => scratch.removeAll());
+
 type Outcome = "approved" | "declined" | "referred" | "fraud_hold";
 type Trigger = "referral" | "fraud_hold" | "grey_band" | "contest" | "sample";
 
 async function makeReview(region: "SE" | "DE" | "UK", outcome: Outcome, trigger: Trigger = outcome === "fraud_hold" ? "fraud_hold" : "referral") {
-  const decision = await db.decision.create({
+  const decision = scratch.track(await db.decision.create({
     data: {
       externalId: `RW-${region}-${crypto.randomBytes(5).toString("hex")}`,
       customerId: ids.customers[region],
@@ -45,7 +49,7 @@ async function makeReview(region: "SE" | "DE" | "UK", outcome: Outcome, trigger:
       decidedAt: new Date(Date.now() - 3_600_000),
       reviewState: "queued",
     },
-  });
+  }));
   const review = await db.review.create({
     data: { decisionId: decision.id, regionCode: region, trigger, priority: 50, dueAt: new Date(Date.now() + 86_400_000) },
   });

@@ -100,6 +100,9 @@ async function recordContest(
     select: { id: true },
   });
   await tx.decision.update({ where: { id: decision.id }, data: { reviewState: "queued" } });
+  // After an erasure the subject's ledger key is gone for good: the words stay on the request only.
+  const subjectKey = await tx.subjectDataKey.findUnique({ where: { customerId: decision.customerId }, select: { keyMaterial: true } });
+  const isKeyDestroyed = subjectKey !== null && subjectKey.keyMaterial === null;
   await appendAuditEvent(tx, audit, {
     action: "contest.received",
     subjectType: "PrivacyRequest",
@@ -116,10 +119,11 @@ async function recordContest(
         channel: input.channel,
         regime: region.privacyRegime,
         dueAt: request.dueAt.toISOString(),
+        isDetailsSealed: !isKeyDestroyed,
       },
     },
     // The customer's own words may contain personal data: sealed under their key.
-    personalData: { customerId: decision.customerId, fields: { details: input.details } },
+    ...(isKeyDestroyed ? {} : { personalData: { customerId: decision.customerId, fields: { details: input.details } } }),
   });
   return { requestId: request.id, reference: request.reference, reviewId: review.id, dueAt: request.dueAt, priority: CONTEST_PRIORITY };
 }
