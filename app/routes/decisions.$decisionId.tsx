@@ -405,7 +405,7 @@ export default function DecisionRoute() {
           <p className="empty">No human has reviewed this decision.</p>
         ) : (
           reviews.map((review) => (
-            <article key={review.id} className="review-item" aria-label={`${review.trigger.replace(/_/g, " ")} review`}>
+            <article key={review.id} className="review-item" aria-label={`${review.trigger === "contest" ? "customer contest" : review.trigger.replace(/_/g, " ")} review`}>
               <div className="section-header">
                 <h3>
                   {review.trigger === "contest" ? <span className="badge badge--info">customer contest</span> : review.trigger.replace(/_/g, " ")} review{" "}

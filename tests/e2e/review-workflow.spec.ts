@@ -70,6 +70,33 @@ test("a compliance officer works the queue and overturns a decline with a second
   await second.close();
 });
 
+test("a contest recorded on the decision page jumps the queue; the decline's notice opens in Swedish", async ({ page }) => {
+  await signInAs(page, "compliance");
+  await page.goto(`/decisions/${ids.decisions.seDeclined}`);
+  await page.getByRole("button", { name: "Record contest" }).click();
+  await expect(page.getByText("Record the customer's point of view")).toBeVisible();
+  await page.getByLabel("The customer's point of view").fill("The collection entry belongs to her former partner, not to her.");
+  await page.getByRole("button", { name: "Record contest" }).click();
+  await expect(page.getByRole("status")).toContainText("a priority review is at the top of the queue");
+  const contest = page.getByRole("article", { name: "customer contest review" });
+  await expect(contest.getByText("The collection entry belongs to her former partner, not to her.")).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+
+  await page.goto("/reviews");
+  const firstRow = page.getByRole("table", { name: "Review queue" }).getByRole("row").nth(1);
+  await expect(firstRow).toContainText("customer contest");
+  await expect(firstRow).toContainText("ENG-SE-000001");
+
+  await page.goto(`/decisions/${ids.decisions.seDeclined}/notice?kind=adverse_action`);
+  await expect(page.getByRole("heading", { level: 1, name: "Besked om vårt kreditbeslut" })).toBeVisible();
+  await expect(page.getByText("att framföra dina synpunkter och att bestrida beslutet")).toBeVisible();
+  const pdf = await page.request.get(`/decisions/${ids.decisions.seDeclined}/notice?kind=adverse_action&format=pdf`);
+  expect(pdf.headers()["content-type"]).toBe("application/pdf");
+  expect((await pdf.body()).subarray(0, 5).toString()).toBe("%PDF-");
+  await page.goto(`/decisions/${ids.decisions.seDeclined}`);
+  await expect(page.getByRole("region", { name: "Customer notices" }).getByRole("cell", { name: "sv-SE" })).toHaveCount(2);
+});
+
 test("a regional ops manager for Sweden cannot open a German decision by URL", async ({ page }) => {
   await signInAs(page, "opsSe");
   await page.goto(`/decisions/${ids.decisions.deFraudHold}`);
