@@ -439,7 +439,9 @@ export default function DecisionRoute() {
                       {review.contest.reference} · {review.contest.channel.replace(/_/g, " ")} · received {formatDateTime(review.contest.receivedAt)} · answer due {formatDateTime(review.contest.dueAt)}
                     </dd>
                     <dt>Customer's view</dt>
-                    <dd className="wrap">{review.contest.details ?? <span className="muted">visible to privacy staff</span>}</dd>
+                    <dd className="wrap">
+                      {review.contest.details ?? <span className="muted">{review.contest.canReadDetails ? "not recorded at intake" : "visible to privacy staff"}</span>}
+                    </dd>
                   </>
                 ) : null}
                 {review.verdict ? (
@@ -536,7 +538,11 @@ export default function DecisionRoute() {
 
         <section className="card" aria-labelledby="contest-title">
           <h2 id="contest-title">Record a customer's contest</h2>
-          {viewer.canContest ? (
+          {viewer.openContest ? (
+            <p>
+              The customer's contest <strong>{viewer.openContest}</strong> is open; its priority review is above. Add to it rather than opening another.
+            </p>
+          ) : viewer.canContest ? (
             <Form method="post" aria-labelledby="contest-title">
               <p className="muted">GDPR Art. 22(3), CCD2 Art. 18: the customer asks for a person to look again. Opens a review ahead of everything in the queue.</p>
               <div className="field">

@@ -24,7 +24,7 @@ function formatMinutes(minutes: number | null) {
   return `${(minutes / 60).toFixed(1)} h`;
 }
 
-function OversightTable({ title, id, rows }: { title: string; id: string; rows: OversightRow[] }) {
+function OversightTable({ title, column, id, rows }: { title: string; column: string; id: string; rows: OversightRow[] }) {
   return (
     <section className="card section" aria-labelledby={id}>
       <h2 id={id}>{title}</h2>
@@ -35,7 +35,7 @@ function OversightTable({ title, id, rows }: { title: string; id: string; rows: 
           <table className="data">
             <thead>
               <tr>
-                <th scope="col">{title.replace(/^By /, "")}</th>
+                <th scope="col">{column}</th>
                 <th scope="col" className="num">
                   Reviews
                 </th>
@@ -115,9 +115,9 @@ export default function OversightRoute() {
         Time per review runs from the claim to the verdict. A group with at least {thresholds.minReviews} reviews, an override rate below {formatPercent(thresholds.overrideRate)} and a median under{" "}
         {thresholds.medianMinutes} minutes is flagged for a closer look.
       </p>
-      <OversightTable title="By reviewer" id="by-reviewer" rows={byReviewer} />
-      <OversightTable title="By model version" id="by-model" rows={byModel} />
-      <OversightTable title="By region" id="by-region" rows={byRegion} />
+      <OversightTable title="By reviewer" column="Reviewer" id="by-reviewer" rows={byReviewer} />
+      <OversightTable title="By model version" column="Model version" id="by-model" rows={byModel} />
+      <OversightTable title="By region" column="Region" id="by-region" rows={byRegion} />
     </>
   );
 }

@@ -322,11 +322,7 @@ export async function getDecision(actor: Actor, decisionId: string) {
     reviews:
       reviews?.map(({ privacyRequest, ...review }) => ({
         ...review,
-        contest: privacyRequest
-          ? canReadContests
-            ? privacyRequest
-            : { ...privacyRequest, details: null }
-          : null,
+        contest: privacyRequest ? { ...privacyRequest, details: canReadContests ? privacyRequest.details : null, canReadDetails: canReadContests } : null,
         ...reviewControls(actor, review as ReviewDetailRow),
         ...slaOf(review),
       })) ?? null,
@@ -342,6 +338,8 @@ export async function getDecision(actor: Actor, decisionId: string) {
     viewer: {
       id: actor.user.id,
       canGenerateNotice: actor.ability.can("export", decisionSubject),
+      openContest:
+        (reviews ?? []).find((review) => review.privacyRequest && !["completed", "refused"].includes(review.privacyRequest.state))?.privacyRequest?.reference ?? null,
       canContest: actor.ability.can("create", subjectOf("PrivacyRequest", { regionCode: scalars.regionCode, type: "contest" }) as never),
       noticeAvailability: {
         adverse_action: noticeUnavailableReason("adverse_action", scalars, null),
