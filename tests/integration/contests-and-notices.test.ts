@@ -108,6 +108,15 @@ describe("contest API", () => {
     expect(((await duplicate.json()) as { existingReference: string }).existingReference).toBe(body.reference);
   });
 
+  it("opens one contest when the same decision is contested twice at the same moment", async () => {
+    const decision = await makeDecision("SE", "declined");
+    const body = { details: "Sent twice by a double tap in the app.", channel: "in_app" };
+    const responses = await Promise.all([callContestApi(decision.externalId, seToken, body), callContestApi(decision.externalId, seToken, body)]);
+    expect(responses.map((response) => response.status).sort()).toEqual([201, 409]);
+    expect(await db.privacyRequest.count({ where: { decisionId: decision.id } })).toBe(1);
+    expect(await db.review.count({ where: { decisionId: decision.id, trigger: "contest" } })).toBe(1);
+  });
+
   it("keeps a token to its regions: another region's decision is not found and nothing is written", async () => {
     const german = await makeDecision("DE", "declined");
     const before = await ledgerSize();

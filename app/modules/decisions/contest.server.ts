@@ -52,6 +52,9 @@ async function recordContest(
   input: ContestInput,
   intake: { isIdentityVerified: boolean; evidence: Record<string, unknown> },
 ) {
+  // Two contests of one decision arriving at once: the decision's row lock makes the second wait and
+  // then find the first, so a decision never has two open contests.
+  await tx.$queryRaw`SELECT id FROM decision WHERE id = ${decision.id}::uuid FOR UPDATE`;
   const existing = await tx.privacyRequest.findFirst({
     where: { type: "contest", decisionId: decision.id, state: { notIn: ["completed", "refused"] } },
     select: { reference: true },
