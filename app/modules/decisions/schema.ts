@@ -122,8 +122,8 @@ export const ApproveReviewSchema = z.object({ reviewId: z.string().uuid(), versi
 export const RejectReviewApprovalSchema = z.object({ reviewId: z.string().uuid(), version: versionSchema, reason: reasonText("the reason for sending it back") });
 export const EscalateReviewSchema = z.object({ reviewId: z.string().uuid(), version: versionSchema, reason: reasonText("the reason for escalating") });
 export const AssignReviewsSchema = z.object({
-  reviewIds: z.array(z.string().uuid()).min(1, "Select at least one review").max(200, "Assign at most 200 reviews at once"),
-  assigneeId: z.string({ required_error: "Choose the reviewer to assign" }).uuid("Choose the reviewer to assign"),
+  reviewIds: z.array(z.string().uuid()).min(1, "Select at least one review.").max(200, "Assign at most 200 reviews at once."),
+  assigneeId: z.string({ required_error: "Choose the reviewer to assign." }).uuid("Choose the reviewer to assign."),
 });
 
 export type DecideReviewInput = z.infer<typeof DecideReviewSchema>;
