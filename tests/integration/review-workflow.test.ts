@@ -311,3 +311,28 @@ describe("the ledger", () => {
     expect(page.auditEvents!.every((event) => /^\d+$/.test(event.seq))).toBe(true);
   });
 });
+
+describe("oversight metrics", () => {
+  it("count each reviewer's verdicts and overturns within the viewer's regions only", async () => {
+    const { getOversightMetrics } = await import("~/modules/decisions/oversight.server");
+    const { OversightQuerySchema } = await import("~/modules/decisions/schema");
+    const se = await makeReview("SE", "referred");
+    await claimReview(opsSe, { reviewId: se.review.id, version: 1 });
+    await decideReview(opsSe, { reviewId: se.review.id, version: 2, verdict: "overturned", reason: "income_verified_manually", justification: "Salary confirmed by open banking." });
+    const uk = await makeReview("UK", "referred");
+    await claimReview(compliance, { reviewId: uk.review.id, version: 1 });
+    await decideReview(compliance, { reviewId: uk.review.id, version: 2, verdict: "upheld", reason: "affordability_not_shown", justification: "No income evidence within 48 hours." });
+
+    const mine = await getOversightMetrics(opsSe, OversightQuerySchema.parse({}));
+    expect(mine.byRegion.map((row) => row.key)).toEqual(["SE"]);
+    const sara = mine.byReviewer.find((row) => row.key === opsSe.user.id)!;
+    expect(sara.overturned).toBeGreaterThanOrEqual(1);
+    expect(sara.overrideRate).toBeCloseTo(sara.overturned / sara.reviews);
+
+    const everyone = await getOversightMetrics(compliance, OversightQuerySchema.parse({}));
+    expect(everyone.byRegion.map((row) => row.key)).toEqual(expect.arrayContaining(["SE", "UK"]));
+    expect(everyone.overall.reviews).toBe(everyone.byRegion.reduce((sum, row) => sum + row.reviews, 0));
+    expect(everyone.byModel.find((row) => row.key === "credit-gbm@2026.10")!.reviews).toBeGreaterThanOrEqual(2);
+    expect((await thrownResponse(() => getOversightMetrics(opsSe, OversightQuerySchema.parse({ region: "UK" })))).status).toBe(400);
+  });
+});
