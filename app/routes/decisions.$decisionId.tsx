@@ -513,6 +513,7 @@ export default function DecisionRoute() {
               <thead>
                 <tr>
                   <th scope="col">When</th>
+                  <th scope="col">Notice</th>
                   <th scope="col">Language</th>
                   <th scope="col">Reasons</th>
                   <th scope="col">By</th>
@@ -523,8 +524,9 @@ export default function DecisionRoute() {
                 {notices.map((notice) => (
                   <tr key={notice.id}>
                     <td>{formatDateTime(notice.generatedAt)}</td>
+                    <td>{notice.kind === "review_outcome" ? "review outcome" : "adverse action"}</td>
                     <td>{notice.locale}</td>
-                    <td>{notice.reasonCodes.length > 0 ? notice.reasonCodes.join(", ") : <span className="muted">review outcome</span>}</td>
+                    <td>{notice.reasonCodes.length > 0 ? notice.reasonCodes.join(", ") : <span className="muted">—</span>}</td>
                     <td>{notice.generatedBy ?? "—"}</td>
                     <td>
                       <code title={notice.contentSha256}>{notice.contentSha256.slice(0, 12)}…</code>

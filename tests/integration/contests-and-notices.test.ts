@@ -198,7 +198,7 @@ describe("notices", () => {
     expect(text).not.toMatch(/FR0\d/);
 
     const record = await db.decisionNotice.findUniqueOrThrow({ where: { id: noticeId } });
-    expect(record).toMatchObject({ decisionId: decision.id, locale: "sv-SE", contentSha256, generatedById: opsSe.user.id });
+    expect(record).toMatchObject({ decisionId: decision.id, kind: "adverse_action", locale: "sv-SE", contentSha256, generatedById: opsSe.user.id });
     expect(record.reasonCodes).toEqual(notice.reasonCodes);
     const events = await eventsSince(before);
     expect(events.map((event) => [event.action, event.subjectId])).toEqual([["decision.notice_generated", decision.id]]);
@@ -225,7 +225,8 @@ describe("notices", () => {
     await approveReview(compliance2, { reviewId: contest.reviewId, version: 3 });
     const notes = await db.privacyRequestNote.findMany({ where: { requestId: contest.requestId } });
     expect(notes.map((note) => note.body)).toEqual([expect.stringContaining("changed in the customer's favour")]);
-    const { notice } = await generateDecisionNotice(compliance, decision.id, "review_outcome");
+    const { notice, noticeId } = await generateDecisionNotice(compliance, decision.id, "review_outcome");
+    expect(await db.decisionNotice.findUniqueOrThrow({ where: { id: noticeId } })).toMatchObject({ kind: "review_outcome", locale: "en-US", reasonCodes: [] });
     expect(notice.language).toBe("en");
     expect(noticeTextLines(notice).join("\n")).toContain("we have changed our decision in your favour");
   });

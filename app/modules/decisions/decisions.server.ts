@@ -276,7 +276,7 @@ export async function getDecision(actor: Actor, decisionId: string) {
       where: { decisionId },
       orderBy: { generatedAt: "desc" },
       take: 20,
-      select: { id: true, locale: true, reasonCodes: true, contentSha256: true, generatedAt: true, generatedBy: { select: { displayName: true } } },
+      select: { id: true, kind: true, locale: true, reasonCodes: true, contentSha256: true, generatedAt: true, generatedBy: { select: { displayName: true } } },
     }),
   ]);
 

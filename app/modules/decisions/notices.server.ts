@@ -94,7 +94,7 @@ export async function generateDecisionNotice(actor: Actor, decisionId: string, k
 
   const record = await db.$transaction(async (tx) => {
     const created = await tx.decisionNotice.create({
-      data: { decisionId, locale: region.locale, reasonCodes: notice.reasonCodes, contentSha256, generatedById: actor.user.id, generatedAt: issuedAt },
+      data: { decisionId, kind, locale: region.locale, reasonCodes: notice.reasonCodes, contentSha256, generatedById: actor.user.id, generatedAt: issuedAt },
       select: { id: true },
     });
     await appendAuditEvent(tx, actor.audit, {
