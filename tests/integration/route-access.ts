@@ -112,6 +112,27 @@ export const routeAccess: RouteCheck[] = [
   check("api.v1.audit.checkpoints.latest.tsx", "/api/v1/audit/checkpoints/latest", api(ledgerVerifiers)),
   check("api.v1.audit.proof.inclusion.tsx", `/api/v1/audit/proof/inclusion?seq=${fixtureEvents.dePersonalDataRead}&treeSize=2`, api(ledgerVerifiers)),
   check("api.v1.audit.proof.consistency.tsx", "/api/v1/audit/proof/consistency?from=1&to=2", api(ledgerVerifiers)),
+
+  // Review workflow, contests, notices and oversight (issue 4.4–4.8). Posting an incomplete verdict is
+  // refused for every reader (400) and, before the form is read, for roles without decisions (403).
+  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.deReferred}`, { ...customerDataReaders, opsSe: "403" }, {
+    form: { intent: "decide", reviewId: ids.reviews.deReferral, version: "1" },
+    expect: { default: "403", compliance: "400", opsSe: "400", fraud: "400", dpo: "400", auditor: "400" },
+  }),
+  check("reviews._index.tsx", "/reviews?view=escalation", customerDataReaders, {
+    form: { intent: "assign", assigneeId: "not-a-staff-id" },
+    expect: { default: "403", compliance: "400", opsSe: "400", fraud: "400", dpo: "400", auditor: "400" },
+  }),
+  // A notice is an export of the decision: compliance and the region's ops manager, the DPO for contests.
+  check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.seDeclined}/notice`, only(["compliance", "opsSe", "dpo"])),
+  check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.ukDeclined}/notice?format=pdf`, only(["compliance", "dpo"])),
+  check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.seDeclined}/notice?format=docx`, { default: "400" }),
+  check("decisions.oversight.tsx", "/decisions/oversight", customerDataReaders),
+  // Contest intake is for API tokens with privacy:write; a staff session is no token.
+  check("api.v1.decisions.$externalId.contest.tsx", "/api/v1/decisions/ENG-SE-000001/contest", api({ default: "401" }), {
+    form: { details: "I was declined but my income is enough" },
+    expect: api({ default: "401" }),
+  }),
 ];
 
 export const everyone: Who[] = ["anonymous", "compliance", "opsSe", "fraud", "dpo", "auditor", "admin"];

@@ -43,6 +43,18 @@ export const auditActions = {
   "customer.processing_restricted": "Processing of a customer's personal data was restricted (GDPR Art. 18)",
   "customer.restriction_lifted": "A restriction of processing was lifted",
   "customer.objection_recorded": "A customer's objection to processing was recorded and routed (GDPR Art. 21)",
+  // ── Review workflow, contests, notices (issue 4.4–4.8) ──
+  "review.claimed": "A reviewer claimed a review to work it (others see who holds it)",
+  "review.released": "A claimed review was given back to the queue",
+  "review.assigned": "A lead assigned a review to a reviewer",
+  "review.escalated": "A review was escalated for a lead's attention",
+  "review.decided": "A reviewer upheld or overturned a decision; the review closed",
+  "review.overturn_proposed": "A reviewer proposed overturning a decline or fraud hold; a second approver must confirm",
+  "review.overturn_approved": "A second approver confirmed an overturn (four-eyes); the review closed",
+  "review.overturn_rejected": "A second approver sent a proposed overturn back to the reviewer",
+  "contest.received": "A customer's contest of an automated decision was recorded and a priority review opened",
+  "decision.notice_generated": "An adverse-action / explanation notice was generated for a declined decision",
+  "decision.review_outcome_notice_generated": "A notice telling the customer the outcome of the human review was generated",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;

@@ -1,10 +1,12 @@
 import { db } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
-import { accessibleWhere } from "~/modules/access/ability.server";
+import { accessibleWhere, subjectOf } from "~/modules/access/ability.server";
 import { notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { badQuery, decodeCursor, encodeCursor, PAGE_SIZE } from "~/components/data-table/url-state";
-import { findReasonCode, reasonCodes } from "./reason-codes.server";
+import { findReasonCode, getCustomerText, reasonCodes } from "./reason-codes.server";
+import { noticeUnavailableReason } from "./notices.server";
+import { slaOf } from "./sla";
 import type { DecisionListQuery, DecisionSortKey } from "./schema";
 
 // The decision explorer (DESIGN.md §8): up to millions of immutable decisions, read within the
@@ -176,6 +178,51 @@ function formatFeatureValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const reviewDetailSelect = {
+  id: true,
+  trigger: true,
+  status: true,
+  priority: true,
+  version: true,
+  regionCode: true,
+  openedAt: true,
+  dueAt: true,
+  assignedAt: true,
+  claimedAt: true,
+  escalatedAt: true,
+  verdict: true,
+  verdictReason: true,
+  justification: true,
+  decidedAt: true,
+  approvedAt: true,
+  approvalRejectedReason: true,
+  closedAt: true,
+  privacyRequestId: true,
+  claimedById: true,
+  reviewerId: true,
+  assignee: { select: { displayName: true } },
+  claimedBy: { select: { displayName: true } },
+  reviewer: { select: { displayName: true } },
+  approver: { select: { displayName: true } },
+  privacyRequest: { select: { id: true, reference: true, details: true, channel: true, receivedAt: true, dueAt: true, state: true } },
+} satisfies Prisma.ReviewSelect;
+
+type ReviewDetailRow = Prisma.ReviewGetPayload<{ select: typeof reviewDetailSelect }>;
+
+/** What the viewer may do with one review right now (controls only; the module checks again). */
+function reviewControls(actor: Actor, review: ReviewDetailRow) {
+  const subject = subjectOf("Review", { id: review.id, regionCode: review.regionCode, trigger: review.trigger, status: review.status }) as never;
+  const isHolder = review.claimedById === actor.user.id;
+  return {
+    canClaim: review.status === "open" && actor.ability.can("claim", subject),
+    canRelease: review.status === "claimed" && actor.ability.can("claim", subject) && (isHolder || actor.ability.can("assign", subject)),
+    canDecide: review.status === "claimed" && isHolder && actor.ability.can("decide", subject),
+    canApprove: review.status === "awaiting_approval" && review.reviewerId !== actor.user.id && actor.ability.can("approve", subject),
+    isOwnProposal: review.status === "awaiting_approval" && review.reviewerId === actor.user.id,
+    canEscalate: review.status !== "closed" && !review.escalatedAt && actor.ability.can("claim", subject),
+  };
+}
+
 /** One decision with everything a reviewer or auditor needs to judge it. 403 outside the viewer's regions. */
 export async function getDecision(actor: Actor, decisionId: string) {
   const decision = await db.decision.findUnique({
@@ -191,31 +238,15 @@ export async function getDecision(actor: Actor, decisionId: string) {
   const { customer, ruleSetVersion, reasons, repayments, ...scalars } = decision;
   requireRecordPermission(actor, "read", "Decision", scalars);
 
-  const can = (subjectType: "Review" | "FraudOutcome" | "AuditEvent" | "Customer" | "RuleSetVersion") =>
+  const can = (subjectType: "Review" | "FraudOutcome" | "AuditEvent" | "Customer" | "RuleSetVersion" | "PrivacyRequest") =>
     actor.ability.can("read", subjectType as never);
 
-  const [reviews, fraudOutcomes, auditEvents] = await Promise.all([
+  const [reviews, fraudOutcomes, otherDecisions, notices] = await Promise.all([
     can("Review")
       ? db.review.findMany({
           where: { AND: [accessibleWhere(actor.ability, "read", "Review"), { decisionId }] },
-          orderBy: { openedAt: "desc" },
-          select: {
-            id: true,
-            trigger: true,
-            status: true,
-            priority: true,
-            openedAt: true,
-            dueAt: true,
-            verdict: true,
-            verdictReason: true,
-            justification: true,
-            decidedAt: true,
-            approvedAt: true,
-            closedAt: true,
-            claimedBy: { select: { displayName: true } },
-            reviewer: { select: { displayName: true } },
-            approver: { select: { displayName: true } },
-          },
+          orderBy: [{ openedAt: "desc" }, { id: "asc" }],
+          select: reviewDetailSelect,
         })
       : null,
     can("FraudOutcome")
@@ -224,18 +255,50 @@ export async function getDecision(actor: Actor, decisionId: string) {
           orderBy: { reportedAt: "desc" },
         })
       : null,
-    can("AuditEvent")
-      ? db.auditEvent.findMany({
-          where: { AND: [accessibleWhere(actor.ability, "read", "AuditEvent"), { subjectType: "Decision", subjectId: decisionId }] },
-          orderBy: { seq: "desc" },
-          take: 100,
-          select: { seq: true, occurredAt: true, action: true, actorLabel: true, actorRole: true, justification: true },
-        })
-      : null,
+    // The customer's other decisions the viewer may see, with their repayment history (no personal data).
+    db.decision.findMany({
+      where: { AND: [accessibleWhere(actor.ability, "read", "Decision"), { customerId: customer.id, id: { not: decisionId } }] },
+      orderBy: [{ decidedAt: "desc" }, { id: "desc" }],
+      take: 25,
+      select: {
+        id: true,
+        externalId: true,
+        decidedAt: true,
+        kind: true,
+        outcome: true,
+        amount: true,
+        currency: true,
+        reviewState: true,
+        repayments: { orderBy: { observedAt: "desc" }, take: 1, select: { status: true, observedAt: true } },
+      },
+    }),
+    db.decisionNotice.findMany({
+      where: { decisionId },
+      orderBy: { generatedAt: "desc" },
+      take: 20,
+      select: { id: true, kind: true, locale: true, reasonCodes: true, contentSha256: true, generatedAt: true, generatedBy: { select: { displayName: true } } },
+    }),
   ]);
+
+  // Every ledger event about the decision, its reviews and the contests of it (each links to its proof).
+  const relatedSubjects = [
+    { subjectType: "Decision", subjectId: decisionId },
+    ...(reviews ?? []).map((review) => ({ subjectType: "Review", subjectId: review.id })),
+    ...(reviews ?? []).flatMap((review) => (review.privacyRequestId ? [{ subjectType: "PrivacyRequest", subjectId: review.privacyRequestId }] : [])),
+  ];
+  const auditEvents = can("AuditEvent")
+    ? await db.auditEvent.findMany({
+        where: { AND: [accessibleWhere(actor.ability, "read", "AuditEvent"), { OR: relatedSubjects }] },
+        orderBy: { seq: "desc" },
+        take: 200,
+        select: { seq: true, occurredAt: true, action: true, actorLabel: true, actorRole: true, justification: true, subjectType: true },
+      })
+    : null;
 
   const { features: rawFeatures, amount, ...facts } = scalars;
   const features = rawFeatures && typeof rawFeatures === "object" && !Array.isArray(rawFeatures) ? rawFeatures : {};
+  const canReadContests = can("PrivacyRequest");
+  const decisionSubject = subjectOf("Decision", scalars) as never;
 
   return {
     decision: { ...facts, amount: amount.toString() },
@@ -250,14 +313,42 @@ export async function getDecision(actor: Actor, decisionId: string) {
         description: catalogue?.description ?? null,
         category: catalogue?.category ?? null,
         isDisclosable: catalogue?.disclosable ?? null,
+        customerText: catalogue ? getCustomerText(catalogue, "en") : null,
       };
     }),
     features: Object.entries(features)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value: formatFeatureValue(value) })),
-    reviews,
+    reviews:
+      reviews?.map(({ privacyRequest, ...review }) => ({
+        ...review,
+        contest: privacyRequest ? { ...privacyRequest, details: canReadContests ? privacyRequest.details : null, canReadDetails: canReadContests } : null,
+        ...reviewControls(actor, review as ReviewDetailRow),
+        ...slaOf(review),
+      })) ?? null,
     repayments: repayments.map((repayment) => ({ ...repayment, outstandingAmount: repayment.outstandingAmount.toString() })),
+    otherDecisions: otherDecisions.map(({ amount: otherAmount, repayments: latest, ...other }) => ({
+      ...other,
+      amount: otherAmount.toString(),
+      latestRepayment: latest[0] ?? null,
+    })),
     fraudOutcomes: fraudOutcomes?.map((outcome) => ({ ...outcome, lossAmount: outcome.lossAmount?.toString() ?? null })) ?? null,
     auditEvents: auditEvents?.map((event) => ({ ...event, seq: event.seq.toString() })) ?? null,
+    notices: notices.map((notice) => ({ ...notice, generatedBy: notice.generatedBy?.displayName ?? null })),
+    viewer: {
+      id: actor.user.id,
+      canGenerateNotice: actor.ability.can("export", decisionSubject),
+      openContest:
+        (reviews ?? []).find((review) => review.privacyRequest && !["completed", "refused"].includes(review.privacyRequest.state))?.privacyRequest?.reference ?? null,
+      canContest: actor.ability.can("create", subjectOf("PrivacyRequest", { regionCode: scalars.regionCode, type: "contest" }) as never),
+      noticeAvailability: {
+        adverse_action: noticeUnavailableReason("adverse_action", scalars, null),
+        review_outcome: noticeUnavailableReason(
+          "review_outcome",
+          scalars,
+          (reviews ?? []).find((review) => review.trigger === "contest" && review.status === "closed") ?? null,
+        ),
+      },
+    },
   };
 }

@@ -1,15 +1,16 @@
 import { db } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
-import { accessibleWhere } from "~/modules/access/ability.server";
+import { accessibleWhere, subjectOf } from "~/modules/access/ability.server";
 import { requirePermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import { openReviewStatuses, type ReviewQueueQuery } from "./schema";
 import { DUE_SOON_HOURS, slaOf } from "./sla";
+import { listAssignableReviewers } from "./review.server";
 
 // The review queue (DESIGN.md §8): open, claimed and awaiting-approval reviews within the viewer's
-// access and region filter, most urgent first, each with its SLA clock. Read-only here; claiming and
-// deciding belong to review.server.ts.
+// access and region filter, most urgent first, each with its SLA clock; the escalation view shows
+// overdue and escalated items. Claiming, deciding and assigning belong to review.server.ts.
 
 const HOUR_MS = 3_600_000;
 
@@ -20,6 +21,8 @@ function filtersOf(actor: Actor, query: ReviewQueueQuery, now: Date): Prisma.Rev
     { status: query.status ?? { in: [...openReviewStatuses] } },
   ];
   if (query.trigger) filters.push({ trigger: query.trigger });
+  if (query.view === "escalation") filters.push({ OR: [{ escalatedAt: { not: null } }, { dueAt: { lt: now } }] });
+  if (query.view === "mine") filters.push({ OR: [{ claimedById: actor.user.id }, { assigneeId: actor.user.id }] });
   if (query.sla === "overdue") filters.push({ dueAt: { lt: now } });
   if (query.sla === "due_soon") filters.push({ dueAt: { gte: now, lt: new Date(now.getTime() + DUE_SOON_HOURS * HOUR_MS) } });
   return filters;
@@ -53,14 +56,21 @@ export async function listReviewQueue(actor: Actor, query: ReviewQueueQuery) {
       openedAt: true,
       dueAt: true,
       claimedAt: true,
+      claimedById: true,
+      escalatedAt: true,
+      version: true,
       claimedBy: { select: { displayName: true } },
+      assignee: { select: { displayName: true } },
       decision: { select: { externalId: true, outcome: true } },
     },
   });
   return {
-    reviews: rows.map(({ claimedBy, decision, ...row }) => ({
+    reviews: rows.map(({ claimedBy, assignee, decision, ...row }) => ({
       ...row,
       claimedByName: claimedBy?.displayName ?? null,
+      assigneeName: assignee?.displayName ?? null,
+      isEscalated: row.escalatedAt !== null,
+      canClaim: row.status === "open" && actor.ability.can("claim", subjectOf("Review", { id: row.id, regionCode: row.regionCode, trigger: row.trigger, status: row.status }) as never),
       decisionExternalId: decision.externalId,
       decisionOutcome: decision.outcome,
       ...slaOf(row, now),
@@ -68,6 +78,9 @@ export async function listReviewQueue(actor: Actor, query: ReviewQueueQuery) {
     paging: { kind: "offset" as const, page, pageCount, total },
     sort: { key: query.sort, order: query.order },
     regions: actor.regionFilter,
+    view: query.view,
+    canAssign: actor.ability.can("assign", "Review"),
+    assignableReviewers: await listAssignableReviewers(actor),
   };
 }
 

@@ -59,6 +59,8 @@ export const ReviewQueueQuerySchema = z
     status: oneOf(openReviewStatuses).optional(),
     trigger: oneOf(reviewTriggers).optional(),
     sla: oneOf(["overdue", "due_soon"] as const).optional(),
+    // The escalation view: overdue items and items a reviewer escalated, for leads.
+    view: oneOf(["queue", "escalation", "mine"] as const).default("queue"),
     region: regionParamSchema.optional(),
     sort: oneOf(reviewSortKeys).default("priority"),
     order: sortOrderSchema.default("asc"),
@@ -68,3 +70,95 @@ export const ReviewQueueQuerySchema = z
 export type ReviewQueueQuery = z.infer<typeof ReviewQueueQuerySchema>;
 
 export const DecisionIdSchema = z.object({ decisionId: z.string().uuid() });
+
+// ── Review workflow ─────────────────────────────────────────────────────────────────────────────
+
+export const ReviewIdSchema = z.object({ reviewId: z.string().uuid() });
+
+export const reviewVerdicts = ["upheld", "overturned"] as const;
+
+/** Why a reviewer reached their verdict: a fixed list so override reasons can be counted (EU AI Act Art. 14). */
+export const verdictReasons = {
+  income_verified_manually: "Income verified manually",
+  history_explained: "Adverse history explained",
+  low_exposure: "Low exposure",
+  customer_confirmed_purchase: "Customer confirmed the purchase",
+  signals_explained: "Fraud signals explained",
+  model_limitation: "Model limitation (thin file, outdated data)",
+  policy_misapplied: "Rule set or policy misapplied",
+  contest_upheld_for_customer: "Contest: customer's view accepted",
+  affordability_not_shown: "Affordability not shown",
+  adverse_history: "Adverse history confirmed",
+  fraud_confirmed: "Fraud confirmed",
+  no_response: "Customer did not respond",
+  decline_supported: "Decision supported by the evidence",
+  quality_sample_ok: "Quality sample: no issues",
+  contest_rejected: "Contest: decision stands",
+} as const;
+export type VerdictReason = keyof typeof verdictReasons;
+const verdictReasonKeys = Object.keys(verdictReasons) as [VerdictReason, ...VerdictReason[]];
+
+const versionSchema = z.coerce
+  .number({ invalid_type_error: "must be the version number of the review you opened" })
+  .int()
+  .positive("must be the version number of the review you opened");
+const reasonText = (what: string) =>
+  z
+    .string({ required_error: `Give ${what}` })
+    .trim()
+    .min(10, `Give ${what} (at least 10 characters)`)
+    .max(2000, "At most 2000 characters");
+
+export const ClaimReviewSchema = z.object({ reviewId: z.string().uuid(), version: versionSchema });
+export const ReleaseReviewSchema = ClaimReviewSchema;
+export const DecideReviewSchema = z.object({
+  reviewId: z.string().uuid(),
+  version: versionSchema,
+  verdict: z.enum(reviewVerdicts, { errorMap: () => ({ message: "Choose uphold or overturn" }) }),
+  reason: z.enum(verdictReasonKeys, { errorMap: () => ({ message: "Choose the reason for your verdict" }) }),
+  justification: reasonText("a justification"),
+});
+export const ApproveReviewSchema = z.object({ reviewId: z.string().uuid(), version: versionSchema, justification: z.string().trim().max(2000).optional() });
+export const RejectReviewApprovalSchema = z.object({ reviewId: z.string().uuid(), version: versionSchema, reason: reasonText("the reason for sending it back") });
+export const EscalateReviewSchema = z.object({ reviewId: z.string().uuid(), version: versionSchema, reason: reasonText("the reason for escalating") });
+export const AssignReviewsSchema = z.object({
+  reviewIds: z.array(z.string().uuid()).min(1, "Select at least one review.").max(200, "Assign at most 200 reviews at once."),
+  assigneeId: z.string({ required_error: "Choose the reviewer to assign." }).uuid("Choose the reviewer to assign."),
+});
+
+export type DecideReviewInput = z.infer<typeof DecideReviewSchema>;
+
+// ── Contests (GDPR Art. 22(3), CCD2 Art. 18) ───────────────────────────────────────────────────────
+
+export const contestChannels = ["in_app", "web_form", "email", "phone", "post"] as const;
+
+export const ContestSchema = z.object({
+  details: z
+    .string({ required_error: "Record the customer's point of view" })
+    .trim()
+    .min(10, "Record the customer's point of view (at least 10 characters)")
+    .max(5000, "At most 5000 characters"),
+  channel: z.enum(contestChannels, { errorMap: () => ({ message: `must be one of ${contestChannels.join(", ")}` }) }),
+  receivedAt: z.coerce.date({ invalid_type_error: "must be an ISO 8601 date-time" }).optional(),
+});
+export type ContestInput = z.infer<typeof ContestSchema>;
+
+// ── Notices ────────────────────────────────────────────────────────────────────────────────────────
+
+export const noticeKinds = ["adverse_action", "review_outcome"] as const;
+export type NoticeKind = (typeof noticeKinds)[number];
+export const NoticeQuerySchema = z.object({
+  kind: z.enum(noticeKinds).default("adverse_action"),
+  format: z.enum(["html", "pdf"]).default("html"),
+});
+
+// ── Oversight metrics (EU AI Act Art. 14) ─────────────────────────────────────────────────────────
+
+export const OversightQuerySchema = z
+  .object({
+    region: regionParamSchema.optional(),
+    from: dateParamSchema.optional(),
+    to: dateParamSchema.optional(),
+  })
+  .refine((query) => !query.from || !query.to || query.from <= query.to, { path: ["to"], message: "must not be before from" });
+export type OversightQuery = z.infer<typeof OversightQuerySchema>;

@@ -1,0 +1,165 @@
+import { randomBytes } from "node:crypto";
+import { TZDate } from "@date-fns/tz";
+import { addDays, addMonths, endOfDay } from "date-fns";
+import { db, type Tx } from "~/utils/db.server";
+import { notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import type { ApiCaller } from "~/modules/access/api-tokens.server";
+import { findRegion } from "~/modules/access/regions.server";
+import { appendAuditEvent, type AuditContext } from "~/modules/audit/ledger.server";
+import type { ContestInput } from "./schema";
+
+// Contest intake (GDPR Art. 22(3), CCD2 Art. 18; DESIGN.md §9): the customer's request for a human to
+// look again at an automated decision. It is recorded as a privacy request of type `contest` holding
+// the customer's point of view, and opens a review that jumps the queue.
+
+/** Contests are worked before anything else in the queue (lower is more urgent). */
+export const CONTEST_PRIORITY = 10;
+
+export class ContestRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly status: 409 | 422,
+    readonly existingReference?: string,
+  ) {
+    super(message);
+    this.name = "ContestRefusedError";
+  }
+}
+
+/**
+ * The statutory answer date of a request received at `receivedAt` under the region's regime, at the
+ * end of that day in the region's time zone: GDPR / UK GDPR one calendar month (Art. 12(3)),
+ * CCPA 45 days, Australia 30 days.
+ * TODO(merge): use the regime deadline module from policies/privacy-regimes.yaml once merged.
+ */
+export function contestDueDate(regime: string, receivedAt: Date, timeZone: string): Date {
+  const local = new TZDate(receivedAt.getTime(), timeZone);
+  const due = regime === "ccpa" ? addDays(local, 45) : regime === "au_privacy_act" ? addDays(local, 30) : addMonths(local, 1);
+  return new Date(endOfDay(due).getTime());
+}
+
+function newReference(regionCode: string) {
+  // TODO(merge): use the privacy intake's reference sequence once merged.
+  return `PR-${regionCode}-C${randomBytes(4).toString("hex").toUpperCase()}`;
+}
+
+type DecisionForContest = { id: string; externalId: string; regionCode: string; customerId: string; outcome: string };
+
+async function recordContest(
+  tx: Tx,
+  audit: AuditContext,
+  decision: DecisionForContest,
+  input: ContestInput,
+  intake: { isIdentityVerified: boolean; evidence: Record<string, unknown> },
+) {
+  // Two contests of one decision arriving at once: the decision's row lock makes the second wait and
+  // then find the first, so a decision never has two open contests.
+  await tx.$queryRaw`SELECT id FROM decision WHERE id = ${decision.id}::uuid FOR UPDATE`;
+  const existing = await tx.privacyRequest.findFirst({
+    where: { type: "contest", decisionId: decision.id, state: { notIn: ["completed", "refused"] } },
+    select: { reference: true },
+  });
+  if (existing) {
+    throw new ContestRefusedError(`This decision already has an open contest (${existing.reference}); add to it instead of opening another.`, 409, existing.reference);
+  }
+  const region = findRegion(decision.regionCode);
+  if (!region) throw new Error(`region ${decision.regionCode} is not in policies/regions.yaml`);
+  const receivedAt = input.receivedAt ?? new Date();
+  if (receivedAt.getTime() > Date.now() + 5 * 60_000) throw new ContestRefusedError("receivedAt lies in the future.", 422);
+  // UK GDPR (Data (Use and Access) Act 2025): the clock starts once identity is confirmed.
+  const clockStartedAt = region.privacyRegime === "uk_gdpr" && !intake.isIdentityVerified ? null : receivedAt;
+  const dueAt = contestDueDate(region.privacyRegime, clockStartedAt ?? receivedAt, region.timeZone);
+  const now = new Date();
+  const request = await tx.privacyRequest.create({
+    data: {
+      reference: newReference(decision.regionCode),
+      type: "contest",
+      customerId: decision.customerId,
+      decisionId: decision.id,
+      regionCode: decision.regionCode,
+      regime: region.privacyRegime,
+      channel: input.channel,
+      details: input.details,
+      receivedAt,
+      clockStartedAt,
+      dueAt,
+      identityState: intake.isIdentityVerified ? "verified" : "pending",
+      identityEvidence: intake.isIdentityVerified ? (intake.evidence as never) : undefined,
+      identityVerifiedAt: intake.isIdentityVerified ? now : null,
+      state: "in_progress",
+    },
+    select: { id: true, reference: true, dueAt: true },
+  });
+  const review = await tx.review.create({
+    data: {
+      decisionId: decision.id,
+      regionCode: decision.regionCode,
+      trigger: "contest",
+      priority: CONTEST_PRIORITY,
+      openedAt: now,
+      dueAt: request.dueAt,
+      privacyRequestId: request.id,
+    },
+    select: { id: true },
+  });
+  await tx.decision.update({ where: { id: decision.id }, data: { reviewState: "queued" } });
+  // After an erasure the subject's ledger key is gone for good: the words stay on the request only.
+  const subjectKey = await tx.subjectDataKey.findUnique({ where: { customerId: decision.customerId }, select: { keyMaterial: true } });
+  const isKeyDestroyed = subjectKey !== null && subjectKey.keyMaterial === null;
+  await appendAuditEvent(tx, audit, {
+    action: "contest.received",
+    subjectType: "PrivacyRequest",
+    subjectId: request.id,
+    regionCode: decision.regionCode,
+    changes: {
+      after: {
+        reference: request.reference,
+        type: "contest",
+        decisionId: decision.id,
+        decisionExternalId: decision.externalId,
+        reviewId: review.id,
+        priority: CONTEST_PRIORITY,
+        channel: input.channel,
+        regime: region.privacyRegime,
+        dueAt: request.dueAt.toISOString(),
+        isDetailsSealed: !isKeyDestroyed,
+      },
+    },
+    // The customer's own words may contain personal data: sealed under their key.
+    ...(isKeyDestroyed ? {} : { personalData: { customerId: decision.customerId, fields: { details: input.details } } }),
+  });
+  return { requestId: request.id, reference: request.reference, reviewId: review.id, dueAt: request.dueAt, priority: CONTEST_PRIORITY };
+}
+
+const decisionSelect = { id: true, externalId: true, regionCode: true, customerId: true, outcome: true } as const;
+
+/** A staff member records a contest received by phone, post or email, from the decision page. */
+export async function contestDecisionAsStaff(actor: Actor, decisionId: string, input: ContestInput) {
+  return db.$transaction(async (tx) => {
+    const decision = await tx.decision.findUnique({ where: { id: decisionId }, select: decisionSelect });
+    if (!decision) throw notFound("That decision");
+    requireRecordPermission(actor, "read", "Decision", decision);
+    requireRecordPermission(actor, "create", "PrivacyRequest", { regionCode: decision.regionCode, type: "contest" });
+    // Identity is confirmed separately by the DPO for contests taken by staff (phone, post).
+    return recordContest(tx, actor.audit, decision, input, { isIdentityVerified: false, evidence: {} });
+  });
+}
+
+/**
+ * The customer's app (through the decision engine's integration) submits a contest. The token must
+ * hold `privacy:write` and the decision's region; a decision outside its regions is reported as not
+ * found, so a token cannot probe other regions' external ids.
+ */
+export async function contestDecisionByApi(caller: ApiCaller, externalId: string, input: ContestInput) {
+  return db.$transaction(async (tx) => {
+    const decision = await tx.decision.findUnique({ where: { externalId }, select: decisionSelect });
+    if (!decision || !caller.regions.includes(decision.regionCode)) {
+      throw Response.json({ error: `no decision with external id "${externalId}" in this token's regions (${caller.regions.join(", ") || "none"})` }, { status: 404 });
+    }
+    // The customer signed in to the lender's app to send it: identity is that session's.
+    return recordContest(tx, caller.audit, decision, input, {
+      isIdentityVerified: true,
+      evidence: { method: "authenticated_customer_channel", apiToken: caller.name, checkedAt: new Date().toISOString() },
+    });
+  });
+}
