@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { TZDate } from "@date-fns/tz";
-import { addDays, addMonths, endOfDay } from "date-fns";
 import { db, type Tx } from "~/utils/db.server";
 import { notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import type { ApiCaller } from "~/modules/access/api-tokens.server";
 import { findRegion } from "~/modules/access/regions.server";
 import { appendAuditEvent, type AuditContext } from "~/modules/audit/ledger.server";
+import { newPrivacyRequestReference } from "~/modules/privacy/privacy-requests.server";
+import { dueDatesInRegion } from "~/modules/privacy/regimes.server";
 import type { ContestInput } from "./schema";
 
 // Contest intake (GDPR Art. 22(3), CCD2 Art. 18; DESIGN.md §9): the customer's request for a human to
@@ -24,23 +23,6 @@ export class ContestRefusedError extends Error {
     super(message);
     this.name = "ContestRefusedError";
   }
-}
-
-/**
- * The statutory answer date of a request received at `receivedAt` under the region's regime, at the
- * end of that day in the region's time zone: GDPR / UK GDPR one calendar month (Art. 12(3)),
- * CCPA 45 days, Australia 30 days.
- * TODO(merge): use the regime deadline module from policies/privacy-regimes.yaml once merged.
- */
-export function contestDueDate(regime: string, receivedAt: Date, timeZone: string): Date {
-  const local = new TZDate(receivedAt.getTime(), timeZone);
-  const due = regime === "ccpa" ? addDays(local, 45) : regime === "au_privacy_act" ? addDays(local, 30) : addMonths(local, 1);
-  return new Date(endOfDay(due).getTime());
-}
-
-function newReference(regionCode: string) {
-  // TODO(merge): use the privacy intake's reference sequence once merged.
-  return `PR-${regionCode}-C${randomBytes(4).toString("hex").toUpperCase()}`;
 }
 
 type DecisionForContest = { id: string; externalId: string; regionCode: string; customerId: string; outcome: string };
@@ -68,11 +50,11 @@ async function recordContest(
   if (receivedAt.getTime() > Date.now() + 5 * 60_000) throw new ContestRefusedError("receivedAt lies in the future.", 422);
   // UK GDPR (Data (Use and Access) Act 2025): the clock starts once identity is confirmed.
   const clockStartedAt = region.privacyRegime === "uk_gdpr" && !intake.isIdentityVerified ? null : receivedAt;
-  const dueAt = contestDueDate(region.privacyRegime, clockStartedAt ?? receivedAt, region.timeZone);
+  const { dueAt } = dueDatesInRegion(decision.regionCode, { clockStartedAt: clockStartedAt ?? receivedAt, now: receivedAt });
   const now = new Date();
   const request = await tx.privacyRequest.create({
     data: {
-      reference: newReference(decision.regionCode),
+      reference: newPrivacyRequestReference(decision.regionCode, receivedAt),
       type: "contest",
       customerId: decision.customerId,
       decisionId: decision.id,

@@ -374,7 +374,8 @@ interface IntakeCaller {
   regions: string[];
 }
 
-function newReference(regionCode: string, receivedAt: Date) {
+/** A request's human reference: region, year of receipt and a random part (also used by contest intake). */
+export function newPrivacyRequestReference(regionCode: string, receivedAt: Date) {
   return `PR-${regionCode}-${receivedAt.getUTCFullYear()}-${randomBytes(4).toString("hex").toUpperCase()}`;
 }
 
@@ -444,7 +445,7 @@ async function receiveRequest(caller: IntakeCaller, input: PrivacyIntakeInput, c
     const original = customerId ? await findOriginal(tx, customerId, input.type) : null;
     const created = await tx.privacyRequest.create({
       data: {
-        reference: newReference(input.regionCode, receivedAt),
+        reference: newPrivacyRequestReference(input.regionCode, receivedAt),
         type: input.type,
         customerId,
         regionCode: input.regionCode,
