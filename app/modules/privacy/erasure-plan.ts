@@ -138,12 +138,12 @@ export function computeErasurePlan(
     // The decision row is the automated system's log (EU AI Act Art. 19, 26(6)): a floor on its period.
     const log = keepUntil("ai_system_logs", decision.decidedAt);
     let binding = own;
-    if (log.until && (!binding.retainUntil || log.until > binding.retainUntil)) {
+    if (log.until && log.until > now && (!binding.retainUntil || log.until > binding.retainUntil)) {
       binding = { ...own, category: "ai_system_logs", retainUntil: log.until, basis: log.basis };
     }
     // Its repayments, fraud reports and reviews point at it: it stays while any of them must stay.
     for (const dependent of dependents.get(decision.id) ?? []) {
-      if (dependent.retainUntil && (!binding.retainUntil || dependent.retainUntil > binding.retainUntil)) {
+      if (dependent.retainUntil && dependent.retainUntil > now && (!binding.retainUntil || dependent.retainUntil > binding.retainUntil)) {
         binding = { ...own, retainUntil: dependent.retainUntil, basis: `Kept while its ${labelOf(dependent.category).toLowerCase()} are kept: ${dependent.basis}` };
       }
     }
