@@ -158,6 +158,19 @@ export default function ErasureRoute() {
             </Form>
           ) : null}
 
+          {permissions.canSendBack ? (
+            <Form method="post" className="section">
+              <input type="hidden" name="intent" value="reject" />
+              <div className="field">
+                <label htmlFor="send-back-justification">Or send the approved plan back: what must change (recorded in the ledger)</label>
+                <input id="send-back-justification" name="justification" type="text" required minLength={10} />
+              </div>
+              <button type="submit" className="button button--ghost" disabled={isBusy}>
+                Send back
+              </button>
+            </Form>
+          ) : null}
+
           {request.pendingAction === "erasure_execution" && permissions.isProposer ? (
             <p className="muted section">You proposed this plan: a second person with the approve permission must approve and execute it.</p>
           ) : null}

@@ -155,6 +155,7 @@ export async function getErasurePage(actor: Actor, requestId: string, now = new 
     permissions: {
       canPropose: isOpen && !request.pendingAction && request.identityState === "verified" && can("erase"),
       canDecide: request.pendingAction === "erasure_execution" && !request.approverId && !isProposer && can("approve"),
+      canSendBack: request.pendingAction === "erasure_execution" && Boolean(request.approverId) && !isProposer && can("approve"),
       canExecute: request.pendingAction === "erasure_execution" && Boolean(request.approverId) && !isProposer && can("approve") && can("erase"),
       isProposer,
     },
@@ -206,14 +207,24 @@ export async function decideErasureApproval(actor: Actor, requestId: string, inp
     throw forbidden("approve", "PrivacyRequest", "a second person must decide an erasure you proposed");
   }
   if (request.pendingAction !== "erasure_execution") throw new ErasureRefusedError(`${request.reference} has no erasure plan waiting for approval`);
-  if (request.approverId) throw new ErasureRefusedError(`${request.reference}'s erasure plan was already approved; it is waiting to be executed`);
+  const isApproved = input.intent === "approve";
+  // An approved plan can still be sent back before it runs (the records changed, a mistake was seen).
+  if (isApproved && request.approverId) throw new ErasureRefusedError(`${request.reference}'s erasure plan was already approved; it is waiting to be executed`);
   return db.$transaction(async (tx) => {
-    const isApproved = input.intent === "approve";
     const updated = await tx.privacyRequest.updateMany({
-      where: { id: request.id, version: request.version, pendingAction: "erasure_execution", approverId: null },
+      where: { id: request.id, version: request.version, pendingAction: "erasure_execution", ...(isApproved ? { approverId: null } : {}) },
       data: isApproved
         ? { approverId: actor.user.id, approvedAt: now, version: { increment: 1 } }
-        : { state: "in_progress", pendingAction: null, approvalRequestedById: null, approvalRequestedAt: null, erasurePlan: Prisma.DbNull, version: { increment: 1 } },
+        : {
+            state: "in_progress",
+            pendingAction: null,
+            approvalRequestedById: null,
+            approvalRequestedAt: null,
+            approverId: null,
+            approvedAt: null,
+            erasurePlan: Prisma.DbNull,
+            version: { increment: 1 },
+          },
     });
     if (updated.count === 0) throw new ErasureRefusedError("The request changed while you were looking at it; reload the page");
     await appendAuditEvent(tx, actor.audit, {
@@ -309,6 +320,17 @@ async function completeRequestLocally(tx: Tx, actor: Actor, requestId: string, n
   await tx.privacyRequestNote.create({ data: { requestId, authorId: actor.user.id, body: note, createdAt: now } });
 }
 
+/** The latest signed checkpoint, signing one first when the tree grew (another signer may hold the lock). */
+async function signedCheckpointNow() {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await createCheckpoint();
+    const checkpoint = await latestCheckpoint();
+    if (checkpoint) return checkpoint;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return null;
+}
+
 function staffEntry(row: { id: string; displayName: string; role: string } | undefined, at: Date | null): CertificateStaff {
   return { id: row?.id ?? "unknown", name: row?.displayName ?? "unknown", role: row?.role ?? "unknown", at: (at ?? new Date(0)).toISOString() };
 }
@@ -336,8 +358,7 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
 
   const signer = await loadArtefactSigner();
   // The certificate names a signed checkpoint covering everything that happened before execution.
-  await createCheckpoint();
-  const checkpoint = await latestCheckpoint();
+  const checkpoint = await signedCheckpointNow();
   const staff = await staffNames([request.approvalRequestedById, request.approverId, actor.user.id]);
 
   return db.$transaction(
