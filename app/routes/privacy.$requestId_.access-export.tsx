@@ -128,7 +128,7 @@ sha256sum -c SHA256SUMS`}</pre>
         {artefacts.length === 0 ? (
           <p className="empty">No files yet.</p>
         ) : (
-          <div className="table-scroll">
+          <div className="table-scroll" role="region" aria-labelledby="files-title" tabIndex={0}>
             <table className="data">
               <thead>
                 <tr>

@@ -115,6 +115,7 @@ export default function ErasureRoute() {
               <div className="field">
                 <label htmlFor="propose-justification">Why this plan is right (recorded in the ledger)</label>
                 <textarea id="propose-justification" name="justification" rows={3} required minLength={10} aria-invalid={fieldError("justification") ? true : undefined} />
+                <span className="hint">The ledger cannot be changed afterwards: do not write the customer&apos;s personal data here.</span>
                 {fieldError("justification") ? <span className="field-error" role="alert">{fieldError("justification")}</span> : null}
               </div>
               <button type="submit" className="button" disabled={isBusy}>
@@ -231,7 +232,7 @@ export default function ErasureRoute() {
               Computed {formatDateTime(plan.computedAt)} from policies/retention.yaml (SHA-256 <code>{plan.retentionPolicySha256.slice(0, 12)}…</code>). Kept records are
               restricted: used only for the purpose they are kept for, and erased by the retention job on the date shown.
             </p>
-            <div className="table-wrap">
+            <div className="table-wrap" role="region" aria-labelledby="plan-title" tabIndex={0}>
               <table className="data">
                 <thead>
                   <tr>
@@ -253,7 +254,7 @@ export default function ErasureRoute() {
                     return rows.map((group, index) => (
                       <tr key={`${category.category}-${index}`}>
                         {index === 0 ? (
-                          <th scope="row" rowSpan={rows.length}>
+                          <th scope="row" rowSpan={rows.length} style={{ whiteSpace: "normal", minWidth: "14rem", verticalAlign: "top" }}>
                             <span className={categoryTone(keptCount, category.eraseNow.length)}>{category.label}</span>
                             <div className="muted" style={{ fontWeight: 400, fontSize: "0.8rem" }}>
                               {category.holds}
@@ -261,13 +262,13 @@ export default function ErasureRoute() {
                           </th>
                         ) : null}
                         {index === 0 ? (
-                          <td className="num" rowSpan={rows.length}>
+                          <td className="num" rowSpan={rows.length} style={{ verticalAlign: "top" }}>
                             {category.eraseNow.length}
                           </td>
                         ) : null}
                         <td className="num">{group ? group.records.length : 0}</td>
                         <td>{group ? formatDate(group.retainUntil) : <span className="muted">—</span>}</td>
-                        <td>{group ? group.basis : <span className="muted">nothing to keep</span>}</td>
+                        <td className="wrap">{group ? group.basis : <span className="muted">nothing to keep</span>}</td>
                       </tr>
                     ));
                   })}

@@ -87,6 +87,7 @@ export const routeAccess: RouteCheck[] = [
   // DPO proposes, approves, executes and exports (the POSTs below stop at validation).
   check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.privacyRequests.deErasure}/erasure`, only(["compliance", "dpo", "auditor"]), { form: { intent: "approve" }, expect: { default: "403", dpo: "400" } }),
   check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.missing}/erasure`, { default: "404" }),
+  check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.privacyRequests.seAccess}/erasure`, { default: "403", compliance: "404", dpo: "404", auditor: "404" }),
   check("privacy.$requestId_.access-export.tsx", `/privacy/${ids.privacyRequests.seAccess}/access-export`, only(["compliance", "dpo", "auditor"]), { form: { intent: "publish" }, expect: { default: "403", dpo: "400" } }),
   check("privacy.$requestId_.artefacts.$artefactId.tsx", `/privacy/${ids.privacyRequests.deErasure}/artefacts/${ids.missing}`, { default: "403", compliance: "404", dpo: "404", auditor: "404" }),
 

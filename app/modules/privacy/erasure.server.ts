@@ -116,10 +116,10 @@ async function staffNames(ids: (string | null)[]) {
 export async function getErasurePage(actor: Actor, requestId: string, now = new Date()) {
   const request = await findErasureRequest(db, requestId);
   requireRecordPermission(actor, "read", "PrivacyRequest", permissionRow(request));
-  requireErasureRequest(request);
+  if (request.type !== "erasure") throw notFound(`An erasure plan for ${request.reference} (a ${request.type} request)`);
   const isOpen = request.state !== "completed" && request.state !== "refused";
   const storedPlan = request.erasurePlan as ErasurePlan | null;
-  const plan = request.pendingAction === "erasure_execution" || !isOpen ? storedPlan : await currentPlan(db, request, now);
+  const plan = request.pendingAction === "erasure_execution" || !isOpen || !request.customerId ? storedPlan : await currentPlan(db, request, now);
   const names = await staffNames([request.approvalRequestedById, request.approverId]);
   const certificate = await db.privacyArtefact.findFirst({
     where: { requestId, kind: "erasure_certificate" },
@@ -153,7 +153,7 @@ export async function getErasurePage(actor: Actor, requestId: string, now = new 
     certificate,
     retained,
     permissions: {
-      canPropose: isOpen && !request.pendingAction && request.identityState === "verified" && can("erase"),
+      canPropose: isOpen && !request.pendingAction && request.identityState === "verified" && Boolean(request.customerId) && can("erase"),
       canDecide: request.pendingAction === "erasure_execution" && !request.approverId && !isProposer && can("approve"),
       canSendBack: request.pendingAction === "erasure_execution" && Boolean(request.approverId) && !isProposer && can("approve"),
       canExecute: request.pendingAction === "erasure_execution" && Boolean(request.approverId) && !isProposer && can("approve") && can("erase"),
