@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { requireActor, type Actor } from "~/modules/access/actor.server";
 import { openSealed, SubjectKeyDestroyedError, isSealedPersonalData } from "~/modules/audit/subject-keys.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
@@ -11,7 +11,7 @@ import { ErasureRefusedError, decideErasureApproval, executeErasure, getErasureP
 import type { ErasurePlan } from "~/modules/privacy/erasure-plan";
 import { runRetentionSweep } from "~/modules/privacy/retention.server";
 import { db, type Tx } from "~/utils/db.server";
-import { createErasureSubject } from "../fixtures/erasure-subject";
+import { createErasureSubject as createSubject, deleteErasureSubject } from "../fixtures/erasure-subject";
 import { staffIdFor } from "../fixtures/ids";
 import { personas } from "../fixtures/staff";
 import { databaseEnv, runNodeScript } from "../support/test-database";
@@ -27,6 +27,13 @@ const databaseUrl = inject("databaseUrl");
 const isPostgres = inject("databaseKind") === "postgresql";
 
 const dpo2Id = staffIdFor("dpo2@attest.test");
+const createdCustomers: string[] = [];
+
+async function createErasureSubject(...args: Parameters<typeof createSubject>) {
+  const created = await createSubject(...args);
+  createdCustomers.push(created.ids.customer);
+  return created;
+}
 let dpo: Actor;
 let dpo2: Actor;
 let compliance: Actor;
@@ -39,6 +46,11 @@ beforeAll(async () => {
   auditor = await actorFor("auditor");
   // The first artefact signed on a fresh ledger activates its key (an event of its own).
   await loadArtefactSigner();
+});
+
+afterAll(async () => {
+  // Other files count the common fixtures (privacy requests, decisions): leave only those behind.
+  for (const customerId of createdCustomers) await deleteErasureSubject(db, customerId);
 });
 
 function tempDir(label: string) {
@@ -147,6 +159,19 @@ describe("the access export", () => {
     await expect(generateAccessExport(dpo, subject.ids.requests.erasure)).rejects.toThrow(AccessExportRefusedError);
     expect(await ledgerSize()).toBe(before);
     expect(await db.privacyArtefact.count({ where: { request: { customerId: subject.ids.customer } } })).toBe(0);
+  });
+});
+
+describe("the access export that answers the request", () => {
+  it("completes the request in the same transaction, with one event", async () => {
+    const subject = await createErasureSubject(db, { tag: "J", staffId: personas.dpo.id });
+    const before = await ledgerSize();
+    await generateAccessExport(dpo, subject.ids.requests.access, { complete: true });
+    const events = await eventsSince(before);
+    expect(events.map((event) => event.action)).toEqual(["privacy_request.access_export_generated"]);
+    expect(changesOf(events[0]!)).toMatchObject({ before: { state: "in_progress" }, after: { state: "completed" } });
+    expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: subject.ids.requests.access } })).toMatchObject({ state: "completed", completedById: personas.dpo.id });
+    await expect(generateAccessExport(dpo, subject.ids.requests.access)).rejects.toThrow(/already completed/);
   });
 });
 

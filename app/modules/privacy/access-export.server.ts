@@ -7,6 +7,7 @@ import { findRegion } from "~/modules/access/regions.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { DecisionFeatureName } from "~/modules/decisions/features";
 import { findReasonCode, getCustomerText, reasonCodeCatalogue, type NoticeLanguage } from "~/modules/decisions/reason-codes.server";
+import { completeRequestLocally } from "./local-completion.server";
 import { loadArtefactSigner, sha256Hex, type ArtefactSigner } from "./artefact-signing.server";
 
 // The access and portability export (GDPR Art. 15 and 20, DESIGN.md §9): one zip of everything Attest
@@ -370,12 +371,6 @@ export async function listPrivacyArtefacts(actor: Actor, requestId: string) {
     artefacts: artefacts.map(({ createdBy, ...artefact }) => ({ ...artefact, createdByName: createdBy?.displayName ?? null })),
     canGenerate: canExport && (request.type === "access" || request.type === "portability") && request.identityState === "verified" && Boolean(request.customer) && !request.customer?.erasedAt,
   };
-}
-
-// TODO(merge): use completePrivacyRequest
-async function completeRequestLocally(tx: Tx, actor: Actor, requestId: string, now: Date, note: string) {
-  await tx.privacyRequest.update({ where: { id: requestId }, data: { state: "completed", completedAt: now, completedById: actor.user.id, pendingAction: null } });
-  await tx.privacyRequestNote.create({ data: { requestId, authorId: actor.user.id, body: note, createdAt: now } });
 }
 
 /** Generates, signs and stores the export; optionally completes the request in the same transaction. */

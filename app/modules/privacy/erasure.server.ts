@@ -5,6 +5,7 @@ import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modu
 import { createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { destroySubjectKey } from "~/modules/audit/subject-keys.server";
+import { completeRequestLocally } from "./local-completion.server";
 import { loadArtefactSigner } from "./artefact-signing.server";
 import { issueErasureCertificate, type CertificateStaff } from "./erasure-certificate.server";
 import { computeErasurePlan, keptGroupsOf, recordsToEraseNow, summarisePlan, type ErasurePlan, type SubjectRecords } from "./erasure-plan";
@@ -312,12 +313,6 @@ async function scrubKeptText(tx: Tx, customerId: string, requestIds: string[], s
       await tx.review.update({ where: { id: review.id }, data });
     }
   }
-}
-
-// TODO(merge): use completePrivacyRequest
-async function completeRequestLocally(tx: Tx, actor: Actor, requestId: string, now: Date, note: string) {
-  await tx.privacyRequest.update({ where: { id: requestId }, data: { state: "completed", completedAt: now, completedById: actor.user.id, pendingAction: null } });
-  await tx.privacyRequestNote.create({ data: { requestId, authorId: actor.user.id, body: note, createdAt: now } });
 }
 
 /** The latest signed checkpoint, signing one first when the tree grew (another signer may hold the lock). */
