@@ -15,7 +15,7 @@ import { createErasureSubject as createSubject, deleteErasureSubject } from "../
 import { staffIdFor } from "../fixtures/ids";
 import { personas } from "../fixtures/staff";
 import { databaseEnv, runNodeScript } from "../support/test-database";
-import { actorFor, requestWithSession, signInAs, thrownResponse } from "./helpers/actors";
+import { actorFor, createTestStaff, requestWithSession, signInAs, thrownResponse } from "./helpers/actors";
 import { changesOf, eventsSince, ledgerSize } from "./helpers/ledger";
 
 // Issue 5, parts 3 and 4: the signed access export, verified with real gpg and sha256sum; the erasure
@@ -152,11 +152,18 @@ describe("the access export", () => {
 
   it("is refused to roles without the export permission and for requests it does not answer", async () => {
     const subject = await createErasureSubject(db, { tag: "F", staffId: personas.dpo.id });
+    const swedishDpo = await createTestStaff("dpo", ["SE"], "dpo-se");
+    const dpoSe = await requireActor(await requestWithSession(await signInAs(swedishDpo.email)));
     const before = await ledgerSize();
     const refused = await thrownResponse(() => generateAccessExport(auditor, subject.ids.requests.access));
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({ missingPermission: "export PrivacyRequest (region US)" });
     await expect(generateAccessExport(dpo, subject.ids.requests.erasure)).rejects.toThrow(AccessExportRefusedError);
+    // A DPO for Sweden only cannot reach a US customer by typing the URL.
+    const outsideRegion = await thrownResponse(() => generateAccessExport(dpoSe, subject.ids.requests.access));
+    expect(await outsideRegion.json()).toMatchObject({ missingPermission: "export PrivacyRequest (region US)" });
+    expect(await (await thrownResponse(() => getErasurePage(dpoSe, subject.ids.requests.erasure))).json()).toMatchObject({ missingPermission: "read PrivacyRequest (region US)" });
+    expect((await thrownResponse(() => requestErasureApproval(dpoSe, subject.ids.requests.erasure, { intent: "request_approval", justification: "Trying from the wrong region" }))).status).toBe(403);
     expect(await ledgerSize()).toBe(before);
     expect(await db.privacyArtefact.count({ where: { request: { customerId: subject.ids.customer } } })).toBe(0);
   });
