@@ -369,6 +369,38 @@ describe("erasure", () => {
 });
 
 describe("an erasure plan that no longer matches the records", () => {
+  it.skipIf(!isPostgres)("waits for a decision being ingested at that moment, then refuses the plan that misses it", async () => {
+    const subject = await createErasureSubject(db, { tag: "K", staffId: personas.dpo.id });
+    const requestId = subject.ids.requests.erasure;
+    await requestErasureApproval(dpo, requestId, { intent: "request_approval", justification: "Verified customer asked for erasure; plan checked." });
+    await decideErasureApproval(dpo2, requestId, { intent: "approve", justification: "Plan matches the retention policy" });
+    let commitIngestion = () => {};
+    let markInserted = () => {};
+    const isInserted = new Promise<void>((resolve) => (markInserted = resolve));
+    const ingestion = db.$transaction(
+      async (tx) => {
+        await tx.decision.create({
+          data: { externalId: `ENG-US-RACE-${requestId.slice(0, 8)}`, customerId: subject.ids.customer, kind: "credit", regionCode: "US", modelName: "credit-gbm", modelVersion: "2026.1", score: 0.5, outcome: "referred", amount: "80.00", currency: "USD", features: { age: 55 }, decidedAt: new Date() },
+        });
+        markInserted();
+        await new Promise<void>((resolve) => (commitIngestion = resolve));
+      },
+      { timeout: 20_000 },
+    );
+    await isInserted;
+    const execution = executeErasure(dpo2, requestId, { intent: "execute", confirmReference: subject.reference });
+    const settled = execution.then(
+      () => "executed",
+      () => "refused",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    commitIngestion();
+    await ingestion;
+    expect(await settled).toBe("refused");
+    await expect(execution).rejects.toThrow(/changed since the plan was approved/);
+    expect(await db.customerPersonalData.count({ where: { customerId: subject.ids.customer } })).toBe(1);
+  });
+
   it("is refused at execution with nothing written, and can be sent back and proposed again", async () => {
     const subject = await createErasureSubject(db, { tag: "H", staffId: personas.dpo.id });
     const requestId = subject.ids.requests.erasure;

@@ -364,6 +364,10 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
         data: { version: { increment: 1 } },
       });
       if (claimed.count === 0) throw new ErasureRefusedError("The request changed while you were looking at it (executed, sent back or re-planned); reload the page");
+      // Records being added for this customer (a decision ingested, a request filed) take a key-share
+      // lock on its row: holding it for update waits for them and keeps new ones out until commit, so
+      // the plan compared below is the complete one.
+      await tx.$executeRaw`SELECT 1 FROM customer WHERE id = ${request.customerId}::uuid FOR UPDATE`;
 
       const subject = await loadSubjectRecords(tx, request);
       const plan = computeErasurePlan(subject, retentionPolicy, { now, policySha256: retentionPolicySha256 });
