@@ -142,6 +142,11 @@ describe("the access export", () => {
       expect(fraud.features).toBeNull();
       expect(JSON.stringify(fraud)).not.toContain("FR01");
 
+      // When their data was consulted, and by which role — never by whom.
+      const accessLog = fs.readFileSync(path.join(folder, "data/access-log.csv"), "utf8");
+      expect(accessLog).toContain("Unmasked personal data of a customer was shown to a staff member");
+      expect(accessLog).not.toContain("@attest.test");
+
       // A changed file no longer passes.
       fs.appendFileSync(path.join(folder, "data/decisions.csv"), "tampered\n");
       expect(spawnSync("sha256sum", ["-c", "--quiet", "SHA256SUMS"], { cwd: folder }).status).not.toBe(0);

@@ -4,7 +4,10 @@ import { db, type Tx } from "~/utils/db.server";
 import { canReadPersonalData, subjectOf } from "~/modules/access/ability.server";
 import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { findRegion } from "~/modules/access/regions.server";
+import { auditActions, isAuditAction } from "~/modules/audit/actions";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
+import { accessPolicy } from "~/modules/access/policy.server";
+import type { Role } from "~/generated/prisma/enums";
 import type { DecisionFeatureName } from "~/modules/decisions/features";
 import { findReasonCode, getCustomerText, reasonCodeCatalogue, type NoticeLanguage } from "~/modules/decisions/reason-codes.server";
 import { completeRequestLocally } from "./local-completion.server";
@@ -77,6 +80,22 @@ function effectOf(contribution: number) {
 }
 
 async function loadSubject(tx: Tx, customerId: string) {
+  const customer = await loadCustomer(tx, customerId);
+  // CJEU C-579/21: the subject may learn when and why their data was consulted (not by whom).
+  const accessLog = await tx.auditEvent.findMany({
+    where: {
+      OR: [
+        { subjectType: "Customer", subjectId: customerId },
+        { subjectType: "PrivacyRequest", subjectId: { in: customer.privacyRequests.map((request) => request.id) } },
+      ],
+    },
+    orderBy: { seq: "asc" },
+    select: { seq: true, occurredAt: true, action: true, actorType: true, actorRole: true },
+  });
+  return { ...customer, accessLog };
+}
+
+async function loadCustomer(tx: Tx, customerId: string) {
   return tx.customer.findUniqueOrThrow({
     where: { id: customerId },
     include: {
@@ -201,6 +220,13 @@ function buildDataFiles(subject: Subject) {
     refusalReason: request.refusalReason,
   }));
 
+  const accessLog = subject.accessLog.map((event) => ({
+    at: event.occurredAt.toISOString(),
+    what: isAuditAction(event.action) ? auditActions[event.action] : event.action,
+    by: event.actorType === "staff" ? (event.actorRole ? accessPolicy.roles[event.actorRole as Role]?.label ?? event.actorRole : "staff") : event.actorType === "api_token" ? "an automated system (API)" : "Attest",
+    ledgerSequence: Number(event.seq),
+  }));
+
   const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
   const csv = (rows: Record<string, unknown>[], columns: string[]) => Buffer.from(stringify(rows, { header: true, columns }), "utf8");
 
@@ -262,6 +288,7 @@ function buildDataFiles(subject: Subject) {
       { path: "data/repayments.csv", bytes: csv(repayments, ["decision", "reference", "status", "observedAt", "outstandingAmount", "currency"]), describes: "The same as CSV" },
       { path: "data/reviews.json", bytes: json(reviews), describes: "Human reviews of your decisions, including those you asked for (contests)" },
       { path: "data/reviews.csv", bytes: csv(reviews, ["decision", "trigger", "openedAt", "status", "verdict", "reason", "justification", "decidedAt", "secondPersonApproved", "isContest"]), describes: "The same as CSV" },
+      { path: "data/access-log.csv", bytes: csv(accessLog, ["at", "what", "by", "ledgerSequence"]), describes: "When your data or your requests were consulted or changed, and by which role (each entry is in our audit ledger)" },
       { path: "data/privacy-requests.json", bytes: json(privacyRequests), describes: "Your privacy requests and contests and how they were answered" },
       {
         path: "data/privacy-requests.csv",
@@ -269,7 +296,7 @@ function buildDataFiles(subject: Subject) {
         describes: "The same as CSV",
       },
     ],
-    counts: { decisions: decisions.length, repayments: repayments.length, reviews: reviews.length, privacyRequests: privacyRequests.length },
+    counts: { decisions: decisions.length, repayments: repayments.length, reviews: reviews.length, privacyRequests: privacyRequests.length, accessLogEntries: accessLog.length },
   };
 }
 
