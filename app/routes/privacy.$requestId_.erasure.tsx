@@ -229,8 +229,12 @@ export default function ErasureRoute() {
         {plan ? (
           <>
             <p className="muted">
-              Computed {formatDateTime(plan.computedAt)} from policies/retention.yaml (SHA-256 <code>{plan.retentionPolicySha256.slice(0, 12)}…</code>). Kept records are
-              restricted: used only for the purpose they are kept for, and erased by the retention job on the date shown.
+              Computed {formatDateTime(plan.computedAt)} from policies/retention.yaml (SHA-256 <code>{plan.retentionPolicySha256.slice(0, 12)}…</code>).{" "}
+              {plan.restriction
+                ? plan.restriction.keptRecords > 0
+                  ? `${plan.restriction.keptRecords} record(s) kept and restricted meanwhile. ${plan.restriction.purpose}`
+                  : "Nothing has to be kept: everything is erased now."
+                : null}
             </p>
             <div className="table-wrap" role="region" aria-labelledby="plan-title" tabIndex={0}>
               <table className="data">
@@ -281,7 +285,7 @@ export default function ErasureRoute() {
             </p>
           </>
         ) : (
-          <p className="empty">No plan yet.</p>
+          <p className="empty">{request.state === "completed" || request.state === "refused" ? `This request was ${request.state} without an erasure plan recorded in Attest.` : "No plan yet."}</p>
         )}
       </section>
     </>

@@ -45,6 +45,7 @@ describe("the erasure plan", () => {
     // 25 months after 2026-10-28 is 2028-11-28; erased on the next UTC midnight.
     expect(credit.kept[0]).toMatchObject({ retainUntil: "2028-11-29T00:00:00.000Z", records: [{ id: "recent" }] });
     expect(credit.kept[0]!.basis).toContain("12 CFR 1002.12");
+    expect(result.restriction).toMatchObject({ isCustomerRestricted: true, keptRecords: 1 });
   });
 
   it("always erases identity, requester contact details and access exports and destroys the ledger key", () => {

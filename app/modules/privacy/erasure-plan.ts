@@ -59,6 +59,8 @@ export interface ErasurePlan {
   regionCode: string;
   retentionPolicySha256: string;
   categories: PlanCategory[];
+  /** What is restricted while kept records wait for their date (GDPR Art. 18). */
+  restriction: { isCustomerRestricted: boolean; keptRecords: number; purpose: string };
   /** Every record with its disposition, sorted: equal fingerprints mean the same erasure. */
   fingerprint: string;
 }
@@ -187,6 +189,11 @@ export function computeErasurePlan(
     regionCode: region,
     retentionPolicySha256: options.policySha256,
     categories,
+    restriction: {
+      isCustomerRestricted: categories.some((category) => category.kept.length > 0),
+      keptRecords: categories.reduce((sum, category) => sum + category.kept.reduce((count, group) => count + group.records.length, 0), 0),
+      purpose: "Kept records are restricted to the purpose they are kept for (the legal basis shown) until the date shown, then erased by the retention job.",
+    },
     fingerprint: planFingerprint(categories),
   };
 }
