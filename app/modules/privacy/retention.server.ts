@@ -43,9 +43,10 @@ export interface RetentionSweepResult {
 }
 
 /** The records of a retained group, as the approved (and executed) plan listed them. */
-function groupRecords(plan: ErasurePlan | null, category: string, retainUntil: Date): ErasableRecord[] | null {
-  const planCategory = plan?.categories.find((entry) => entry.category === category);
-  const group = planCategory?.kept.find((entry) => new Date(entry.retainUntil).getTime() === retainUntil.getTime());
+function groupRecords(plan: ErasurePlan | null, retained: { category: string; retainUntil: Date; legalBasis: string }): ErasableRecord[] | null {
+  const planCategory = plan?.categories.find((entry) => entry.category === retained.category);
+  // Two groups of one category may end the same day on different bases: the basis tells them apart.
+  const group = planCategory?.kept.find((entry) => new Date(entry.retainUntil).getTime() === retained.retainUntil.getTime() && entry.basis === retained.legalBasis);
   return group ? (group.records as ErasableRecord[]) : null;
 }
 
@@ -67,7 +68,7 @@ export async function runRetentionSweep(now: Date, context: AuditContext = syste
       // Re-read under the lock: another instance may have erased it since the list was read.
       const retained = await tx.retainedRecord.findUnique({ where: { id }, include: { request: { select: { erasurePlan: true } } } });
       if (!retained || retained.erasedAt || retained.retainUntil > now) return { skipped: "no longer due" };
-      const records = groupRecords(retained.request?.erasurePlan as ErasurePlan | null, retained.category, retained.retainUntil);
+      const records = groupRecords(retained.request?.erasurePlan as ErasurePlan | null, retained);
       if (!records) return { skipped: `the approved plan no longer lists the ${retained.category} group kept until ${retained.retainUntil.toISOString()}` };
       const counts = await eraseSubjectRecords(tx, records);
       await tx.retainedRecord.update({ where: { id }, data: { erasedAt: now, restricted: false } });
