@@ -373,6 +373,29 @@ describe("erasure", () => {
   });
 });
 
+describe("kept groups that end the same day", () => {
+  it("are each erased by the sweep, whatever their basis", async () => {
+    const subject = await createErasureSubject(db, { tag: "L", staffId: personas.dpo.id });
+    const review = await db.review.findUniqueOrThrow({ where: { id: subject.ids.review } });
+    // A second decline decided when the contest review closed: its own Regulation B date is the review's.
+    const twin = await db.decision.create({
+      data: { externalId: `ENG-US-TWIN-${subject.ids.customer.slice(0, 8)}`, customerId: subject.ids.customer, kind: "credit", regionCode: "US", modelName: "credit-gbm", modelVersion: "2026.1", score: 0.3, outcome: "declined", amount: "90.00", currency: "USD", features: { age: 55 }, decidedAt: review.closedAt! },
+    });
+    const requestId = subject.ids.requests.erasure;
+    await requestErasureApproval(dpo, requestId, { intent: "request_approval", justification: "Verified customer asked for erasure; plan checked." });
+    await decideErasureApproval(dpo2, requestId, { intent: "approve", justification: "Plan matches the retention policy" });
+    await executeErasure(dpo2, requestId, { intent: "execute", confirmReference: subject.reference });
+    const credit = await db.retainedRecord.findMany({ where: { customerId: subject.ids.customer, category: "credit_decisions" }, orderBy: { retainUntil: "asc" } });
+    const sameDay = credit.filter((record) => record.retainUntil.getTime() === credit[0]!.retainUntil.getTime());
+    expect(sameDay.map((record) => record.legalBasis.startsWith("Kept while")).sort()).toEqual([false, true]);
+
+    await runRetentionSweep(new Date(credit[0]!.retainUntil.getTime() + 1000));
+    expect(await db.decision.findUnique({ where: { id: twin.id } })).toBeNull();
+    expect(await db.decision.findUnique({ where: { id: subject.ids.decisions.contestedDecline } })).toBeNull();
+    expect(await db.decision.findUnique({ where: { id: subject.ids.decisions.recentApproval } })).not.toBeNull();
+  });
+});
+
 describe("an erasure plan that no longer matches the records", () => {
   it.skipIf(!isPostgres)("waits for a decision being ingested at that moment, then refuses the plan that misses it", async () => {
     const subject = await createErasureSubject(db, { tag: "K", staffId: personas.dpo.id });
