@@ -2,9 +2,8 @@ import { disconnectDatabase } from "./db.server";
 import { logger } from "./logger.server";
 
 // Work the app does beside serving requests: signing ledger checkpoints and erasing retained records
-// whose retention period ended. Started once per process by
-// the server build (entry.server.tsx), so it shares the build's database client; server.ts stops it on
-// shutdown through the hook registered here.
+// whose retention period ended. Started once per process by the server build (entry.server.tsx), so
+// it shares the build's database client; server.ts stops it on shutdown through the hook registered here.
 
 interface BackgroundHooks {
   stop(): Promise<void>;
