@@ -1,8 +1,8 @@
 import type { Role } from "~/generated/prisma/enums";
 import type { RegionCode } from "~/modules/access/regions.server";
 
-// Demo staff created by `npm run seed`: one account per role, plus a second compliance officer and a
-// second admin so four-eyes approvals (DESIGN.md §5) can be tried out. Tests and the README use this
+// Demo staff created by `npm run seed`: one account per role, plus a second compliance officer, a
+// second DPO and a second admin so four-eyes approvals (DESIGN.md §5) can be tried out. Tests and the README use this
 // list; the password is for demo databases only.
 
 export const demoPassword = "attest-demo";
@@ -60,6 +60,14 @@ export const demoStaff: readonly DemoStaffMember[] = [
     role: "dpo",
     regions: allRegions,
     purpose: "Owns privacy requests, approves erasures, sees unmasked personal data",
+  },
+  // Privacy erasure (issue 5): the second DPO who approves and executes an erasure the first proposed.
+  {
+    email: "dpo2@attest.test",
+    displayName: "Lukas Brandt",
+    role: "dpo",
+    regions: allRegions,
+    purpose: "Second DPO: approves and executes erasures (four-eyes)",
   },
   {
     email: "auditor@attest.test",

@@ -2,7 +2,7 @@
 // a database of its own (PostgreSQL from TEST_DATABASE_URL/DATABASE_URL, else embedded PGlite), loads
 // tests/fixtures, and serves the production build on ATTEST_E2E_PORT until Playwright stops it.
 import { ensureAppBuild, generateTestSigningKey, startAppServer, type AppServer } from "../support/app-server";
-import { createTestDatabase, seedFixtureData, type TestDatabase } from "../support/test-database";
+import { createTestDatabase, databaseEnv, runNodeScript, seedFixtureData, type TestDatabase } from "../support/test-database";
 
 const port = Number(process.env.ATTEST_E2E_PORT);
 if (!port) throw new Error("ATTEST_E2E_PORT is not set (playwright.config.ts sets it)");
@@ -34,6 +34,8 @@ try {
   const database = await creating;
   log(`${database.label} migrated`);
   log(await seedFixtureData(database.url));
+  // Privacy erasure journey (issue 5): a customer with records in several retention states.
+  log((await runNodeScript(["--import", "tsx", "tests/fixtures/erasure-seed-cli.ts"], databaseEnv(database.url, { NODE_ENV: "test" }))).trim());
   server = await startAppServer(database.url, { name: "e2e", port, buildRoot, signingKey: await generateTestSigningKey() });
   log(`serving ${server.origin} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; log: ${server.logFile})`);
 } catch (error) {

@@ -93,6 +93,13 @@ export const routeAccess: RouteCheck[] = [
   check("privacy.export.tsx", "/privacy/export", only(["dpo"])),
   check("privacy.export.tsx", "/privacy/export?state=nonsense", { default: "400" }),
   check("api.v1.privacy-requests.tsx", "/api/v1/privacy-requests", api({ default: "401" }), { form: {}, expect: { anonymous: "401", default: "401" } }),
+  // Privacy erasure and access export (issue 5, parts 3 and 4): readers see the plan and files; only the
+  // DPO proposes, approves, executes and exports (the POSTs below stop at validation).
+  check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.privacyRequests.deErasure}/erasure`, only(["compliance", "dpo", "auditor"]), { form: { intent: "approve" }, expect: { default: "403", dpo: "400" } }),
+  check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.missing}/erasure`, { default: "404" }),
+  check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.privacyRequests.seAccess}/erasure`, { default: "403", compliance: "404", dpo: "404", auditor: "404" }),
+  check("privacy.$requestId_.access-export.tsx", `/privacy/${ids.privacyRequests.seAccess}/access-export`, only(["compliance", "dpo", "auditor"]), { form: { intent: "publish" }, expect: { default: "403", dpo: "400" } }),
+  check("privacy.$requestId_.artefacts.$artefactId.tsx", `/privacy/${ids.privacyRequests.deErasure}/artefacts/${ids.missing}`, { default: "403", compliance: "404", dpo: "404", auditor: "404" }),
 
   // Rule sets: the ops manager drafts in their region, compliance approves, the auditor reads
   check("rulesets._index.tsx", "/rulesets", only(["compliance", "opsSe", "auditor"])),

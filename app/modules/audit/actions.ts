@@ -55,6 +55,14 @@ export const auditActions = {
   "contest.received": "A customer's contest of an automated decision was recorded and a priority review opened",
   "decision.notice_generated": "An adverse-action / explanation notice was generated for a declined decision",
   "decision.review_outcome_notice_generated": "A notice telling the customer the outcome of the human review was generated",
+  // Privacy: access export, erasure and retention (issue 5, parts 3 and 4)
+  "privacy_request.access_export_generated": "A signed access/portability export of everything held about the subject was generated",
+  "privacy_request.erasure_approval_requested": "A DPO proposed an erasure plan and asked a second person to approve it",
+  "privacy_request.erasure_approved": "A second person approved an erasure plan (four-eyes)",
+  "privacy_request.erasure_rejected": "A second person sent an erasure plan back",
+  "privacy_request.erasure_executed": "An approved erasure was executed: personal data erased, subject key destroyed, retained records restricted, certificate signed",
+  "privacy_artefact.downloaded": "A privacy artefact (access export or erasure certificate) was downloaded",
+  "retained_record.erased": "The retention job erased records whose retention period had ended",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;

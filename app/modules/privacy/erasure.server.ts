@@ -1,0 +1,463 @@
+import { db, type Tx } from "~/utils/db.server";
+import { Prisma } from "~/generated/prisma/client";
+import { subjectOf } from "~/modules/access/ability.server";
+import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
+import { appendAuditEvent } from "~/modules/audit/ledger.server";
+import { destroySubjectKey } from "~/modules/audit/subject-keys.server";
+import { completeRequestLocally } from "./local-completion.server";
+import { loadArtefactSigner } from "./artefact-signing.server";
+import { issueErasureCertificate, type CertificateStaff } from "./erasure-certificate.server";
+import { computeErasurePlan, keptGroupsOf, recordsToEraseNow, summarisePlan, type ErasurePlan, type SubjectRecords } from "./erasure-plan";
+import type { ErasureActionInput } from "./erasure-schema";
+import { eraseSubjectRecords } from "./retention.server";
+import { retentionPolicy, retentionPolicySha256 } from "./retention-policy.server";
+
+// Erasure that respects retention (DESIGN.md §5, §9). A DPO proposes the plan computed from the
+// subject's records and policies/retention.yaml; a second person with the approve permission approves
+// it; a person other than the proposer executes it in one transaction: personal data erased everywhere
+// it is held, the subject's ledger key destroyed (crypto-shredding), kept records restricted until
+// their date, a signed certificate issued and one audit event appended.
+
+export class ErasureRefusedError extends Error {}
+
+const requestSelect = {
+  id: true,
+  reference: true,
+  type: true,
+  state: true,
+  regionCode: true,
+  regime: true,
+  customerId: true,
+  identityState: true,
+  receivedAt: true,
+  pendingAction: true,
+  approvalRequestedById: true,
+  approvalRequestedAt: true,
+  approverId: true,
+  approvedAt: true,
+  erasurePlan: true,
+  completedAt: true,
+  version: true,
+} as const;
+
+async function findErasureRequest(client: Tx | typeof db, requestId: string) {
+  const request = await client.privacyRequest.findUnique({ where: { id: requestId }, select: requestSelect });
+  if (!request) throw notFound("That privacy request");
+  return request;
+}
+
+type ErasureRequest = Awaited<ReturnType<typeof findErasureRequest>>;
+
+function permissionRow(request: ErasureRequest) {
+  return { id: request.id, regionCode: request.regionCode, type: request.type, state: request.state, customerId: request.customerId };
+}
+
+/** Everything Attest holds about the subject, as the plan needs it (ids and dates only). */
+async function loadSubjectRecords(tx: Tx | typeof db, request: ErasureRequest): Promise<SubjectRecords & { contactEmail: string | null }> {
+  const customerId = request.customerId!;
+  const customer = await tx.customer.findUniqueOrThrow({
+    where: { id: customerId },
+    select: { id: true, reference: true, regionCode: true, personalData: { select: { email: true } }, dataKey: { select: { destroyedAt: true } } },
+  });
+  const ofCustomer = { decision: { customerId } };
+  const contactEmail = customer.personalData?.email ?? null;
+  const [decisions, repayments, fraudOutcomes, reviews, privacyRequests, withContact, accessExports] = [
+    await tx.decision.findMany({ where: { customerId }, select: { id: true, kind: true, decidedAt: true }, orderBy: { decidedAt: "asc" } }),
+    await tx.repaymentOutcome.findMany({ where: ofCustomer, select: { id: true, decisionId: true, observedAt: true } }),
+    await tx.fraudOutcome.findMany({ where: ofCustomer, select: { id: true, decisionId: true, reportedAt: true } }),
+    await tx.review.findMany({ where: ofCustomer, select: { id: true, decisionId: true, openedAt: true, closedAt: true } }),
+    await tx.privacyRequest.findMany({ where: { customerId, id: { not: request.id } }, select: { id: true, receivedAt: true, completedAt: true } }),
+    // Requests filed under the subject's email but never matched to them hold the same contact details.
+    await tx.privacyRequest.findMany({
+      where: {
+        AND: [
+          { OR: [{ customerId }, ...(contactEmail ? [{ requesterEmail: { equals: contactEmail, mode: "insensitive" as const } }] : [])] },
+          { OR: [{ requesterName: { not: null } }, { requesterEmail: { not: null } }, { details: { not: null } }] },
+        ],
+      },
+      select: { id: true },
+    }),
+    await tx.privacyArtefact.findMany({ where: { kind: "access_export", request: { customerId } }, select: { id: true } }),
+  ];
+  return {
+    customerId,
+    customerReference: customer.reference,
+    regionCode: customer.regionCode,
+    decisions,
+    repayments,
+    fraudOutcomes,
+    reviews,
+    privacyRequests,
+    hasPersonalData: customer.personalData !== null,
+    requestsWithContact: withContact.map((row) => row.id),
+    accessExports: accessExports.map((row) => row.id),
+    hasLedgerKey: customer.dataKey !== null && customer.dataKey.destroyedAt === null,
+    contactEmail,
+  };
+}
+
+async function currentPlan(client: Tx | typeof db, request: ErasureRequest, now: Date) {
+  const subject = await loadSubjectRecords(client, request);
+  return computeErasurePlan(subject, retentionPolicy, { now, policySha256: retentionPolicySha256 });
+}
+
+function requireErasureRequest(request: ErasureRequest) {
+  if (request.type !== "erasure") throw new ErasureRefusedError(`${request.reference} is a ${request.type} request, not an erasure request`);
+  if (!request.customerId) throw new ErasureRefusedError(`${request.reference} is not matched to a customer yet: match the subject before planning an erasure`);
+}
+
+async function staffNames(ids: (string | null)[]) {
+  const present = ids.filter((id): id is string => Boolean(id));
+  const rows = present.length > 0 ? await db.staffUser.findMany({ where: { id: { in: present } }, select: { id: true, displayName: true, role: true } }) : [];
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** The erasure page: the plan (live while open, as approved once proposed), who did what, what the viewer may do. */
+export async function getErasurePage(actor: Actor, requestId: string, now = new Date()) {
+  const request = await findErasureRequest(db, requestId);
+  requireRecordPermission(actor, "read", "PrivacyRequest", permissionRow(request));
+  if (request.type !== "erasure") throw notFound(`An erasure plan for ${request.reference} (a ${request.type} request)`);
+  const isOpen = request.state !== "completed" && request.state !== "refused";
+  const storedPlan = request.erasurePlan as ErasurePlan | null;
+  const plan = request.pendingAction === "erasure_execution" || !isOpen || !request.customerId ? storedPlan : await currentPlan(db, request, now);
+  const names = await staffNames([request.approvalRequestedById, request.approverId]);
+  const certificate = await db.privacyArtefact.findFirst({
+    where: { requestId, kind: "erasure_certificate" },
+    orderBy: { createdAt: "desc" },
+    select: { id: true, fileName: true, sha256: true, sizeBytes: true, createdAt: true },
+  });
+  const retained = await db.retainedRecord.findMany({
+    where: { requestId },
+    orderBy: { retainUntil: "asc" },
+    select: { id: true, category: true, legalBasis: true, retainUntil: true, restricted: true, erasedAt: true },
+  });
+  const instance = permissionRow(request);
+  const can = (action: "erase" | "approve") => actor.ability.can(action, subjectOf("PrivacyRequest", instance) as never);
+  const isProposer = request.approvalRequestedById === actor.user.id;
+  return {
+    request: {
+      id: request.id,
+      reference: request.reference,
+      state: request.state,
+      regionCode: request.regionCode,
+      regime: request.regime,
+      identityState: request.identityState,
+      pendingAction: request.pendingAction,
+      approvalRequestedAt: request.approvalRequestedAt,
+      approvedAt: request.approvedAt,
+      completedAt: request.completedAt,
+      proposedBy: request.approvalRequestedById ? (names.get(request.approvalRequestedById)?.displayName ?? null) : null,
+      approvedBy: request.approverId ? (names.get(request.approverId)?.displayName ?? null) : null,
+    },
+    plan,
+    certificate,
+    retained,
+    permissions: {
+      canPropose: isOpen && !request.pendingAction && request.identityState === "verified" && Boolean(request.customerId) && can("erase"),
+      canDecide: request.pendingAction === "erasure_execution" && !request.approverId && !isProposer && can("approve"),
+      canSendBack: request.pendingAction === "erasure_execution" && Boolean(request.approverId) && !isProposer && can("approve"),
+      canExecute: request.pendingAction === "erasure_execution" && Boolean(request.approverId) && !isProposer && can("approve") && can("erase"),
+      isProposer,
+    },
+  };
+}
+
+/** Four-eyes, step 1: the proposer freezes the current plan and asks a second person to approve it. */
+export async function requestErasureApproval(actor: Actor, requestId: string, input: Extract<ErasureActionInput, { intent: "request_approval" }>, now = new Date()) {
+  const request = await findErasureRequest(db, requestId);
+  requireRecordPermission(actor, "erase", "PrivacyRequest", permissionRow(request));
+  requireErasureRequest(request);
+  if (request.state === "completed" || request.state === "refused") throw new ErasureRefusedError(`${request.reference} is already ${request.state}`);
+  if (request.identityState !== "verified") throw new ErasureRefusedError("The requester's identity must be verified before an erasure is planned (GDPR Art. 12(6))");
+  if (request.pendingAction) throw new ErasureRefusedError(`${request.reference} is already waiting for a second person (${request.pendingAction.replace(/_/g, " ")})`);
+  return db.$transaction(async (tx) => {
+    const plan = await currentPlan(tx, request, now);
+    const updated = await tx.privacyRequest.updateMany({
+      where: { id: request.id, version: request.version, pendingAction: null },
+      data: {
+        state: "awaiting_approval",
+        pendingAction: "erasure_execution",
+        approvalRequestedById: actor.user.id,
+        approvalRequestedAt: now,
+        approverId: null,
+        approvedAt: null,
+        erasurePlan: plan as never,
+        version: { increment: 1 },
+      },
+    });
+    if (updated.count === 0) throw new ErasureRefusedError("The request changed while you were looking at it; reload the page and check the plan again");
+    await appendAuditEvent(tx, actor.audit, {
+      action: "privacy_request.erasure_approval_requested",
+      subjectType: "PrivacyRequest",
+      subjectId: request.id,
+      regionCode: request.regionCode,
+      justification: input.justification,
+      changes: { before: { state: request.state }, after: { state: "awaiting_approval", pendingAction: "erasure_execution" }, plan: summarisePlan(plan) },
+    });
+    return plan;
+  });
+}
+
+/** Four-eyes, step 2: a second person (never the proposer) approves the frozen plan or sends it back. */
+export async function decideErasureApproval(actor: Actor, requestId: string, input: Extract<ErasureActionInput, { intent: "approve" | "reject" }>, now = new Date()) {
+  const request = await findErasureRequest(db, requestId);
+  requireRecordPermission(actor, "approve", "PrivacyRequest", permissionRow(request));
+  requireErasureRequest(request);
+  if (request.approvalRequestedById === actor.user.id) {
+    throw forbidden("approve", "PrivacyRequest", "a second person must decide an erasure you proposed");
+  }
+  if (request.pendingAction !== "erasure_execution") throw new ErasureRefusedError(`${request.reference} has no erasure plan waiting for approval`);
+  const isApproved = input.intent === "approve";
+  // An approved plan can still be sent back before it runs (the records changed, a mistake was seen).
+  if (isApproved && request.approverId) throw new ErasureRefusedError(`${request.reference}'s erasure plan was already approved; it is waiting to be executed`);
+  return db.$transaction(async (tx) => {
+    const updated = await tx.privacyRequest.updateMany({
+      where: { id: request.id, version: request.version, pendingAction: "erasure_execution", ...(isApproved ? { approverId: null } : {}) },
+      data: isApproved
+        ? { approverId: actor.user.id, approvedAt: now, version: { increment: 1 } }
+        : {
+            state: "in_progress",
+            pendingAction: null,
+            approvalRequestedById: null,
+            approvalRequestedAt: null,
+            approverId: null,
+            approvedAt: null,
+            erasurePlan: Prisma.DbNull,
+            version: { increment: 1 },
+          },
+    });
+    if (updated.count === 0) throw new ErasureRefusedError("The request changed while you were looking at it; reload the page");
+    await appendAuditEvent(tx, actor.audit, {
+      action: isApproved ? "privacy_request.erasure_approved" : "privacy_request.erasure_rejected",
+      subjectType: "PrivacyRequest",
+      subjectId: request.id,
+      regionCode: request.regionCode,
+      justification: input.justification,
+      changes: isApproved
+        ? { after: { approverId: actor.user.id }, proposedBy: request.approvalRequestedById }
+        : { before: { state: "awaiting_approval", pendingAction: "erasure_execution" }, after: { state: "in_progress", pendingAction: null } },
+    });
+    return { isApproved };
+  });
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The forms the subject's personal data may take in free text written about them. */
+function personalDataNeedles(personal: { fullName: string; email: string; phone: string; street: string; dateOfBirth: Date }) {
+  const iso = personal.dateOfBirth.toISOString().slice(0, 10);
+  const [year, month, day] = iso.split("-");
+  const needles = [
+    personal.fullName,
+    ...personal.fullName.split(/[\s-]+/).filter((part) => part.length >= 3),
+    personal.email,
+    personal.phone,
+    personal.phone.replace(/\D/g, ""),
+    personal.street,
+    iso,
+    `${day}.${month}.${year}`,
+    `${day}/${month}/${year}`,
+    `${month}/${day}/${year}`,
+  ].filter((needle) => needle.trim().length >= 3);
+  return [...new Set(needles)].sort((a, b) => b.length - a.length);
+}
+
+function scrubber(needles: string[]) {
+  const pattern = needles.length > 0 ? new RegExp(needles.map(escapeRegExp).join("|"), "gi") : null;
+  return (text: string | null) => (text && pattern ? text.replace(pattern, "[erased]") : text);
+}
+
+/**
+ * Free text written about the subject by staff or by the requester (notes, reasons, identity-check
+ * records, review justifications) on the records that are kept: every form of their personal data in
+ * it is replaced, so the kept records no longer identify them directly.
+ */
+async function scrubKeptText(tx: Tx, customerId: string, requestIds: string[], scrub: (text: string | null) => string | null) {
+  const requests = await tx.privacyRequest.findMany({
+    where: { id: { in: requestIds } },
+    select: { id: true, refusalReason: true, extensionReason: true, complaintRightNotice: true, identityEvidence: true },
+  });
+  for (const request of requests) {
+    const evidence = request.identityEvidence === null ? null : scrub(JSON.stringify(request.identityEvidence));
+    await tx.privacyRequest.update({
+      where: { id: request.id },
+      data: {
+        requesterName: null,
+        requesterEmail: null,
+        details: null,
+        refusalReason: scrub(request.refusalReason),
+        extensionReason: scrub(request.extensionReason),
+        complaintRightNotice: scrub(request.complaintRightNotice),
+        ...(evidence === null ? {} : { identityEvidence: JSON.parse(evidence) as never }),
+      },
+    });
+  }
+  const notes = await tx.privacyRequestNote.findMany({ where: { requestId: { in: requestIds } }, select: { id: true, body: true } });
+  for (const note of notes) {
+    const body = scrub(note.body)!;
+    if (body !== note.body) await tx.privacyRequestNote.update({ where: { id: note.id }, data: { body } });
+  }
+  const pauses = await tx.privacyRequestPause.findMany({ where: { requestId: { in: requestIds } }, select: { id: true, reason: true } });
+  for (const pause of pauses) {
+    const reason = scrub(pause.reason)!;
+    if (reason !== pause.reason) await tx.privacyRequestPause.update({ where: { id: pause.id }, data: { reason } });
+  }
+  const reviews = await tx.review.findMany({
+    where: { decision: { customerId } },
+    select: { id: true, justification: true, verdictReason: true, approvalRejectedReason: true },
+  });
+  for (const review of reviews) {
+    const data = { justification: scrub(review.justification), verdictReason: scrub(review.verdictReason), approvalRejectedReason: scrub(review.approvalRejectedReason) };
+    if (data.justification !== review.justification || data.verdictReason !== review.verdictReason || data.approvalRejectedReason !== review.approvalRejectedReason) {
+      await tx.review.update({ where: { id: review.id }, data });
+    }
+  }
+}
+
+/** The latest signed checkpoint, signing one first when the tree grew (another signer may hold the lock). */
+async function signedCheckpointNow() {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await createCheckpoint();
+    const checkpoint = await latestCheckpoint();
+    if (checkpoint) return checkpoint;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return null;
+}
+
+function staffEntry(row: { id: string; displayName: string; role: string } | undefined, at: Date | null): CertificateStaff {
+  return { id: row?.id ?? "unknown", name: row?.displayName ?? "unknown", role: row?.role ?? "unknown", at: (at ?? new Date(0)).toISOString() };
+}
+
+/**
+ * Four-eyes, step 3: executes the approved plan in one transaction. Refused to the proposer, before
+ * approval, twice, and when the subject's records changed since the plan was approved (the plan must
+ * then be proposed and approved again).
+ */
+export async function executeErasure(actor: Actor, requestId: string, input: Extract<ErasureActionInput, { intent: "execute" }>, now = new Date()) {
+  const request = await findErasureRequest(db, requestId);
+  requireRecordPermission(actor, "erase", "PrivacyRequest", permissionRow(request));
+  requireRecordPermission(actor, "approve", "PrivacyRequest", permissionRow(request));
+  requireErasureRequest(request);
+  if (request.approvalRequestedById === actor.user.id) {
+    throw forbidden("approve", "PrivacyRequest", "a second person must execute an erasure you proposed");
+  }
+  if (request.state === "completed") throw new ErasureRefusedError(`${request.reference} was already executed`);
+  if (request.pendingAction !== "erasure_execution" || !request.erasurePlan) throw new ErasureRefusedError(`${request.reference} has no approved erasure plan`);
+  if (!request.approverId) throw new ErasureRefusedError("The erasure plan must be approved by a second person before it is executed");
+  const approvedPlan = request.erasurePlan as unknown as ErasurePlan;
+  if (input.confirmReference !== approvedPlan.customerReference) {
+    throw new ErasureRefusedError(`Type the customer reference ${approvedPlan.customerReference} exactly to confirm the erasure`);
+  }
+
+  const signer = await loadArtefactSigner();
+  // The certificate names a signed checkpoint covering everything that happened before execution.
+  const checkpoint = await signedCheckpointNow();
+  const staff = await staffNames([request.approvalRequestedById, request.approverId, actor.user.id]);
+
+  return db.$transaction(
+    async (tx) => {
+      // One execution only: the version moves under a row lock, a second executor finds it moved.
+      const claimed = await tx.privacyRequest.updateMany({
+        where: { id: request.id, version: request.version, pendingAction: "erasure_execution", approverId: { not: null } },
+        data: { version: { increment: 1 } },
+      });
+      if (claimed.count === 0) throw new ErasureRefusedError("The request changed while you were looking at it (executed, sent back or re-planned); reload the page");
+      // Records being added for this customer (a decision ingested, a request filed) take a key-share
+      // lock on its row: holding it for update waits for them and keeps new ones out until commit, so
+      // the plan compared below is the complete one.
+      await tx.$executeRaw`SELECT 1 FROM customer WHERE id = ${request.customerId}::uuid FOR UPDATE`;
+
+      const subject = await loadSubjectRecords(tx, request);
+      const plan = computeErasurePlan(subject, retentionPolicy, { now, policySha256: retentionPolicySha256 });
+      if (plan.fingerprint !== approvedPlan.fingerprint) {
+        throw new ErasureRefusedError(
+          "The subject's records or their retention dates changed since the plan was approved: send the plan back and have the new plan approved",
+        );
+      }
+      const customerId = subject.customerId;
+      const personal = await tx.customerPersonalData.findUnique({ where: { customerId } });
+      const scrub = scrubber(personal ? personalDataNeedles(personal) : []);
+
+      const erased = await eraseSubjectRecords(tx, recordsToEraseNow(plan));
+      const keptRequestIds = [
+        request.id,
+        ...subject.requestsWithContact,
+        ...subject.privacyRequests.map((entry) => entry.id).filter((id) => !recordsToEraseNow(plan).some((record) => record.id === id)),
+      ];
+      await scrubKeptText(tx, customerId, [...new Set(keptRequestIds)], scrub);
+      await tx.customerPersonalData.deleteMany({ where: { customerId } });
+      const exports = await tx.privacyArtefact.deleteMany({ where: { kind: "access_export", request: { customerId } } });
+      const [sealed] = await tx.$queryRaw<{ count: bigint }[]>`
+        SELECT count(*) AS count FROM audit_event WHERE changes -> 'personal' ->> 'kid' = ${customerId}`;
+      const isKeyDestroyed = await destroySubjectKey(tx, customerId);
+
+      const kept = keptGroupsOf(plan);
+      for (const group of kept) {
+        await tx.retainedRecord.create({
+          data: {
+            customerId,
+            requestId: request.id,
+            category: group.category,
+            regionCode: subject.regionCode,
+            legalBasis: group.basis,
+            retainUntil: new Date(group.retainUntil),
+            restricted: true,
+          },
+        });
+      }
+      // GDPR Art. 18(1)(b)/(c): what must be kept is restricted to the purpose it is kept for.
+      await tx.customer.update({ where: { id: customerId }, data: { isRestricted: true, restrictedAt: now, erasedAt: now } });
+
+      const certificate = await issueErasureCertificate(
+        tx,
+        signer,
+        {
+          requestId: request.id,
+          requestReference: request.reference,
+          regime: request.regime,
+          receivedAt: request.receivedAt,
+          executedAt: now,
+          plan,
+          proposedBy: staffEntry(staff.get(request.approvalRequestedById ?? ""), request.approvalRequestedAt),
+          approvedBy: staffEntry(staff.get(request.approverId ?? ""), request.approvedAt),
+          executedBy: staffEntry(staff.get(actor.user.id), now),
+          subjectKeyDestroyed: isKeyDestroyed,
+          sealedLedgerEvents: Number(sealed?.count ?? 0),
+          checkpoint: checkpoint
+            ? {
+                treeSize: Number(checkpoint.treeSize),
+                rootHash: Buffer.from(checkpoint.rootHash).toString("hex"),
+                signedAt: checkpoint.createdAt.toISOString(),
+                keyFingerprint: checkpoint.signingKey.fingerprint,
+              }
+            : null,
+        },
+        actor.user.id,
+      );
+      await tx.privacyRequest.update({ where: { id: request.id }, data: { erasurePlan: plan as never } });
+      await completeRequestLocally(tx, actor, request.id, now, `Erasure executed; signed certificate ${certificate.fileName} (SHA-256 ${certificate.sha256}).`);
+      await appendAuditEvent(tx, actor.audit, {
+        action: "privacy_request.erasure_executed",
+        subjectType: "PrivacyRequest",
+        subjectId: request.id,
+        regionCode: request.regionCode,
+        justification: "Erasure executed as approved (four-eyes)",
+        changes: {
+          before: { state: request.state, customerErased: false },
+          after: { state: "completed", customerErased: true, customerRestricted: true },
+          customerId,
+          customerReference: plan.customerReference,
+          erased: { ...erased, accessExports: exports.count, personalData: personal ? 1 : 0, requesterContacts: subject.requestsWithContact.length },
+          kept: kept.map((group) => ({ category: group.category, records: group.records.length, retainUntil: group.retainUntil })),
+          subjectKeyDestroyed: isKeyDestroyed,
+          certificate: { id: certificate.id, sha256: certificate.sha256 },
+          checkpointTreeSize: checkpoint ? Number(checkpoint.treeSize) : null,
+        },
+      });
+      return { certificateId: certificate.id, plan };
+    },
+    { timeout: 60_000 },
+  );
+}
