@@ -142,7 +142,7 @@ describe("intake from the staff form", () => {
   it("lets only roles with create permission log requests", async () => {
     const response = await thrownResponse(() => createPrivacyRequest(compliance, { type: "access", regionCode: "SE", channel: "email", requesterEmail: "x@y.test" }));
     expect(response.status).toBe(403);
-    expect(await response.json()).toMatchObject({ missingPermission: "create PrivacyRequest" });
+    expect(await response.json()).toMatchObject({ missingPermission: expect.stringMatching(/^create PrivacyRequest/) });
   });
 });
 

@@ -10,7 +10,7 @@ import { accessPolicy } from "~/modules/access/policy.server";
 import type { Role } from "~/generated/prisma/enums";
 import type { DecisionFeatureName } from "~/modules/decisions/features";
 import { findReasonCode, getCustomerText, reasonCodeCatalogue, type NoticeLanguage } from "~/modules/decisions/reason-codes.server";
-import { completeRequestLocally } from "./local-completion.server";
+import { completePrivacyRequest } from "./privacy-requests.server";
 import { loadArtefactSigner, sha256Hex, type ArtefactSigner } from "./artefact-signing.server";
 
 // The access and portability export (GDPR Art. 15 and 20, DESIGN.md §9): one zip of everything Attest
@@ -434,7 +434,7 @@ export async function generateAccessExport(actor: Actor, requestId: string, opti
       if (options.complete) {
         const updated = await tx.privacyRequest.updateMany({ where: { id: request.id, version: request.version }, data: { version: { increment: 1 } } });
         if (updated.count === 0) throw new AccessExportRefusedError("The request changed while you were looking at it; reload the page");
-        await completeRequestLocally(tx, actor, request.id, now, `Access export ${artefact.fileName} generated and sent (SHA-256 ${artefact.sha256}).`);
+        await completePrivacyRequest(tx, actor, request.id, { note: `Access export ${artefact.fileName} generated and sent (SHA-256 ${artefact.sha256}).`, isRecordedByCaller: true });
       }
       await appendAuditEvent(tx, actor.audit, {
         action: "privacy_request.access_export_generated",

@@ -5,7 +5,7 @@ import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modu
 import { createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { destroySubjectKey } from "~/modules/audit/subject-keys.server";
-import { completeRequestLocally } from "./local-completion.server";
+import { completePrivacyRequest } from "./privacy-requests.server";
 import { loadArtefactSigner } from "./artefact-signing.server";
 import { issueErasureCertificate, type CertificateStaff } from "./erasure-certificate.server";
 import { computeErasurePlan, keptGroupsOf, recordsToEraseNow, summarisePlan, type ErasurePlan, type SubjectRecords } from "./erasure-plan";
@@ -437,7 +437,7 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
         actor.user.id,
       );
       await tx.privacyRequest.update({ where: { id: request.id }, data: { erasurePlan: plan as never } });
-      await completeRequestLocally(tx, actor, request.id, now, `Erasure executed; signed certificate ${certificate.fileName} (SHA-256 ${certificate.sha256}).`);
+      await completePrivacyRequest(tx, actor, request.id, { note: `Erasure executed; signed certificate ${certificate.fileName} (SHA-256 ${certificate.sha256}).`, isRecordedByCaller: true });
       await appendAuditEvent(tx, actor.audit, {
         action: "privacy_request.erasure_executed",
         subjectType: "PrivacyRequest",

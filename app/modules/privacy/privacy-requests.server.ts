@@ -572,8 +572,17 @@ function event(row: RequestRow, action: Parameters<typeof appendAuditEvent>[2]["
   return { action, subjectType: "PrivacyRequest", subjectId: row.id, regionCode: row.regionCode, ...rest };
 }
 
-/** Moves the request to `completed` (used by this module and by erasure and access export). */
-export async function completePrivacyRequest(tx: Tx, actor: Actor, requestId: string, { note }: { note: string }) {
+/**
+ * Moves the request to `completed` (used by this module and by erasure and access export). A caller
+ * whose own audit event already records the completion (its before/after state) passes
+ * `isRecordedByCaller`, so one action stays one event.
+ */
+export async function completePrivacyRequest(
+  tx: Tx,
+  actor: Actor,
+  requestId: string,
+  { note, isRecordedByCaller = false }: { note: string; isRecordedByCaller?: boolean },
+) {
   const row = await loadForChange(tx, requestId);
   if (!row) throw notFound("That privacy request");
   requireRecordPermission(actor, "complete", "PrivacyRequest", row);
@@ -584,6 +593,7 @@ export async function completePrivacyRequest(tx: Tx, actor: Actor, requestId: st
   const now = new Date();
   await updateVersioned(tx, row, row.version, { state: "completed", completedById: actor.user.id, completedAt: now, pendingAction: null });
   if (note.trim()) await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: note.trim() } });
+  if (isRecordedByCaller) return;
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.completed", {
     justification: note.trim() || null,
     changes: { before: { state: row.state }, after: { state: "completed", completedAt: now.toISOString() } },
