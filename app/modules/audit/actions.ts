@@ -23,6 +23,12 @@ export const auditActions = {
   "ledger.verified": "The ledger was verified end to end (result recorded)",
   "ledger.exported": "A range of ledger events was exported",
   "ledger.checkpoint_requested": "A signed checkpoint was requested on demand",
+  // ── Ingestion API and decision explorer (issue 4: ingest) ──
+  "ingest.decisions_accepted": "A batch of decisions from the decision engine was ingested (one event per call: counts and the body's SHA-256)",
+  "ingest.repayment_outcomes_accepted": "A batch of repayment outcomes was ingested (one event per call)",
+  "ingest.fraud_outcomes_accepted": "A batch of fraud outcomes was ingested (one event per call)",
+  "ingest.batch_rejected": "An ingestion call was refused as a whole (invalid lines, outside the token's regions, too large); nothing was written",
+  "decision.exported": "The filtered decision list was exported as CSV",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;
