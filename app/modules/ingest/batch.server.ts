@@ -3,7 +3,8 @@ import type { ApiCaller } from "~/modules/access/api-tokens.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { db, type Tx } from "~/utils/db.server";
 import { logger } from "~/utils/logger.server";
-import { describeLineError, PayloadTooLargeError, readBodyWithin, type LineError } from "./ndjson";
+import type { z } from "zod";
+import { describeLineError, parseNdjson, PayloadTooLargeError, readBodyWithin, type LineError } from "./ndjson";
 
 // What every ingestion endpoint shares (docs/ingestion.md): the size limits, one audit event per call
 // (accepted or rejected) carrying the counts and the SHA-256 of the body rather than one event per
@@ -53,7 +54,17 @@ export async function readBatchBody(caller: ApiCaller, kind: BatchKind, request:
   }
 }
 
-export function isIngestResult(value: BatchBody | IngestResult): value is IngestResult {
+/** The batch's lines parsed with `schema`, or a 413 when it holds more lines than one call may. */
+export async function parseBatch<S extends z.ZodTypeAny>(caller: ApiCaller, kind: BatchKind, batch: BatchBody, schema: S) {
+  try {
+    return parseNdjson(batch.text, schema, INGEST_MAX_LINES);
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) return rejectBatch(caller, kind, batch, 413, error.message, []);
+    throw error;
+  }
+}
+
+export function isIngestResult<T extends object>(value: T | IngestResult): value is IngestResult {
   return "status" in value;
 }
 

@@ -7,16 +7,16 @@ import { findReasonCode } from "~/modules/decisions/reason-codes.server";
 import { db } from "~/utils/db.server";
 import {
   auditAcceptedBatch,
-  INGEST_MAX_LINES,
   isIngestResult,
   isUniqueViolation,
+  parseBatch,
   readBatchBody,
   rejectBatch,
   rejectionOf,
   type BatchBody,
   type IngestResult,
 } from "./batch.server";
-import { parseNdjson, type LineError, type ParsedLine } from "./ndjson";
+import type { LineError, ParsedLine } from "./ndjson";
 import { DecisionLineSchema, type DecisionLine } from "./schema";
 
 // POST /api/v1/decisions (docs/ingestion.md): a batch of the engine's decisions, all or nothing.
@@ -250,7 +250,9 @@ async function writeDecisions(caller: ApiCaller, batch: BatchBody, lines: number
 export async function ingestDecisions(caller: ApiCaller, request: Request): Promise<IngestResult> {
   const batch = await readBatchBody(caller, "decisions", request);
   if (isIngestResult(batch)) return batch;
-  const { lines, parsed, errors } = parseNdjson(batch.text, DecisionLineSchema, INGEST_MAX_LINES);
+  const batchLines = await parseBatch(caller, "decisions", batch, DecisionLineSchema);
+  if (isIngestResult(batchLines)) return batchLines;
+  const { lines, parsed, errors } = batchLines;
   if (lines === 0) return rejectBatch(caller, "decisions", { ...batch, lines }, 422, "the batch is empty (send one decision per line)", []);
   const regionErrors: LineError[] = [];
   checkLines(caller, parsed, errors, regionErrors, new Date());

@@ -42,7 +42,7 @@ export async function readBodyWithin(request: Request, maxBytes: number): Promis
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new PayloadTooLargeError(`the body exceeds ${maxBytes.toLocaleString("en")} bytes, the most a batch may hold`);
+      throw new PayloadTooLargeError(`the body exceeds ${maxBytes.toLocaleString("en")} bytes; a batch may be at most ${maxBytes.toLocaleString("en")} bytes`);
     }
     chunks.push(value);
   }

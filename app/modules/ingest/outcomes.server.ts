@@ -3,15 +3,15 @@ import type { ApiCaller } from "~/modules/access/api-tokens.server";
 import { db } from "~/utils/db.server";
 import {
   auditAcceptedBatch,
-  INGEST_MAX_LINES,
   isIngestResult,
   isUniqueViolation,
+  parseBatch,
   readBatchBody,
   rejectBatch,
   rejectionOf,
   type BatchKind,
 } from "./batch.server";
-import { parseNdjson, type LineError, type ParsedLine } from "./ndjson";
+import type { LineError, ParsedLine } from "./ndjson";
 import { FraudOutcomeLineSchema, RepaymentOutcomeLineSchema, type FraudOutcomeLine, type RepaymentOutcomeLine } from "./schema";
 
 // POST /api/v1/repayment-outcomes and /api/v1/fraud-outcomes (docs/ingestion.md): the ground truth the
@@ -45,7 +45,9 @@ const money = (value: { toFixed(digits: number): string } | null | undefined) =>
 async function ingestOutcomes<L extends OutcomeLine>(spec: OutcomeSpec<L>, caller: ApiCaller, request: Request) {
   const batch = await readBatchBody(caller, spec.kind, request);
   if (isIngestResult(batch)) return batch;
-  const { lines, parsed: parsedLines, errors } = parseNdjson(batch.text, spec.schema, INGEST_MAX_LINES);
+  const batchLines = await parseBatch(caller, spec.kind, batch, spec.schema);
+  if (isIngestResult(batchLines)) return batchLines;
+  const { lines, parsed: parsedLines, errors } = batchLines;
   const parsed = parsedLines as ParsedLine<L>[];
   if (lines === 0) return rejectBatch(caller, spec.kind, { ...batch, lines }, 422, "the batch is empty (send one outcome per line)", []);
 
