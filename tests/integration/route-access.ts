@@ -102,6 +102,18 @@ export const routeAccess: RouteCheck[] = [
   check("api.v1.audit.checkpoints.latest.tsx", "/api/v1/audit/checkpoints/latest", api(ledgerVerifiers)),
   check("api.v1.audit.proof.inclusion.tsx", `/api/v1/audit/proof/inclusion?seq=${fixtureEvents.dePersonalDataRead}&treeSize=2`, api(ledgerVerifiers)),
   check("api.v1.audit.proof.consistency.tsx", "/api/v1/audit/proof/consistency?from=1&to=2", api(ledgerVerifiers)),
+
+  // ── Ingestion API and decision explorer (issue 4: ingest) ──
+  // The ingestion endpoints take a bearer token only: a staff session is no credential there.
+  check("api.v1.decisions.tsx", "/api/v1/decisions", { default: "401" }, { form: {}, expect: { default: "401" } }),
+  check("api.v1.repayment-outcomes.tsx", "/api/v1/repayment-outcomes", { default: "401" }, { form: {}, expect: { default: "401" } }),
+  check("api.v1.fraud-outcomes.tsx", "/api/v1/fraud-outcomes", { default: "401" }, { form: {}, expect: { default: "401" } }),
+  // CSV export needs "export Decision" (compliance, regional ops), within the viewer's regions.
+  check("decisions.export.tsx", "/decisions/export?outcome=declined", only(["compliance", "opsSe"])),
+  check("decisions.export.tsx", "/decisions/export?region=DE", { ...only(["compliance"]), opsSe: "400" }),
+  check("decisions._index.tsx", "/decisions?sort=score&order=asc&scoreMin=0.2&scoreMax=0.9&cols=externalId,score", customerDataReaders),
+  check("decisions._index.tsx", "/decisions?scoreMin=2", { default: "400", admin: "403" }),
+  check("decisions.export.tsx", "/decisions/export?amountMin=abc", { default: "403", compliance: "400", opsSe: "400" }),
 ];
 
 export const everyone: Who[] = ["anonymous", "compliance", "opsSe", "fraud", "dpo", "auditor", "admin"];

@@ -24,30 +24,43 @@ const listSelect = {
   modelName: true,
   modelVersion: true,
   reviewState: true,
+  customer: { select: { reference: true } },
   reasons: { orderBy: { position: "asc" as const }, take: 1, select: { code: true } },
 } satisfies Prisma.DecisionSelect;
 
 type ListRow = Prisma.DecisionGetPayload<{ select: typeof listSelect }>;
 
 type CursorValue = [string | number, string];
+type SortValue = Date | number | string;
 
 const cursorValue: Record<DecisionSortKey, (row: ListRow) => string | number> = {
   decidedAt: (row) => row.decidedAt.toISOString(),
+  score: (row) => row.score,
+  // numeric(14,2) travels as its exact decimal text, never through a float.
+  amount: (row) => row.amount.toFixed(2),
 };
 
 function cursorOf(row: ListRow, sort: DecisionSortKey): string {
   return encodeCursor([cursorValue[sort](row), row.id] satisfies CursorValue);
 }
 
-function readCursor(cursor: string, sort: DecisionSortKey, field: "after" | "before"): { value: Date; id: string } {
+/** The sort value a cursor carries, checked against the sort it claims to belong to. */
+function sortValueOf(raw: unknown, sort: DecisionSortKey): SortValue | null {
+  if (sort === "decidedAt") {
+    const date = typeof raw === "string" ? new Date(raw) : new Date(Number.NaN);
+    return Number.isNaN(date.getTime()) ? null : date;
+  }
+  if (sort === "score") return typeof raw === "number" && Number.isFinite(raw) ? raw : null;
+  return typeof raw === "string" && /^-?\d{1,12}\.\d{2}$/.test(raw) ? raw : null;
+}
+
+function readCursor(cursor: string, sort: DecisionSortKey, field: "after" | "before"): { value: SortValue; id: string } {
   const decoded = decodeCursor(cursor);
   const invalid = () => badQuery([{ field, message: "is not a page of this list (it may belong to another sort); start from the first page" }]);
   if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[1] !== "string" || !/^[0-9a-f-]{36}$/i.test(decoded[1])) throw invalid();
-  const [raw, id] = decoded as [unknown, string];
-  // decidedAt is the only sort today; a numeric sort key would decode its number here.
-  const date = sort === "decidedAt" && typeof raw === "string" ? new Date(raw) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw invalid();
-  return { value: date, id };
+  const value = sortValueOf(decoded[0], sort);
+  if (value === null) throw invalid();
+  return { value, id: decoded[1] };
 }
 
 /**
@@ -56,20 +69,26 @@ function readCursor(cursor: string, sort: DecisionSortKey, field: "after" | "bef
  * turns only the first conjunct into an index bound; with the OR alone it filters every row from
  * the start of the index, and a deep page took seconds instead of milliseconds.
  */
-function beyond(sort: DecisionSortKey, direction: "asc" | "desc", cursor: { value: Date; id: string }): Prisma.DecisionWhereInput {
+function beyond(sort: DecisionSortKey, direction: "asc" | "desc", cursor: { value: SortValue; id: string }): Prisma.DecisionWhereInput {
   const [bound, strict] = direction === "desc" ? (["lte", "lt"] as const) : (["gte", "gt"] as const);
   return {
     AND: [{ [sort]: { [bound]: cursor.value } }, { OR: [{ [sort]: { [strict]: cursor.value } }, { id: { [strict]: cursor.id } }] }],
   };
 }
 
-function filtersOf(actor: Actor, query: DecisionListQuery): Prisma.DecisionWhereInput[] {
+/** The explorer's filter as Prisma conditions, always within the viewer's access and region filter. */
+export function filtersOf(actor: Actor, query: DecisionListQuery): Prisma.DecisionWhereInput[] {
   const filters: Prisma.DecisionWhereInput[] = [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor, query.region)];
   if (query.kind) filters.push({ kind: query.kind });
   if (query.outcome) filters.push({ outcome: query.outcome });
   if (query.review) filters.push({ reviewState: query.review });
   if (query.model) filters.push({ modelVersion: query.model.version, ...(query.model.name ? { modelName: query.model.name } : {}) });
   if (query.customer) filters.push({ customerId: query.customer });
+  if (query.customerRef) filters.push({ customer: { is: { reference: query.customerRef } } });
+  if (query.scoreMin !== undefined) filters.push({ score: { gte: query.scoreMin } });
+  if (query.scoreMax !== undefined) filters.push({ score: { lte: query.scoreMax } });
+  if (query.amountMin !== undefined) filters.push({ amount: { gte: query.amountMin } });
+  if (query.amountMax !== undefined) filters.push({ amount: { lte: query.amountMax } });
   if (query.reason) filters.push({ reasons: { some: { code: query.reason } } });
   if (query.from) filters.push({ decidedAt: { gte: query.from } });
   // `to` is a calendar day: include all of it.
@@ -77,9 +96,9 @@ function filtersOf(actor: Actor, query: DecisionListQuery): Prisma.DecisionWhere
   return filters;
 }
 
-function toListItem(row: ListRow) {
-  const { reasons, amount, ...rest } = row;
-  return { ...rest, amount: amount.toString(), principalReason: reasons[0]?.code ?? null };
+function toListItem(row: ListRow, canReadReference: boolean) {
+  const { reasons, amount, customer, ...rest } = row;
+  return { ...rest, amount: amount.toString(), customerReference: canReadReference ? customer.reference : null, principalReason: reasons[0]?.code ?? null };
 }
 
 export type DecisionListItem = ReturnType<typeof toListItem>;
@@ -88,7 +107,7 @@ export type DecisionListItem = ReturnType<typeof toListItem>;
 export async function listDecisions(actor: Actor, query: DecisionListQuery) {
   requirePermission(actor, "read", "Decision");
   const [page, options] = await Promise.all([readDecisionPage(actor, query), listDecisionFilterOptions(actor)]);
-  return { ...page, options };
+  return { ...page, options, canExport: actor.ability.can("export", "Decision") };
 }
 
 async function readDecisionPage(actor: Actor, query: DecisionListQuery) {
@@ -96,7 +115,7 @@ async function readDecisionPage(actor: Actor, query: DecisionListQuery) {
   const { sort, order } = query;
   const reverse = order === "desc" ? "asc" : "desc";
 
-  async function readPage(direction: "asc" | "desc", cursor?: { value: Date; id: string }) {
+  async function readPage(direction: "asc" | "desc", cursor?: { value: SortValue; id: string }) {
     return db.decision.findMany({
       where: { AND: cursor ? [...where, beyond(sort, direction, cursor)] : where },
       orderBy: [{ [sort]: direction }, { id: direction }],
@@ -131,7 +150,7 @@ async function readDecisionPage(actor: Actor, query: DecisionListQuery) {
   }
 
   return {
-    decisions: rows.map(toListItem),
+    decisions: rows.map((row) => toListItem(row, actor.ability.can("read", "Customer", "reference"))),
     paging: { kind: "keyset" as const, nextCursor, previousCursor },
     sort: { key: sort, order },
   };
