@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import { exportDecisionsCsv } from "~/modules/decisions/decision-export.server";
 import { listDecisions } from "~/modules/decisions/decisions.server";
@@ -8,6 +8,7 @@ import { db } from "~/utils/db.server";
 import { fixtureIds as ids } from "../fixtures/ids";
 import { actorFor, thrownResponse } from "./helpers/actors";
 import { parseCsvRecords } from "./helpers/csv";
+import { removeTestDecisions } from "./helpers/decisions";
 import { eventsSince, ledgerSize } from "./helpers/ledger";
 
 // The decision explorer (issue 4 §3): keyset pages in any sort that add up to exactly the filtered
@@ -61,6 +62,10 @@ beforeAll(async () => {
       decidedAt: row.decidedAt,
     })),
   });
+});
+
+afterAll(async () => {
+  await removeTestDecisions(`ENG-X-${run}-`);
 });
 
 const query = (params: Record<string, string>) => DecisionListQuerySchema.parse({ model: modelFilter, ...params });

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "~/modules/access/actor.server";
 import { createApiToken, revokeApiToken } from "~/modules/access/api-tokens.server";
 import { INGEST_MAX_BYTES, INGEST_MAX_LINES } from "~/modules/ingest/batch.server";
@@ -9,6 +9,7 @@ import { action as repaymentAction } from "~/routes/api.v1.repayment-outcomes";
 import { db } from "~/utils/db.server";
 import { fixtureIds as ids } from "../fixtures/ids";
 import { actorFor } from "./helpers/actors";
+import { removeTestDecisions } from "./helpers/decisions";
 import { changesOf, eventsSince, ledgerSize } from "./helpers/ledger";
 
 // The ingestion API as the decision engine uses it (issue 4 §1, docs/ingestion.md): NDJSON batches,
@@ -72,6 +73,11 @@ beforeAll(async () => {
   seToken = (await createApiToken(admin, { name: "engine-se", scopes: ["decisions:write"], regions: ["SE"] })).secret;
   seDeToken = (await createApiToken(admin, { name: "engine-se-de", scopes: ["decisions:write", "outcomes:write"], regions: ["SE", "DE"] })).secret;
   outcomesToken = (await createApiToken(admin, { name: "outcomes-se", scopes: ["outcomes:write"], regions: ["SE"] })).secret;
+});
+
+afterAll(async () => {
+  await db.fraudOutcome.deleteMany({ where: { externalId: { startsWith: `FRA-${run}-` } } });
+  await removeTestDecisions(`ENG-T-${run}-`, `CUS-T-${run}-`);
 });
 
 describe("POST /api/v1/decisions", () => {
