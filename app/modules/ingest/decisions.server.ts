@@ -74,9 +74,12 @@ function differingFields(row: StoredDecision, line: DecisionLine) {
   return Object.keys(sent).filter((key) => canonicalJson(sent[key]) !== canonicalJson(stored[key]));
 }
 
-function findExistingDecisions(externalIds: string[]) {
+async function findExistingDecisions(externalIds: string[]) {
+  // Usually none exist: one cheap probe of the unique index first, the full content only for replays.
+  const known = await db.$queryRaw<{ external_id: string }[]>`SELECT external_id FROM decision WHERE external_id = ANY(${externalIds}::text[])`;
+  if (known.length === 0) return [];
   return db.decision.findMany({
-    where: { externalId: { in: externalIds } },
+    where: { externalId: { in: known.map((row) => row.external_id) } },
     select: {
       id: true,
       externalId: true,
@@ -146,21 +149,20 @@ interface DecisionPlan {
 
 /** Checks against what is stored: earlier ingestions, known customers, rule-set versions. */
 async function planAgainstDatabase(lines: ParsedLine<DecisionLine>[], errors: LineError[]): Promise<DecisionPlan> {
+  const versionKeys = [...new Set(lines.filter(({ value }) => value.ruleSetVersion).map(({ value }) => `${value.region}:${value.ruleSetVersion}`))].map(
+    (key) => [key.slice(0, 2), Number(key.slice(3))] as const,
+  );
   const [existing, customers, versions] = await Promise.all([
     findExistingDecisions(lines.map(({ value }) => value.externalId)),
-    db.customer.findMany({
-      where: { reference: { in: [...new Set(lines.map(({ value }) => value.customerReference))] } },
-      select: { id: true, reference: true, regionCode: true, erasedAt: true },
-    }),
-    db.ruleSetVersion.findMany({
-      where: {
-        OR: [...new Set(lines.filter(({ value }) => value.ruleSetVersion).map(({ value }) => `${value.region}:${value.ruleSetVersion}`))].map((key) => {
-          const [regionCode, version] = key.split(":");
-          return { regionCode: regionCode!, version: Number(version) };
+    db.$queryRaw<{ id: string; reference: string; regionCode: string; erasedAt: Date | null }[]>`
+      SELECT id::text AS id, reference, region_code AS "regionCode", erased_at AS "erasedAt"
+      FROM customer WHERE reference = ANY(${[...new Set(lines.map(({ value }) => value.customerReference))]}::text[])`,
+    versionKeys.length === 0
+      ? []
+      : db.ruleSetVersion.findMany({
+          where: { OR: versionKeys.map(([regionCode, version]) => ({ regionCode, version })) },
+          select: { id: true, regionCode: true, version: true },
         }),
-      },
-      select: { id: true, regionCode: true, version: true },
-    }),
   ]);
   const existingById = new Map(existing.map((row) => [row.externalId, row]));
   const customerByReference = new Map(customers.map((customer) => [customer.reference, customer]));
