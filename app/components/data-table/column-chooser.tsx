@@ -24,7 +24,7 @@ export function ColumnChooser<C extends string>({ columns, visible, labels }: { 
           return (
             <li key={column}>
               {href ? (
-                <Link to={href} preventScrollReset replace role="menuitemcheckbox" aria-checked={isShown}>
+                <Link to={href} preventScrollReset replace aria-label={`${isShown ? "Hide" : "Show"} the ${labels[column]} column`}>
                   <span aria-hidden="true">{isShown ? "☑" : "☐"}</span> {labels[column]}
                 </Link>
               ) : (
