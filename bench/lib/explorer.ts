@@ -24,7 +24,9 @@ export function explorerMeasurement(scenario: string, label: string): Measuremen
       env: { DATABASE_URL: url, SESSION_SECRET: "bench-only-session-secret-0123456789abcdef", LOG_LEVEL: "warn", DATABASE_POOL_SIZE: "10" },
       label: `explorer loader worker (${scenario})`,
     });
-    return JSON.parse(output.slice(output.lastIndexOf("{"))) as WorkerResult;
+    const line = output.split("\n").findLast((text) => text.startsWith('{"loader"'));
+    if (!line) throw new Error(`the explorer worker printed no result:\n${output.slice(-2000)}`);
+    return JSON.parse(line) as WorkerResult;
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   return {
