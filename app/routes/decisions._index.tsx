@@ -51,6 +51,7 @@ const columns = [
       </Link>
     ),
   }),
+  column.accessor("regionCode", { header: "Region" }),
   column.accessor("customerReference", {
     header: "Customer",
     cell: (info) => {
@@ -58,7 +59,6 @@ const columns = [
       return reference ? <code>{reference}</code> : <span className="muted">—</span>;
     },
   }),
-  column.accessor("regionCode", { header: "Region" }),
   column.accessor("kind", { header: "Kind" }),
   column.accessor("outcome", { header: "Outcome", cell: (info) => <OutcomeBadge outcome={info.getValue()} /> }),
   column.accessor("score", {

@@ -19,8 +19,8 @@ export type DecisionSortKey = (typeof decisionSortKeys)[number];
 export const decisionColumns = [
   "decidedAt",
   "externalId",
-  "customerReference",
   "regionCode",
+  "customerReference",
   "kind",
   "outcome",
   "score",
