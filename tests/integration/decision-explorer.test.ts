@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import { exportDecisionsCsv } from "~/modules/decisions/decision-export.server";
-import { listDecisions } from "~/modules/decisions/decisions.server";
+import { getDecision, listDecisions } from "~/modules/decisions/decisions.server";
 import { DecisionListQuerySchema } from "~/modules/decisions/schema";
 import { db } from "~/utils/db.server";
 import { fixtureIds as ids } from "../fixtures/ids";
@@ -176,6 +176,16 @@ describe("region isolation", () => {
     } finally {
       await db.customer.update({ where: { id: ids.customers.DE }, data: { isRestricted: false, restrictedAt: null } });
     }
+  });
+
+  it("refuses a German decision's page to the Swedish manager, naming the region", async () => {
+    const opsSe = await actorFor("opsSe");
+    const german = rows.find((row) => row.region === "DE")!;
+    const refused = await thrownResponse(() => getDecision(opsSe, german.id));
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ missingPermission: "read Decision (region DE)" });
+    const swedish = rows.find((row) => row.region === "SE")!;
+    expect((await getDecision(opsSe, swedish.id)).decision.regionCode).toBe("SE");
   });
 
   it("refuses the export to roles without the export permission, and a region outside one's own", async () => {
