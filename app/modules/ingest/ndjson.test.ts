@@ -52,6 +52,15 @@ describe("NDJSON batches", () => {
     expect(errors.map(describeLineError)).toEqual(["line 1: lossAmount must be empty or 0 when the outcome is cleared"]);
   });
 
+  it("never repeats the text of a broken line (it may hold personal data), and ignores a byte-order mark", () => {
+    const { errors } = parseNdjson('{"fullName": Anna Svensson}\n', DecisionLineSchema, 10);
+    expect(errors).toHaveLength(1);
+    expect(describeLineError(errors[0]!)).toMatch(/^line 1: is not valid JSON/);
+    expect(describeLineError(errors[0]!)).not.toContain("Anna");
+    const withBom = parseNdjson(`\uFEFF${JSON.stringify(line)}`, DecisionLineSchema, 10);
+    expect(withBom.errors).toEqual([]);
+  });
+
   it("stops at the line limit with a 413-class error", () => {
     const text = Array.from({ length: 4 }, () => "{}").join("\n");
     expect(() => parseNdjson(text, DecisionLineSchema, 3)).toThrow(PayloadTooLargeError);

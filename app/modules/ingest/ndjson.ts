@@ -86,7 +86,8 @@ export interface ParsedLine<T> {
  * `schema`. Returns every line that parsed and every error, so a caller can report them all at once.
  */
 export function parseNdjson<S extends z.ZodTypeAny>(text: string, schema: S, maxLines: number) {
-  const lines = text.split("\n");
+  // A byte-order mark some exporters write is not part of the first line's JSON.
+  const lines = (text.startsWith("\uFEFF") ? text.slice(1) : text).split("\n");
   const parsed: ParsedLine<z.output<S>>[] = [];
   const errors: LineError[] = [];
   let count = 0;
@@ -102,7 +103,10 @@ export function parseNdjson<S extends z.ZodTypeAny>(text: string, schema: S, max
     try {
       json = JSON.parse(source);
     } catch (error) {
-      errors.push({ line: lineNumber, field: null, message: `is not valid JSON (${error instanceof Error ? error.message : String(error)})` });
+      // V8 quotes the offending text in its message; a line may hold personal data sent by mistake,
+      // and rejected-batch errors go into the ledger, so only the position is repeated.
+      const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
+      errors.push({ line: lineNumber, field: null, message: `is not valid JSON${position ? ` (at character ${Number(position) + 1})` : ""}` });
       continue;
     }
     if (json === null || typeof json !== "object" || Array.isArray(json)) {
