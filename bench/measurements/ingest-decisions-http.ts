@@ -42,7 +42,7 @@ function batchBody(run: string, batch: number) {
         amount: (50 + (n % 4000)).toFixed(2),
         currency: region.currency,
         decidedAt: new Date(Date.now() - (n % 86_400) * 1000).toISOString(),
-        features: { age: 18 + (n % 60), orderAmount: 50 + (n % 4000), bureauScore: 300 + (n % 600), existingExposure: n % 9000 },
+        features: { age: 18 + (n % 60), orderAmount: 50 + (n % 4000), bureauScore: 300 + (n % 600), existingExposure: n % 9000, identityVerified: n % 10 !== 0 },
         reasonCodes: outcome === "approved" ? [] : [{ code: reasons[n % reasons.length]!, contribution: 0.6 }, { code: reasons[(n + 3) % reasons.length]!, contribution: 0.4 }],
       }),
     );

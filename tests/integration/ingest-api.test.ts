@@ -84,7 +84,12 @@ describe("POST /api/v1/decisions", () => {
   it("ingests a batch, creates new customers in the decision's region, queues referrals and grey-band scores, and records one event", async () => {
     const lines = [
       decisionLine("ok"),
-      decisionLine("referred", { outcome: "referred", score: 0.55, reasonCodes: [{ code: "AF02", contribution: 0.6 }, { code: "CH02", contribution: 0.4 }] }),
+      decisionLine("referred", {
+        outcome: "referred",
+        score: 0.55,
+        features: { age: 34, orderAmount: 1299, creditHistoryMonths: 7 },
+        reasonCodes: [{ code: "AF02", contribution: 0.6 }, { code: "CH02", contribution: 0.4 }],
+      }),
       // Approved by the engine, but between the active SE rule set's bands (0.4 and 0.7): a grey-band look.
       decisionLine("grey", { score: 0.52, ruleSetVersion: 1 }),
       decisionLine("declined", { outcome: "declined", score: 0.2, reasonCodes: ["CH01", "AF01"] }),
@@ -161,6 +166,7 @@ describe("POST /api/v1/decisions", () => {
       decisionLine("future", { decidedAt: new Date(Date.now() + 3_600_000).toISOString() }),
       decisionLine("bad-features", { features: { age: "thirty" } }),
       "[1, 2]",
+      decisionLine("unscored-reason", { outcome: "declined", score: 0.1, reasonCodes: ["CH01", "ID01"] }),
     ];
     const before = await ledgerSize();
     const { status, json } = await postDecisions(seToken, ndjson(lines));
@@ -177,13 +183,14 @@ describe("POST /api/v1/decisions", () => {
     expect(messages.find((message) => message.startsWith("line 9: decidedAt") && message.endsWith("is in the future"))).toBeDefined();
     expect(messages).toContain("line 10: features.age must be a number (got string)");
     expect(messages).toContain("line 11: must be one JSON object");
+    expect(messages).toContain('line 12: reasonCodes[1] "ID01" derives from identityVerified, none of which is among the features the model scored');
     expect(json.error).toMatch(/nothing was written/);
     expect(await decisionCount(["valid", "unknown-code", "dup", "extra", "future"])).toBe(0);
 
     const [event, ...more] = await eventsSince(before);
     expect(more).toEqual([]);
     expect(event).toMatchObject({ action: "ingest.batch_rejected", actorLabel: "engine-se" });
-    expect(changesOf(event!).batch).toMatchObject({ kind: "decisions", status: 422, lines: 11, errorCount: messages.length });
+    expect(changesOf(event!).batch).toMatchObject({ kind: "decisions", status: 422, lines: 12, errorCount: messages.length });
   });
 
   it("refuses a decision outside the token's regions with 403, and a customer reference of another region", async () => {

@@ -118,8 +118,19 @@ function checkLines(caller: ApiCaller, lines: ParsedLine<DecisionLine>[], errors
         errors.push({ line, field: "currency", message: `"${value.currency}" is not the currency of region ${value.region} (${region.currency})` });
       }
     }
+    const scored = new Set(Object.keys(value.features));
     value.reasonCodes.forEach((reason, index) => {
-      if (!findReasonCode(reason.code)) errors.push({ line, field: `reasonCodes[${index}]`, message: `"${reason.code}" is not in the catalogue` });
+      const catalogued = findReasonCode(reason.code);
+      if (!catalogued) {
+        errors.push({ line, field: `reasonCodes[${index}]`, message: `"${reason.code}" is not in the catalogue` });
+      } else if (!catalogued.features.some((feature) => scored.has(feature))) {
+        // DESIGN.md §8, ECOA/Reg B: a reason must be a factor the model actually scored.
+        errors.push({
+          line,
+          field: `reasonCodes[${index}]`,
+          message: `"${reason.code}" derives from ${catalogued.features.join(", ")}, none of which is among the features the model scored`,
+        });
+      }
     });
     if (value.decidedAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
       errors.push({ line, field: "decidedAt", message: `${value.decidedAt.toISOString()} is in the future` });
