@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { startEmbeddedDatabase } from "~/utils/embedded-db.server";
 import { parseEnv } from "~/utils/env.server";
+import { issueDemoApiToken, printDemoToken } from "./demo-token";
 import { seedDatabase, SeedRefusedError } from "./seed-database";
 import { seedTableOrder } from "./tables";
 
@@ -73,6 +74,7 @@ async function main() {
   const startedAt = Date.now();
   const options = parseOptions(process.argv.slice(2));
   const env = parseEnv(process.env);
+  const isDemo = env.ATTEST_DEMO ?? !env.DATABASE_URL;
   const embedded = env.DATABASE_URL
     ? null
     : await startEmbeddedDatabase({ dataDir: env.EMBEDDED_DB_DIR, port: env.EMBEDDED_DB_PORT });
@@ -86,6 +88,8 @@ async function main() {
       const { rows: existing } = await client.query<{ has_data: boolean }>("SELECT EXISTS (SELECT 1 FROM decision) AS has_data");
       if (existing[0]?.has_data) {
         log(`${target} already holds a book of decisions; nothing to do (--reset replaces it)`);
+        // Demo mode only: a working token for the ingestion API on every start of the demo.
+        if (isDemo) printDemoToken(await issueDemoApiToken(client));
         return;
       }
     }
@@ -103,6 +107,7 @@ async function main() {
     );
     const seconds = (Date.now() - startedAt) / 1000;
     printSummary({ ...result, rows, seconds, decisions: options.decisions });
+    if (isDemo) printDemoToken(await issueDemoApiToken(client));
   } finally {
     await client.end().catch(() => {});
     await embedded?.stop();

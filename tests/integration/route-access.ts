@@ -140,6 +140,17 @@ export const routeAccess: RouteCheck[] = [
     form: { details: "I was declined but my income is enough" },
     expect: api({ default: "401" }),
   }),
+  // ── Ingestion API and decision explorer (issue 4: ingest) ──
+  // The ingestion endpoints take a bearer token only: a staff session is no credential there.
+  check("api.v1.decisions.tsx", "/api/v1/decisions", api({ default: "401" }), { form: {}, expect: api({ default: "401" }) }),
+  check("api.v1.repayment-outcomes.tsx", "/api/v1/repayment-outcomes", api({ default: "401" }), { form: {}, expect: api({ default: "401" }) }),
+  check("api.v1.fraud-outcomes.tsx", "/api/v1/fraud-outcomes", api({ default: "401" }), { form: {}, expect: api({ default: "401" }) }),
+  // CSV export needs "export Decision" (compliance, regional ops), within the viewer's regions.
+  check("decisions.export.tsx", "/decisions/export?outcome=declined", only(["compliance", "opsSe"])),
+  check("decisions.export.tsx", "/decisions/export?region=DE", { ...only(["compliance"]), opsSe: "400" }),
+  check("decisions._index.tsx", "/decisions?sort=score&order=asc&scoreMin=0.2&scoreMax=0.9&cols=externalId%2Cscore", customerDataReaders),
+  check("decisions._index.tsx", "/decisions?scoreMin=2", { default: "400", admin: "403" }),
+  check("decisions.export.tsx", "/decisions/export?amountMin=abc", { default: "403", compliance: "400", opsSe: "400" }),
 ];
 
 export const everyone: Who[] = ["anonymous", "compliance", "opsSe", "fraud", "dpo", "auditor", "admin"];

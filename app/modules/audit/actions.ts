@@ -63,6 +63,12 @@ export const auditActions = {
   "privacy_request.erasure_executed": "An approved erasure was executed: personal data erased, subject key destroyed, retained records restricted, certificate signed",
   "privacy_artefact.downloaded": "A privacy artefact (access export or erasure certificate) was downloaded",
   "retained_record.erased": "The retention job erased records whose retention period had ended",
+  // ── Ingestion API and decision explorer (issue 4: ingest) ──
+  "ingest.decisions_accepted": "A batch of decisions from the decision engine was ingested (one event per call: counts and the body's SHA-256)",
+  "ingest.repayment_outcomes_accepted": "A batch of repayment outcomes was ingested (one event per call)",
+  "ingest.fraud_outcomes_accepted": "A batch of fraud outcomes was ingested (one event per call)",
+  "ingest.batch_rejected": "An ingestion call was refused as a whole (invalid lines, outside the token's regions, too large); nothing was written",
+  "decision.exported": "The filtered decision list was exported as CSV",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;

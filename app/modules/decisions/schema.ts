@@ -9,11 +9,34 @@ export const decisionOutcomes = ["approved", "declined", "referred", "fraud_hold
 export const reviewStates = ["not_required", "queued", "in_review", "awaiting_approval", "upheld", "overturned"] as const;
 
 /**
- * Keyset sorts: each needs an index on (column, id), or every page sorts the whole table. Only
- * decided_at has one; sorting by score would need a (score, id) index first.
+ * Keyset sorts: each has an index on (column, id) (migration …_decision_explorer_sort_indexes), so a
+ * page at any depth is an index range scan, never OFFSET.
  */
-export const decisionSortKeys = ["decidedAt"] as const;
+export const decisionSortKeys = ["decidedAt", "score", "amount"] as const;
 export type DecisionSortKey = (typeof decisionSortKeys)[number];
+
+/** Columns of the explorer, in order; `cols` in the URL chooses which are shown. */
+export const decisionColumns = [
+  "decidedAt",
+  "externalId",
+  "regionCode",
+  "customerReference",
+  "kind",
+  "outcome",
+  "score",
+  "amount",
+  "modelVersion",
+  "reviewState",
+  "principalReason",
+] as const;
+export type DecisionColumn = (typeof decisionColumns)[number];
+
+const bound = (label: string, schema: z.ZodNumber) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, `must be a number such as ${label}`)
+    .transform(Number)
+    .pipe(schema);
 
 export const DecisionListQuerySchema = z
   .object({
@@ -36,15 +59,29 @@ export const DecisionListQuerySchema = z
       .transform((code) => code.toUpperCase())
       .optional(),
     customer: z.string().uuid("must be a customer id").optional(),
+    // The engine's pseudonymous customer reference, as support staff are given it.
+    customerRef: z.string().max(128, "is too long").regex(/^[A-Za-z0-9._:-]+$/, "must be a customer reference such as CUS-SE-000001").optional(),
+    scoreMin: bound("0.4", z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1")).optional(),
+    scoreMax: bound("0.7", z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1")).optional(),
+    amountMin: bound("100", z.number().max(1e12, "is too large")).optional(),
+    amountMax: bound("5000", z.number().max(1e12, "is too large")).optional(),
     from: dateParamSchema.optional(),
     to: dateParamSchema.optional(),
+    cols: z
+      .string()
+      .max(300, "is too long")
+      .transform((value) => value.split(",").filter(Boolean))
+      .pipe(z.array(oneOf(decisionColumns)).min(1, "must name at least one column"))
+      .optional(),
     sort: oneOf(decisionSortKeys).default("decidedAt"),
     order: sortOrderSchema.default("desc"),
     after: cursorSchema.optional(),
     before: cursorSchema.optional(),
   })
   .refine((query) => !(query.after && query.before), { path: ["before"], message: "cannot be combined with after" })
-  .refine((query) => !query.from || !query.to || query.from <= query.to, { path: ["to"], message: "must not be before from" });
+  .refine((query) => !query.from || !query.to || query.from <= query.to, { path: ["to"], message: "must not be before from" })
+  .refine((query) => query.scoreMin === undefined || query.scoreMax === undefined || query.scoreMin <= query.scoreMax, { path: ["scoreMax"], message: "must not be below scoreMin" })
+  .refine((query) => query.amountMin === undefined || query.amountMax === undefined || query.amountMin <= query.amountMax, { path: ["amountMax"], message: "must not be below amountMin" });
 
 export type DecisionListQuery = z.infer<typeof DecisionListQuerySchema>;
 

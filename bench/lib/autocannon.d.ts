@@ -1,0 +1,34 @@
+// The part of autocannon's API the benchmarks use (the package ships no types).
+declare module "autocannon" {
+  interface RawRequest {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+  }
+  interface Options {
+    url: string;
+    connections?: number;
+    amount?: number;
+    duration?: number;
+    timeout?: number;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    requests?: { setupRequest?: (request: RawRequest) => RawRequest }[];
+  }
+  interface Histogram {
+    p50: number;
+    p97_5: number;
+    p99: number;
+    average: number;
+  }
+  interface Result {
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+    latency: Histogram;
+    requests: { total: number; average: number };
+  }
+  export default function autocannon(options: Options): Promise<Result>;
+}

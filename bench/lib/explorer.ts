@@ -1,0 +1,58 @@
+import type { BenchContext, Measurement } from "./measurement";
+import { runCommand } from "./processes";
+
+// The decision explorer's loader against the million-decision reference book (issue 4 §9): p95 of
+// one page over many requests (target ≤ 50 ms), beside the same SQL sent by `pg` directly (target
+// ratio ≤ 1.5). Each run is one worker process timing 2 × 100 loader calls and 2 × 100 raw calls,
+// interleaved; the run's result is the p95, and the p50s are noted.
+
+const ITERATIONS = 100;
+
+interface WorkerResult {
+  loader: { p50: number; p95: number };
+  raw: { p50: number; p95: number };
+  rows: number;
+  optionsColdMs: number;
+}
+
+export function explorerMeasurement(scenario: string, label: string): Measurement {
+  const results: WorkerResult[] = [];
+  let floorIndex = 0;
+  async function runWorker(context: BenchContext) {
+    const url = await context.referenceDatabase();
+    const output = await runCommand("npx", ["tsx", "bench/workers/explorer-loader.ts", scenario, String(ITERATIONS), "compliance@attest.test"], {
+      env: { DATABASE_URL: url, SESSION_SECRET: "bench-only-session-secret-0123456789abcdef", LOG_LEVEL: "warn", DATABASE_POOL_SIZE: "10" },
+      label: `explorer loader worker (${scenario})`,
+    });
+    const line = output.split("\n").findLast((text) => text.startsWith('{"loader"'));
+    if (!line) throw new Error(`the explorer worker printed no result:\n${output.slice(-2000)}`);
+    return JSON.parse(line) as WorkerResult;
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return {
+    name: `explorer.loader-${scenario}`,
+    description: `Decision explorer loader p95 (${ITERATIONS * 2} requests per run), compliance officer (all six regions), 1,000,000 decisions: ${label}.`,
+    runs: 3,
+    async measure(context) {
+      const result = await runWorker(context);
+      results.push(result);
+      return result.loader.p95;
+    },
+    floor: {
+      name: "pg.same-sql",
+      description: "p95 of the same statements (page, then references and principal reasons) sent by pg directly.",
+      async measure() {
+        const result = results[floorIndex++ % results.length]!;
+        return result.raw.p95;
+      },
+    },
+    notes() {
+      if (results.length === 0) return "";
+      return (
+        `p50 loader ${median(results.map((r) => r.loader.p50)).toFixed(1)} ms vs pg ${median(results.map((r) => r.raw.p50)).toFixed(1)} ms; ` +
+        `p95 loader ${median(results.map((r) => r.loader.p95)).toFixed(1)} ms vs pg ${median(results.map((r) => r.raw.p95)).toFixed(1)} ms; ` +
+        `filter choices uncached ${median(results.map((r) => r.optionsColdMs)).toFixed(0)} ms (once a minute per access scope)`
+      );
+    },
+  };
+}

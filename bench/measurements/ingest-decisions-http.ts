@@ -1,0 +1,121 @@
+import crypto from "node:crypto";
+import autocannon from "autocannon";
+import pg from "pg";
+import { ensureAppBuild, generateTestSigningKey, startAppServer } from "../../tests/support/app-server";
+import { elapsedSince, type BenchContext, type Measurement } from "../lib/measurement";
+import { runCommand } from "../lib/processes";
+
+// Decisions per second through POST /api/v1/decisions (issue 4 §9; target ≥ 5,000/s with audit): the
+// production build served by server.ts on a fresh database holding the demo staff and rule sets,
+// NDJSON batches of 1,000 decisions sent by autocannon over 4 connections. Every batch is validated
+// line by line, checked against earlier ingestions, written with its customers, reasons and queue
+// reviews in one transaction, and recorded by one audit event (counts and SHA-256 of the body).
+
+const BATCH = 1_000;
+const BATCHES = 40;
+const CONNECTIONS = 4;
+const regions = [
+  { code: "SE", currency: "SEK" },
+  { code: "DE", currency: "EUR" },
+  { code: "UK", currency: "GBP" },
+];
+const reasons = ["CH01", "CH04", "AF01", "AF02", "EX01", "ID01", "RS01"];
+
+function batchBody(run: string, batch: number) {
+  const lines: string[] = [];
+  for (let index = 0; index < BATCH; index++) {
+    const n = batch * BATCH + index;
+    const region = regions[n % regions.length]!;
+    const score = ((n * 7919) % 1000) / 1000;
+    const outcome = score >= 0.7 ? "approved" : score < 0.4 ? "declined" : "referred";
+    lines.push(
+      JSON.stringify({
+        externalId: `BENCH-${run}-${n}`,
+        // Roughly one customer in three comes back with a second application.
+        customerReference: `BCUS-${run}-${region.code}-${Math.floor(n / 3)}`,
+        region: region.code,
+        kind: "credit",
+        outcome,
+        modelName: "credit-gbm",
+        modelVersion: "4.2.0",
+        score,
+        amount: (50 + (n % 4000)).toFixed(2),
+        currency: region.currency,
+        decidedAt: new Date(Date.now() - (n % 86_400) * 1000).toISOString(),
+        features: { age: 18 + (n % 60), orderAmount: 50 + (n % 4000), bureauScore: 300 + (n % 600), existingExposure: n % 9000, identityVerified: n % 10 !== 0 },
+        reasonCodes: outcome === "approved" ? [] : [{ code: reasons[n % reasons.length]!, contribution: 0.6 }, { code: reasons[(n + 3) % reasons.length]!, contribution: 0.4 }],
+      }),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+async function createToken(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const secret = `att_bench_${crypto.randomBytes(24).toString("base64url")}`;
+    const admin = await client.query<{ id: string }>("SELECT id FROM staff_user WHERE role = 'admin' ORDER BY email LIMIT 1");
+    await client.query(
+      "INSERT INTO api_token (id, name, token_hash, prefix, regions, scopes, created_by_id) VALUES (gen_random_uuid(), 'bench-engine', $1, 'bench', $2, $3, $4)",
+      [crypto.createHash("sha256").update(secret).digest("hex"), regions.map((region) => region.code), ["decisions:write"], admin.rows[0]!.id],
+    );
+    return secret;
+  } finally {
+    await client.end();
+  }
+}
+
+async function measureIngestion(context: BenchContext) {
+  return context.withScratchDatabase(async (url) => {
+    await runCommand("npx", ["tsx", "prisma/seed/index.ts", "--decisions", "1000"], { env: { DATABASE_URL: url }, label: "seeding staff and rule sets" });
+    const token = await createToken(url);
+    const run = crypto.randomBytes(4).toString("hex");
+    const bodies = Array.from({ length: BATCHES }, (_, batch) => batchBody(run, batch));
+    const buildRoot = ensureAppBuild(context.log);
+    const server = await startAppServer(url, { name: "bench-ingest", buildRoot, signingKey: await generateTestSigningKey(), env: { DATABASE_POOL_SIZE: "8" } });
+    try {
+      let next = 0;
+      const startedAt = process.hrtime.bigint();
+      const result = await autocannon({
+        url: `${server.origin}/api/v1/decisions`,
+        connections: CONNECTIONS,
+        amount: BATCHES,
+        timeout: 60,
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
+        requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
+      });
+      const ms = elapsedSince(startedAt);
+      if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+        throw new Error(`ingestion answered ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts of ${BATCHES} batches (see ${server.logFile})`);
+      }
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const { rows } = await client.query<{ decisions: string; events: string }>(
+        `SELECT (SELECT count(*) FROM decision WHERE external_id LIKE $1) AS decisions,
+                (SELECT count(*) FROM audit_event WHERE action = 'ingest.decisions_accepted') AS events`,
+        [`BENCH-${run}-%`],
+      );
+      await client.end();
+      if (Number(rows[0]!.decisions) !== BATCH * BATCHES || Number(rows[0]!.events) !== BATCHES) {
+        throw new Error(`expected ${BATCH * BATCHES} decisions and ${BATCHES} audit events, found ${rows[0]!.decisions} and ${rows[0]!.events}`);
+      }
+      return ms;
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+const ingestion: Measurement = {
+  name: "ingest.decisions-http",
+  description:
+    `${(BATCH * BATCHES).toLocaleString("en")} decisions as ${BATCHES} NDJSON batches of ${BATCH.toLocaleString("en")} through POST /api/v1/decisions ` +
+    `(production build, ${CONNECTIONS} connections), each batch validated, written all or nothing with its customers, reasons and reviews, and audited by one event.`,
+  runs: 3,
+  throughput: { count: BATCH * BATCHES, unit: "decisions" },
+  measure: measureIngestion,
+};
+
+export default ingestion;
