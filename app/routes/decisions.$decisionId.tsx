@@ -505,7 +505,7 @@ export default function DecisionRoute() {
               </li>
             </ul>
           ) : (
-            <p className="muted">Your role does not include generating notices (export Decision).</p>
+            <p className="muted">Your role does not include generating notices (notify Decision).</p>
           )}
           {notices.length > 0 ? (
             <table className="data">

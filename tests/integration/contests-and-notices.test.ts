@@ -176,7 +176,7 @@ describe("contest by staff", () => {
     await expect(contestDecisionAsStaff(compliance, decision.id, { details: "Again the same complaint by post.", channel: "post" })).rejects.toBeInstanceOf(ContestRefusedError);
 
     const response = await thrownResponse(() => contestDecisionAsStaff(opsSe, decision.id, { details: "Customer disagrees with the decline.", channel: "phone" }));
-    expect(((await response.json()) as { missingPermission: string }).missingPermission).toBe("create PrivacyRequest (region SE)");
+    expect(((await response.json()) as { missingPermission: string }).missingPermission).toBe("contest Decision (region SE)");
     const german = await makeDecision("DE", "declined");
     expect((await thrownResponse(() => contestDecisionAsStaff(opsSe, german.id, { details: "Customer disagrees with the decline.", channel: "phone" }))).status).toBe(403);
   });

@@ -28,6 +28,9 @@ export const actions = [
   "create",
   "update",
   "export",
+  // Decision: generate the customer notice (adverse action / review outcome); record a customer's contest.
+  "notify",
+  "contest",
   "claim",
   "decide",
   "approve",

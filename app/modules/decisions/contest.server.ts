@@ -121,7 +121,7 @@ export async function contestDecisionAsStaff(actor: Actor, decisionId: string, i
     const decision = await tx.decision.findUnique({ where: { id: decisionId }, select: decisionSelect });
     if (!decision) throw notFound("That decision");
     requireRecordPermission(actor, "read", "Decision", decision);
-    requireRecordPermission(actor, "create", "PrivacyRequest", { regionCode: decision.regionCode, type: "contest" });
+    requireRecordPermission(actor, "contest", "Decision", decision);
     // Identity is confirmed separately by the DPO for contests taken by staff (phone, post).
     return recordContest(tx, actor.audit, decision, input, { isIdentityVerified: false, evidence: {} });
   });

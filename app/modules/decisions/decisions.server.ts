@@ -401,10 +401,10 @@ export async function getDecision(actor: Actor, decisionId: string) {
     notices: notices.map((notice) => ({ ...notice, generatedBy: notice.generatedBy?.displayName ?? null })),
     viewer: {
       id: actor.user.id,
-      canGenerateNotice: actor.ability.can("export", decisionSubject),
+      canGenerateNotice: actor.ability.can("notify", decisionSubject),
       openContest:
         (reviews ?? []).find((review) => review.privacyRequest && !["completed", "refused"].includes(review.privacyRequest.state))?.privacyRequest?.reference ?? null,
-      canContest: actor.ability.can("create", subjectOf("PrivacyRequest", { regionCode: scalars.regionCode, type: "contest" }) as never),
+      canContest: actor.ability.can("contest", decisionSubject),
       noticeAvailability: {
         adverse_action: noticeUnavailableReason("adverse_action", scalars, null),
         review_outcome: noticeUnavailableReason(

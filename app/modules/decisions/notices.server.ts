@@ -63,7 +63,7 @@ export async function generateDecisionNotice(actor: Actor, decisionId: string, k
   if (!decision) throw notFound("That decision");
   const subject = { id: decision.id, regionCode: decision.regionCode, outcome: decision.outcome };
   requireRecordPermission(actor, "read", "Decision", subject);
-  requireRecordPermission(actor, "export", "Decision", subject);
+  requireRecordPermission(actor, "notify", "Decision", subject);
 
   const closedContest = await db.review.findFirst({
     where: { decisionId, trigger: "contest", status: "closed", verdict: { not: null } },
