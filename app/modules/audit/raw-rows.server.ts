@@ -4,8 +4,9 @@ import type { RawColumns } from "./event-leaf-writer";
 
 // Reads rows for the verifier as PostgreSQL binary column values, without building a JavaScript
 // object per row: `COPY (…) TO STDOUT (FORMAT binary)` on PostgreSQL (about twice as fast to serve and
-// to parse as a query), or a binary-format query on the embedded PGlite, whose socket server does not
-// speak the COPY sub-protocol. Both hand every row to `onRow` as the same reused RawColumns.
+// to parse as a query), or on the embedded PGlite, whose socket server does not speak the COPY
+// sub-protocol, a query returning each row's binary record. Both hand every row to `onRow` as the same
+// reused RawColumns.
 
 const COPY_SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 
@@ -23,18 +24,27 @@ export async function readRawRows(source: RawRowSource, select: string, columnCo
     forEachCopyRow(Buffer.concat(chunks), columns, onRow);
     return;
   }
-  const raw = (value: unknown) => value;
-  // pg's binary result format is typed nowhere; values arrive as Buffers with this identity parser.
-  const query = { text: select, binary: true, rowMode: "array", types: { getTypeParser: () => raw } } as unknown as pg.QueryArrayConfig;
-  const { rows } = (await source.client.query(query)) as { rows: (Buffer | null)[][] };
-  for (const row of rows) {
-    for (let column = 0; column < columnCount; column++) {
-      const value = row[column] ?? null;
-      columns.buffers[column] = value;
-      columns.starts[column] = value ? 0 : -1;
-      columns.ends[column] = value ? value.length : -1;
-    }
+  // record_send gives each row in binary record format as one bytea (text mode carries it as hex):
+  // the same column bytes, without COPY. The subquery's ORDER BY is kept by the plain scan above it.
+  const { rows } = await source.client.query<{ row: Buffer }>(`SELECT record_send(r) AS row FROM (${select}) r`);
+  for (const { row } of rows) {
+    forEachRecordColumn(row, columns);
     if (onRow(columns) === false) return;
+  }
+}
+
+/** PostgreSQL's binary record format: column count, then per column its type OID and length-prefixed bytes. */
+function forEachRecordColumn(row: Buffer, columns: RawColumns) {
+  const count = row.readInt32BE(0);
+  if (count !== columns.starts.length) throw new Error(`the query returned ${count} columns, expected ${columns.starts.length}`);
+  columns.buffers.fill(row);
+  let at = 4;
+  for (let column = 0; column < count; column++) {
+    const length = row.readInt32BE(at + 4);
+    at += 8;
+    columns.starts[column] = length < 0 ? -1 : at;
+    columns.ends[column] = length < 0 ? -1 : at + length;
+    if (length > 0) at += length;
   }
 }
 
