@@ -43,10 +43,11 @@ export const systemAuditContext: AuditContext = {
 };
 
 /**
- * Appends one event inside `tx`. The sequence number comes from the ledger head row, whose row lock
- * serialises appends across every app instance until the transaction ends: numbers are gapless, the
- * tree grows in sequence order, and a rolled-back transaction takes its number, event and nodes with it.
- * Call it last in the transaction: the lock is held from here to the commit.
+ * Appends one event inside `tx`: one statement that stages it, taking no lock. At the transaction's
+ * COMMIT the database numbers it from the ledger head row — whose row lock serialises appends across
+ * every app instance only for the commit itself — hashes it and extends the tree (ADR 004). Numbers are
+ * gapless, the tree grows in sequence order, and a rolled-back transaction leaves no event and no gap.
+ * The sequence number and time exist only once the transaction has committed: read them by `id`.
  */
 export async function appendAuditEvent(tx: Tx, context: AuditContext, event: AuditEventInput) {
   const changes = event.personalData
@@ -67,16 +68,15 @@ export async function appendAuditEvent(tx: Tx, context: AuditContext, event: Aud
     requestId: context.requestId,
     ipAddress: context.ipAddress,
   };
-  // The leaf's canonical JSON is built here; the database splices in the sequence number and time it
-  // assigns under the head lock, hashes it and extends the tree — one statement (migration
-  // …_ledger_append_function). The verifier recomputes every leaf independently.
+  // The leaf's canonical JSON is built here; at COMMIT the database splices in the sequence number and
+  // time it assigns under the head lock (migration …_ledger_sequence_at_commit). The verifier
+  // recomputes every leaf independently.
   const leaf = eventLeafTemplate(fields);
-  const [appended] = await tx.$queryRaw<{ appended_seq: bigint; appended_at: Date; appended_leaf: Uint8Array }[]>`
-    SELECT appended_seq, appended_at, appended_leaf FROM attest_append_audit_event(
+  await tx.$executeRaw`
+    SELECT attest_stage_audit_event(
       ${leaf.prefix}, ${leaf.middle}, ${leaf.suffix}, ${fields.id}::uuid, ${fields.actorType}, ${fields.actorId},
       ${fields.actorLabel}, ${fields.actorRole}, ${fields.action}, ${fields.subjectType}, ${fields.subjectId},
       ${fields.regionCode}, ${fields.justification}, ${changes === null ? null : JSON.stringify(changes)}::jsonb,
       ${fields.requestId}, ${fields.ipAddress}, ${env.AUDIT_SYNCHRONOUS_COMMIT === "on"})`;
-  if (!appended) throw new Error("the audit event was not appended");
-  return { seq: appended.appended_seq, id: fields.id, occurredAt: appended.appended_at, leafHash: Buffer.from(appended.appended_leaf) };
+  return { id: fields.id };
 }
