@@ -70,13 +70,27 @@ export async function appendAuditEvent(tx: Tx, context: AuditContext, event: Aud
   };
   // The leaf's canonical JSON is built here; at COMMIT the database splices in the sequence number and
   // time it assigns under the head lock (migration …_ledger_sequence_at_commit). The verifier
-  // recomputes every leaf independently.
+  // recomputes every leaf independently. One JSON parameter: binding many costs more than the insert.
   const leaf = eventLeafTemplate(fields);
-  await tx.$executeRaw`
-    SELECT attest_stage_audit_event(
-      ${leaf.prefix}, ${leaf.middle}, ${leaf.suffix}, ${fields.id}::uuid, ${fields.actorType}, ${fields.actorId},
-      ${fields.actorLabel}, ${fields.actorRole}, ${fields.action}, ${fields.subjectType}, ${fields.subjectId},
-      ${fields.regionCode}, ${fields.justification}, ${changes === null ? null : JSON.stringify(changes)}::jsonb,
-      ${fields.requestId}, ${fields.ipAddress}, ${env.AUDIT_SYNCHRONOUS_COMMIT === "on"})`;
+  const staged = {
+    id: fields.id,
+    leaf_prefix: leaf.prefix,
+    leaf_middle: leaf.middle,
+    leaf_suffix: leaf.suffix,
+    actor_type: fields.actorType,
+    actor_id: fields.actorId,
+    actor_label: fields.actorLabel,
+    actor_role: fields.actorRole,
+    action: fields.action,
+    subject_type: fields.subjectType,
+    subject_id: fields.subjectId,
+    region_code: fields.regionCode,
+    justification: fields.justification,
+    changes,
+    request_id: fields.requestId,
+    ip_address: fields.ipAddress,
+    is_synchronous_commit: env.AUDIT_SYNCHRONOUS_COMMIT === "on",
+  };
+  await tx.$executeRaw`SELECT attest_stage_audit_event(${JSON.stringify(staged)}::jsonb)`;
   return { id: fields.id };
 }

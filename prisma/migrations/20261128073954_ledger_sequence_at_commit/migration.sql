@@ -59,23 +59,16 @@ CREATE CONSTRAINT TRIGGER audit_event_pending_sequence
   DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW EXECUTE FUNCTION attest_sequence_audit_event();
 
--- The one statement appendAuditEvent sends. With is_synchronous_commit false the transaction commits
--- with synchronous_commit = off (AUDIT_SYNCHRONOUS_COMMIT, ADR 004).
-CREATE FUNCTION attest_stage_audit_event(
-  leaf_prefix text, leaf_middle text, leaf_suffix text,
-  event_id uuid, actor_type text, actor_id text, actor_label text, actor_role text, action text,
-  subject_type text, subject_id text, region_code varchar, justification text, changes jsonb,
-  request_id text, ip_address text, is_synchronous_commit boolean
-) RETURNS void
+-- The one statement appendAuditEvent sends: the staged row as one JSON object keyed by column name (one
+-- bound parameter: the driver's per-parameter cost dominated the append). With "is_synchronous_commit"
+-- false the transaction commits with synchronous_commit = off (AUDIT_SYNCHRONOUS_COMMIT, ADR 004).
+CREATE FUNCTION attest_stage_audit_event(staged jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT is_synchronous_commit THEN
+  IF NOT (staged->>'is_synchronous_commit')::boolean THEN
     PERFORM set_config('synchronous_commit', 'off', true);
   END IF;
-  INSERT INTO audit_event_pending (id, leaf_prefix, leaf_middle, leaf_suffix, actor_type, actor_id, actor_label, actor_role,
-    action, subject_type, subject_id, region_code, justification, changes, request_id, ip_address)
-  VALUES (event_id, leaf_prefix, leaf_middle, leaf_suffix, actor_type, actor_id, actor_label, actor_role,
-    action, subject_type, subject_id, region_code, justification, changes, request_id, ip_address);
+  INSERT INTO audit_event_pending SELECT * FROM jsonb_populate_record(NULL::audit_event_pending, staged);
 END;
 $$;
 
