@@ -1,5 +1,6 @@
 // One app process appending audited actions from several concurrent writers while the checkpoint
-// worker signs in the background, exactly as in the server. Prints {"ms":…,"events":…,"checkpoints":…}.
+// worker signs in the background, exactly as in the server. Prints {"ms":…,"events":…,"checkpoints":…,
+// "cpuMicrosPerAction":…} (this process's user + system CPU over the timed part, per action).
 //   tsx bench/workers/ledger-append.ts <events> <writers> [--without-ledger]
 import { db, disconnectDatabase } from "../../app/utils/db.server";
 import { appendAuditEvent } from "../../app/modules/audit/ledger.server";
@@ -14,6 +15,7 @@ const context = { actorType: "staff" as const, actorId: "7d3c5f0e-1111-4222-8333
 await ensureActiveSigningKey();
 const stopCheckpoints = isWithoutLedger ? () => {} : startCheckpointWorker();
 let next = 0;
+const cpuAtStart = process.cpuUsage();
 const startedAt = process.hrtime.bigint();
 await Promise.all(
   Array.from({ length: writers }, async () => {
@@ -32,8 +34,9 @@ await Promise.all(
   }),
 );
 const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
+const cpu = process.cpuUsage(cpuAtStart);
 stopCheckpoints();
 if (!isWithoutLedger) await createCheckpoint();
 const checkpoints = await db.checkpoint.count();
-console.log(JSON.stringify({ ms, events: total, checkpoints }));
+console.log(JSON.stringify({ ms, events: total, checkpoints, cpuMicrosPerAction: (cpu.user + cpu.system) / total }));
 await disconnectDatabase();
