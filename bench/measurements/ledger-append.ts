@@ -36,20 +36,25 @@ async function runWorker(context: BenchContext, url: string, extra: string[], sy
   return result;
 }
 
-/** The measurement for one commit mode (ADR 004); its floor commits the same way. */
-export function ledgerAppendMeasurement(synchronousCommit: "on" | "off"): Measurement {
-  const suffix = synchronousCommit === "on" ? "" : "-async-commit";
+/**
+ * The measurement for one commit mode (ADR 004); its floor commits the same way. With `sql` the writers
+ * send the same statements over plain pg connections rather than Prisma: the database side's ceiling.
+ */
+export function ledgerAppendMeasurement(synchronousCommit: "on" | "off", client: "prisma" | "sql" = "prisma"): Measurement {
+  const suffix = `${client === "sql" ? "-sql" : ""}${synchronousCommit === "on" ? "" : "-async-commit"}`;
+  const mode = client === "sql" ? ["--sql"] : [];
   const cpu = { ledger: [] as number[], floor: [] as number[] };
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   return {
     name: `ledger.append-8-writers${suffix}`,
     description:
-      `${EVENTS.toLocaleString("en")} audited actions from ${WRITERS} concurrent writers in one app process, each its own transaction, ` +
+      `${EVENTS.toLocaleString("en")} audited actions from ${WRITERS} concurrent writers in one app process, each its own transaction ` +
+      `(${client === "sql" ? "the same four statements over plain pg connections, no Prisma" : "a Prisma interactive transaction, as in the app"}), ` +
       `checkpoints signed meanwhile; AUDIT_SYNCHRONOUS_COMMIT=${synchronousCommit}.`,
     runs: 3,
     throughput: { count: EVENTS, unit: "actions" },
     async measure(context) {
-      const result = await context.withScratchDatabase((url) => runWorker(context, url, [], synchronousCommit));
+      const result = await context.withScratchDatabase((url) => runWorker(context, url, mode, synchronousCommit));
       cpu.ledger.push(result.cpuMicrosPerAction);
       return result.ms;
     },
@@ -61,7 +66,7 @@ export function ledgerAppendMeasurement(synchronousCommit: "on" | "off"): Measur
       name: `plain.transactions-8-writers${suffix}`,
       description: `The same transactions with a second plain row instead of the ledger event (no sequence lock, no hashing, no tree), ${synchronousCommit === "on" ? "durable commits" : "synchronous_commit=off"}.`,
       async measure(context) {
-        const result = await context.withScratchDatabase((url) => runWorker(context, url, ["--without-ledger"], synchronousCommit));
+        const result = await context.withScratchDatabase((url) => runWorker(context, url, ["--without-ledger", ...mode], synchronousCommit));
         cpu.floor.push(result.cpuMicrosPerAction);
         return result.ms;
       },

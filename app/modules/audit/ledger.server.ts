@@ -53,6 +53,18 @@ export async function appendAuditEvent(tx: Tx, context: AuditContext, event: Aud
   const changes = event.personalData
     ? { ...(event.changes ?? {}), personal: await sealForSubject(tx, event.personalData.customerId, event.personalData.fields) }
     : (event.changes ?? null);
+  const staged = stagedAuditEvent(context, event, changes);
+  await tx.$executeRaw`SELECT attest_stage_audit_event(${JSON.stringify(staged)}::jsonb)`;
+  return { id: staged.id };
+}
+
+/**
+ * The row attest_stage_audit_event stages, keyed by column: the event's fields and its leaf's canonical
+ * JSON around the sequence number and time, which the database splices in at COMMIT under the head lock
+ * (migration …_ledger_sequence_at_commit). The verifier recomputes every leaf independently. One JSON
+ * parameter: binding many costs the app more than the insert costs the database.
+ */
+export function stagedAuditEvent(context: AuditContext, event: AuditEventInput, changes: unknown) {
   const fields = {
     id: randomUUID(),
     actorType: context.actorType,
@@ -68,11 +80,8 @@ export async function appendAuditEvent(tx: Tx, context: AuditContext, event: Aud
     requestId: context.requestId,
     ipAddress: context.ipAddress,
   };
-  // The leaf's canonical JSON is built here; at COMMIT the database splices in the sequence number and
-  // time it assigns under the head lock (migration …_ledger_sequence_at_commit). The verifier
-  // recomputes every leaf independently. One JSON parameter: binding many costs more than the insert.
   const leaf = eventLeafTemplate(fields);
-  const staged = {
+  return {
     id: fields.id,
     leaf_prefix: leaf.prefix,
     leaf_middle: leaf.middle,
@@ -91,6 +100,4 @@ export async function appendAuditEvent(tx: Tx, context: AuditContext, event: Aud
     ip_address: fields.ipAddress,
     is_synchronous_commit: env.AUDIT_SYNCHRONOUS_COMMIT === "on",
   };
-  await tx.$executeRaw`SELECT attest_stage_audit_event(${JSON.stringify(staged)}::jsonb)`;
-  return { id: fields.id };
 }
