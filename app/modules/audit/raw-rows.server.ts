@@ -19,9 +19,15 @@ export interface RawRowSource {
 export async function readRawRows(source: RawRowSource, select: string, columnCount: number, onRow: (columns: RawColumns) => boolean | void) {
   const columns: RawColumns = { buffers: new Array<Buffer | null>(columnCount).fill(null), starts: new Int32Array(columnCount), ends: new Int32Array(columnCount) };
   if (source.isCopySupported) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of source.client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`))) chunks.push(chunk as Buffer);
-    forEachCopyRow(Buffer.concat(chunks), columns, onRow);
+    // Rows are parsed as the stream delivers them: memory holds one network chunk, not the result.
+    const parser = new CopyRowParser(columns, onRow);
+    const stream = source.client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`));
+    await new Promise<void>((resolve, reject) => {
+      stream.on("data", (chunk: Buffer) => parser.push(chunk));
+      stream.on("end", () => resolve());
+      stream.on("error", reject);
+    });
+    parser.end();
     return;
   }
   // record_send gives each row in binary record format as one bytea (text mode carries it as hex):
@@ -48,25 +54,73 @@ function forEachRecordColumn(row: Buffer, columns: RawColumns) {
   }
 }
 
-/** PostgreSQL's binary COPY format: header, then per row a field count and length-prefixed fields. */
-function forEachCopyRow(data: Buffer, columns: RawColumns, onRow: (columns: RawColumns) => boolean | void) {
-  if (data.length === 0) return;
-  if (data.compare(COPY_SIGNATURE, 0, COPY_SIGNATURE.length, 0, COPY_SIGNATURE.length) !== 0) throw new Error("COPY did not return PostgreSQL's binary format");
-  let at = COPY_SIGNATURE.length + 4;
-  at += 4 + data.readUInt32BE(at);
-  columns.buffers.fill(data);
-  for (;;) {
+/**
+ * PostgreSQL's binary COPY format: a header, then per row a field count and length-prefixed fields, and
+ * a trailer (field count -1). Fed chunk by chunk; a row split across chunks waits for the next one.
+ */
+class CopyRowParser {
+  private carried: Buffer | null = null;
+  private isHeaderRead = false;
+  private isStopped = false;
+  private isComplete = false;
+
+  constructor(
+    private readonly columns: RawColumns,
+    private readonly onRow: (columns: RawColumns) => boolean | void,
+  ) {}
+
+  push(chunk: Buffer) {
+    const data = this.carried ? Buffer.concat([this.carried, chunk]) : chunk;
+    let at = this.isHeaderRead ? 0 : this.readHeader(data);
+    if (at < 0) {
+      this.carried = data;
+      return;
+    }
+    const { columns } = this;
+    columns.buffers.fill(data);
+    while (!this.isComplete) {
+      const rowEnd = this.readRow(data, at);
+      if (rowEnd < 0) break;
+      at = rowEnd;
+      if (!this.isComplete && !this.isStopped && this.onRow(columns) === false) this.isStopped = true;
+    }
+    this.carried = at < data.length ? data.subarray(at) : null;
+  }
+
+  end() {
+    if (this.isHeaderRead && !this.isComplete) throw new Error("COPY ended in the middle of a row");
+  }
+
+  /** Where the rows start, or -1 if the header has not fully arrived. */
+  private readHeader(data: Buffer) {
+    const fixed = COPY_SIGNATURE.length + 8;
+    if (data.length < fixed) return -1;
+    if (data.compare(COPY_SIGNATURE, 0, COPY_SIGNATURE.length, 0, COPY_SIGNATURE.length) !== 0) throw new Error("COPY did not return PostgreSQL's binary format");
+    const start = fixed + data.readUInt32BE(COPY_SIGNATURE.length + 4);
+    if (data.length < start) return -1;
+    this.isHeaderRead = true;
+    return start;
+  }
+
+  /** Fills the columns with the row at `at` and returns where it ends, or -1 if it is incomplete. */
+  private readRow(data: Buffer, at: number) {
+    if (at + 2 > data.length) return -1;
     const fieldCount = data.readInt16BE(at);
     at += 2;
-    if (fieldCount === -1) return;
-    if (fieldCount !== columns.starts.length) throw new Error(`COPY returned ${fieldCount} columns, expected ${columns.starts.length}`);
+    if (fieldCount === -1) {
+      this.isComplete = true;
+      return at;
+    }
+    if (fieldCount !== this.columns.starts.length) throw new Error(`COPY returned ${fieldCount} columns, expected ${this.columns.starts.length}`);
     for (let column = 0; column < fieldCount; column++) {
+      if (at + 4 > data.length) return -1;
       const length = data.readInt32BE(at);
       at += 4;
-      columns.starts[column] = length < 0 ? -1 : at;
-      columns.ends[column] = length < 0 ? -1 : at + length;
+      if (length > 0 && at + length > data.length) return -1;
+      this.columns.starts[column] = length < 0 ? -1 : at;
+      this.columns.ends[column] = length < 0 ? -1 : at + length;
       if (length > 0) at += length;
     }
-    if (onRow(columns) === false) return;
+    return at;
   }
 }
