@@ -83,7 +83,7 @@ export class EventLeafWriter {
   private reserve = 0;
   // Events arrive milliseconds apart: the date-and-second part of the time is reused while it holds.
   private cachedSecond = NaN;
-  private cachedSecondText = "";
+  private cachedSecondBytes = Buffer.alloc(0);
 
   /**
    * The leaf hash of the event in `columns`, as if it had sequence number `seq` (default: its own), as
@@ -134,7 +134,7 @@ export class EventLeafWriter {
     this.piece(PIECES.requestId);
     this.text(columns, Column.RequestId);
     this.piece(PIECES.seq);
-    this.length += this.out.write(String(seq), this.length, "latin1");
+    this.integer(seq);
     this.piece(PIECES.subjectId);
     this.text(columns, Column.SubjectId);
     this.piece(PIECES.subjectType);
@@ -179,6 +179,20 @@ export class EventLeafWriter {
     this.length = at;
   }
 
+  /** A non-negative integer's decimal digits, without making a string. */
+  private integer(value: number) {
+    const out = this.out;
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits += 1;
+    let at = this.length + digits;
+    this.length = at;
+    let rest = value;
+    do {
+      out[--at] = 0x30 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    } while (rest > 0);
+  }
+
   private uuid(source: Buffer, start: number) {
     const out = this.out;
     let at = this.length;
@@ -195,10 +209,10 @@ export class EventLeafWriter {
     const second = Math.floor(ms / 1000);
     if (second !== this.cachedSecond) {
       this.cachedSecond = second;
-      this.cachedSecondText = new Date(second * 1000).toISOString().slice(0, 20);
+      this.cachedSecondBytes = ascii(new Date(second * 1000).toISOString().slice(0, 20));
     }
     const millis = ms - second * 1000;
-    this.length += this.out.write(this.cachedSecondText, this.length, "latin1");
+    this.piece(this.cachedSecondBytes);
     this.out[this.length++] = 0x30 + Math.floor(millis / 100);
     this.out[this.length++] = 0x30 + (Math.floor(millis / 10) % 10);
     this.out[this.length++] = 0x30 + (millis % 10);

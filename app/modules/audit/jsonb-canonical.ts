@@ -66,25 +66,65 @@ function copyLiteral(cursor: Cursor, literal: string) {
   return true;
 }
 
-/** Orders two keys (string tokens, quotes included) by their characters: shorter prefix first. */
-function compareKeys(src: Buffer, a: { keyStart: number; keyEnd: number }, b: { keyStart: number; keyEnd: number }) {
-  return src.compare(src, b.keyStart + 1, b.keyEnd - 1, a.keyStart + 1, a.keyEnd - 1);
+/** Compares two keys (string tokens, quotes included) by their characters, a shorter prefix first. */
+function compareKeys(src: Buffer, aStart: number, aEnd: number, bStart: number, bEnd: number) {
+  return src.compare(src, bStart + 1, bEnd - 1, aStart + 1, aEnd - 1);
 }
 
+/**
+ * Copies an object whose keys jsonb happened to store in canonical order — the common case — without
+ * allocating anything; false if a key is out of order (or not plain ASCII), and the caller re-sorts.
+ */
 function copyObject(cursor: Cursor): boolean {
   const { src, out } = cursor;
+  const objectPos = cursor.pos;
+  const objectAt = cursor.at;
   out[cursor.at++] = 0x7b;
   cursor.pos += 1;
-  const bodyStart = cursor.at;
-  // Each member's key (in src) and its written bytes (in out, without the separating comma).
-  const members: { keyStart: number; keyEnd: number; outStart: number; outEnd: number }[] = [];
-  let isSorted = true;
   skipSpace(cursor);
   if (src[cursor.pos] === 0x7d) {
     cursor.pos += 1;
     out[cursor.at++] = 0x7d;
     return true;
   }
+  let previousStart = -1;
+  let previousEnd = -1;
+  for (;;) {
+    skipSpace(cursor);
+    if (src[cursor.pos] !== QUOTE) return false;
+    if (previousStart >= 0) out[cursor.at++] = 0x2c;
+    const keyStart = cursor.pos;
+    if (!copyString(cursor, true)) return false;
+    const keyEnd = cursor.pos;
+    if (previousStart >= 0 && compareKeys(src, previousStart, previousEnd, keyStart, keyEnd) >= 0) {
+      cursor.pos = objectPos;
+      cursor.at = objectAt;
+      return copyObjectSorting(cursor);
+    }
+    previousStart = keyStart;
+    previousEnd = keyEnd;
+    skipSpace(cursor);
+    if (src[cursor.pos++] !== 0x3a) return false;
+    out[cursor.at++] = 0x3a;
+    skipSpace(cursor);
+    if (!copyValue(cursor)) return false;
+    skipSpace(cursor);
+    const separator = src[cursor.pos++];
+    if (separator === 0x7d) break;
+    if (separator !== 0x2c) return false;
+  }
+  out[cursor.at++] = 0x7d;
+  return true;
+}
+
+/** Copies an object, then rewrites its members in key order: ASCII byte order is UTF-16 order (RFC 8785 §3.2.3). */
+function copyObjectSorting(cursor: Cursor): boolean {
+  const { src, out } = cursor;
+  out[cursor.at++] = 0x7b;
+  cursor.pos += 1;
+  const bodyStart = cursor.at;
+  // Each member's key (in src) and its written bytes (in out, without the separating comma).
+  const members: { keyStart: number; keyEnd: number; outStart: number; outEnd: number }[] = [];
   for (;;) {
     skipSpace(cursor);
     if (src[cursor.pos] !== QUOTE) return false;
@@ -93,8 +133,6 @@ function copyObject(cursor: Cursor): boolean {
     const keyStart = cursor.pos;
     if (!copyString(cursor, true)) return false;
     const keyEnd = cursor.pos;
-    const previous = members[members.length - 1];
-    if (previous && compareKeys(src, previous, { keyStart, keyEnd }) >= 0) isSorted = false;
     skipSpace(cursor);
     if (src[cursor.pos++] !== 0x3a) return false;
     out[cursor.at++] = 0x3a;
@@ -106,16 +144,13 @@ function copyObject(cursor: Cursor): boolean {
     if (separator === 0x7d) break;
     if (separator !== 0x2c) return false;
   }
-  if (!isSorted) {
-    // ASCII keys: byte order is UTF-16 code unit order (RFC 8785 §3.2.3).
-    const written = Buffer.from(out.subarray(bodyStart, cursor.at));
-    members.sort((a, b) => compareKeys(src, a, b));
-    cursor.at = bodyStart;
-    members.forEach((member, index) => {
-      if (index > 0) out[cursor.at++] = 0x2c;
-      cursor.at += written.copy(out, cursor.at, member.outStart - bodyStart, member.outEnd - bodyStart);
-    });
-  }
+  const written = Buffer.from(out.subarray(bodyStart, cursor.at));
+  members.sort((a, b) => compareKeys(src, a.keyStart, a.keyEnd, b.keyStart, b.keyEnd));
+  cursor.at = bodyStart;
+  members.forEach((member, index) => {
+    if (index > 0) out[cursor.at++] = 0x2c;
+    cursor.at += written.copy(out, cursor.at, member.outStart - bodyStart, member.outEnd - bodyStart);
+  });
   out[cursor.at++] = 0x7d;
   return true;
 }
