@@ -99,8 +99,16 @@ const EVENT_SELECT = (fromSeq: number, toSeq: number) =>
 const NODE_SELECT = (fromSeq: number, toSeq: number) =>
   `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} ORDER BY tree_size, level`;
 
+interface StoredNodes {
+  levels: number[];
+  indexes: number[];
+  /** 32 bytes per node, in the same order. */
+  hashes: Buffer;
+  count: number;
+}
+
 /** The stored nodes completing in (fromSeq, toSeq], in completion order, hashes packed in one buffer. */
-async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number) {
+async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number): Promise<StoredNodes> {
   const levels: number[] = [];
   const indexes: number[] = [];
   let hashes = Buffer.allocUnsafe(32 * Math.max(16, toSeq - fromSeq));
@@ -131,15 +139,23 @@ const childrenInput = Buffer.alloc(65, 0x01);
 
 /**
  * The chunk's own RFC 6962 subtree, built leaf by leaf like CompactRange but over latin1 digests
- * (see EventLeafWriter.leafHashLatin1): one string per node instead of one ArrayBuffer.
+ * (see EventLeafWriter.leafHashLatin1): one string per node instead of one ArrayBuffer. Each node it
+ * completes must be the next stored node, in completion order.
  */
 class ChunkTree {
   private readonly levels: number[] = [];
   private readonly hashes: string[] = [];
   size = 0;
+  /** Stored nodes matched so far. */
+  matchedNodes = 0;
 
-  /** Adds a leaf and calls onCompleted for each perfect subtree (level ≥ 1) it completes, lowest first. */
-  push(leaf: string, onCompleted: (level: number, index: number, digest: string) => boolean): boolean {
+  constructor(
+    private readonly fromSeq: number,
+    private readonly stored: StoredNodes,
+  ) {}
+
+  /** Adds a leaf; the first completed subtree that differs from its stored node is the problem. */
+  push(leaf: string): LedgerProblem | null {
     let level = 0;
     let digest = leaf;
     this.size += 1;
@@ -149,11 +165,17 @@ class ChunkTree {
       childrenInput.write(digest, 33, "latin1");
       digest = hash("sha256", childrenInput, "binary");
       level += 1;
-      if (!onCompleted(level, this.size / 2 ** level - 1, digest)) return false;
+      const index = (this.fromSeq + this.size) / 2 ** level - 1;
+      const next = this.matchedNodes;
+      const { stored } = this;
+      if (!(next < stored.count && stored.levels[next] === level && stored.indexes[next] === index && isSameHash(digest, stored.hashes, next * 32, next * 32 + 32))) {
+        return nodeMismatch(level, index);
+      }
+      this.matchedNodes += 1;
     }
     this.levels.push(level);
     this.hashes.push(digest);
-    return true;
+    return null;
   }
 
   subtrees(): Subtree[] {
@@ -183,7 +205,7 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
   const { fromSeq, toSeq, checkpointSizes } = request;
   const nodes = await readStoredNodes(source, fromSeq, toSeq);
   const writer = new EventLeafWriter();
-  const tree = new ChunkTree();
+  const tree = new ChunkTree(fromSeq, nodes);
   const chunk: CheckedChunk = {
     fromSeq,
     toSeq,
@@ -196,7 +218,6 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
     lastOccurredAtMs: NaN,
     problem: null,
   };
-  let nextNode = 0;
   let nextCheckpoint = 0;
   let previousOccurredAtMs = -Infinity;
 
@@ -222,14 +243,7 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
     }
     if (chunk.count === 0) chunk.firstOccurredAtMs = occurredAt;
     previousOccurredAtMs = occurredAt;
-    let mismatch: LedgerProblem | null = null;
-    tree.push(leaf, (level, localIndex, digest) => {
-      const index = fromSeq / 2 ** level + localIndex;
-      const isMatch = nextNode < nodes.count && nodes.levels[nextNode] === level && nodes.indexes[nextNode] === index && isSameHash(digest, nodes.hashes, nextNode * 32, nextNode * 32 + 32);
-      if (!isMatch) mismatch = nodeMismatch(level, index);
-      nextNode += 1;
-      return isMatch;
-    });
+    const mismatch = tree.push(leaf);
     if (mismatch) return mismatch;
     chunk.count += 1;
     while (nextCheckpoint < checkpointSizes.length && checkpointSizes[nextCheckpoint] === seq) {
@@ -247,11 +261,11 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
     const seq = fromSeq + chunk.count + 1;
     chunk.problem = { kind: "missing", seq, message: `events ${seq}–${toSeq} are missing` };
   }
-  chunk.checkedTreeNodes = nextNode;
+  chunk.checkedTreeNodes = tree.matchedNodes;
   chunk.lastOccurredAtMs = previousOccurredAtMs;
   chunk.subtrees = tree.subtrees();
   if (!chunk.problem) {
-    for (let i = nextNode; i < nodes.count; i++) {
+    for (let i = tree.matchedNodes; i < nodes.count; i++) {
       chunk.upperNodes.push({ level: nodes.levels[i]!, index: nodes.indexes[i]!, hash: nodes.hashes.subarray(i * 32, i * 32 + 32) });
     }
   }
