@@ -35,9 +35,10 @@ const EnvSchema = z.object({
   ATTEST_SIGNING_KEY_PASSPHRASE: z.string().optional(),
   ATTEST_SIGNING_KEYS_DIR: z.string().default("./data/keys"),
   // ADR 004: whether an audited transaction waits for its WAL flush while it holds the ledger head.
-  // "on" (default): every acknowledged action is durable. "off": ~3× the audited actions per second;
-  // a database crash may lose the last ~200 ms of acknowledged actions — each with its event, never
-  // one without the other, never an event a signed checkpoint covers.
+  // "on" (default): every acknowledged action is durable. "off": the lock is not held over a disk flush
+  // (about 3× the audited actions per second for the database); a database crash may lose the last few
+  // hundred ms of acknowledged actions — each with its event, never one without the other, never an
+  // event a signed checkpoint covers.
   AUDIT_SYNCHRONOUS_COMMIT: z.enum(["on", "off"]).default("on"),
   // A signed checkpoint at least this often while events arrive (at most 1000: DESIGN.md §6).
   CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).max(1000).default(1000),

@@ -64,7 +64,8 @@ export async function ensureLedgerBook(serverUrl: string, events: number, cacheD
   const url = withDatabase(serverUrl, name);
   const canonicalBytesFile = path.join(cacheDir, `ledger-${events}.canonical`);
   const marker = JSON.stringify({ ledgerBook: events, migrations: migrationsFingerprint(), format: 1 });
-  const admin = new pg.Client({ connectionString: serverUrl });
+  // Database-level statements run from the server's maintenance database, which always exists.
+  const admin = new pg.Client({ connectionString: withDatabase(serverUrl, "postgres") });
   await admin.connect();
   try {
     const { rows } = await admin.query<{ comment: string | null }>("SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1", [name]);
@@ -150,7 +151,7 @@ export async function ensureLedgerBook(serverUrl: string, events: number, cacheD
   await eventsClient.query("COMMIT");
   await eventsClient.query("ANALYZE audit_event; ANALYZE audit_tree_node");
   await Promise.all([eventsClient.end(), nodesClient.end()]);
-  const admin2 = new pg.Client({ connectionString: serverUrl });
+  const admin2 = new pg.Client({ connectionString: withDatabase(serverUrl, "postgres") });
   await admin2.connect();
   await admin2.query(`COMMENT ON DATABASE "${name}" IS '${marker.replace(/'/g, "''")}'`);
   await admin2.end();

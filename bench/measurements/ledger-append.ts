@@ -3,17 +3,27 @@ import { type BenchContext, type Measurement } from "../lib/measurement";
 import { runCommand } from "../lib/processes";
 
 // Audited actions per second with 8 concurrent writers (target ≥ 2,000/s on this 2-core machine):
-// each action is one transaction with a business row and its ledger event (gapless sequence under the
-// head lock, leaf hash, tree nodes), while the checkpoint worker signs at least once a second. The
-// floor is the same transactions with a second plain row instead of the ledger event.
+// each action is one Prisma interactive transaction with a business row and its ledger event (staged
+// by one statement, numbered, hashed and added to the tree at COMMIT under the head lock), while the
+// checkpoint worker signs at least once a second. The floor is the same transactions with a second
+// plain row instead of the ledger event, committed the same way (durable, or synchronous_commit=off).
+// The app process's CPU per action is noted: on two shared cores it, not the ledger, sets the pace.
 
 const EVENTS = 20_000;
 const WRITERS = 8;
 
+/** The floor commits like the ledger transactions it stands for: asynchronously for the whole connection. */
+function withSynchronousCommit(url: string, synchronousCommit: "on" | "off") {
+  if (synchronousCommit === "on") return url;
+  const parsed = new URL(url);
+  parsed.searchParams.set("options", "-c synchronous_commit=off");
+  return parsed.toString();
+}
+
 async function runWorker(context: BenchContext, url: string, extra: string[], synchronousCommit: "on" | "off") {
   const output = await runCommand("npx", ["tsx", "bench/workers/ledger-append.ts", String(EVENTS), String(WRITERS), ...extra], {
     env: {
-      DATABASE_URL: url,
+      DATABASE_URL: extra.includes("--without-ledger") ? withSynchronousCommit(url, synchronousCommit) : url,
       DATABASE_POOL_SIZE: String(WRITERS + 2),
       ATTEST_DEMO: "true",
       ATTEST_SIGNING_KEYS_DIR: path.join(context.cacheDir, "ledger-append-keys"),
@@ -22,28 +32,43 @@ async function runWorker(context: BenchContext, url: string, extra: string[], sy
     },
     label: "ledger append worker",
   });
-  const result = JSON.parse(output.slice(output.lastIndexOf("{"))) as { ms: number; checkpoints: number };
+  const result = JSON.parse(output.slice(output.lastIndexOf("{"))) as { ms: number; checkpoints: number; cpuMicrosPerAction: number };
   return result;
 }
 
-/** The measurement for one commit mode (ADR 004); the floor is always the durable plain transaction. */
-export function ledgerAppendMeasurement(synchronousCommit: "on" | "off"): Measurement {
-  const suffix = synchronousCommit === "on" ? "" : "-async-commit";
+/**
+ * The measurement for one commit mode (ADR 004); its floor commits the same way. With `sql` the writers
+ * send the same statements over plain pg connections rather than Prisma: the database side's ceiling.
+ */
+export function ledgerAppendMeasurement(synchronousCommit: "on" | "off", client: "prisma" | "sql" = "prisma"): Measurement {
+  const suffix = `${client === "sql" ? "-sql" : ""}${synchronousCommit === "on" ? "" : "-async-commit"}`;
+  const mode = client === "sql" ? ["--sql"] : [];
+  const cpu = { ledger: [] as number[], floor: [] as number[] };
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   return {
     name: `ledger.append-8-writers${suffix}`,
     description:
-      `${EVENTS.toLocaleString("en")} audited actions from ${WRITERS} concurrent writers in one app process, each its own transaction, ` +
+      `${EVENTS.toLocaleString("en")} audited actions from ${WRITERS} concurrent writers in one app process, each its own transaction ` +
+      `(${client === "sql" ? "the same four statements over plain pg connections, no Prisma" : "a Prisma interactive transaction, as in the app"}), ` +
       `checkpoints signed meanwhile; AUDIT_SYNCHRONOUS_COMMIT=${synchronousCommit}.`,
     runs: 3,
     throughput: { count: EVENTS, unit: "actions" },
     async measure(context) {
-      return context.withScratchDatabase(async (url) => (await runWorker(context, url, [], synchronousCommit)).ms);
+      const result = await context.withScratchDatabase((url) => runWorker(context, url, mode, synchronousCommit));
+      cpu.ledger.push(result.cpuMicrosPerAction);
+      return result.ms;
     },
+    notes: () =>
+      cpu.ledger.length
+        ? `app process CPU per action (median) ${median(cpu.ledger).toFixed(0)} µs with the ledger, ${median(cpu.floor).toFixed(0)} µs in the floor`
+        : "",
     floor: {
-      name: "plain.transactions-8-writers",
-      description: "The same transactions with a second plain row instead of the ledger event (no sequence lock, no hashing, no tree), durable commits.",
+      name: `plain.transactions-8-writers${suffix}`,
+      description: `The same transactions with a second plain row instead of the ledger event (no sequence lock, no hashing, no tree), ${synchronousCommit === "on" ? "durable commits" : "synchronous_commit=off"}.`,
       async measure(context) {
-        return context.withScratchDatabase(async (url) => (await runWorker(context, url, ["--without-ledger"], "on")).ms);
+        const result = await context.withScratchDatabase((url) => runWorker(context, url, ["--without-ledger", ...mode], synchronousCommit));
+        cpu.floor.push(result.cpuMicrosPerAction);
+        return result.ms;
       },
     },
   };

@@ -9,10 +9,10 @@ import { eventsSince, ledgerSize } from "./helpers/ledger";
 let firstSeq: bigint;
 
 beforeAll(async () => {
-  const event = await db.$transaction((tx) =>
+  const { id } = await db.$transaction((tx) =>
     appendAuditEvent(tx, systemAuditContext, { action: "seed.loaded", subjectType: "Test", subjectId: "ledger-append-only", changes: { after: { note: "original" } } }),
   );
-  firstSeq = event.seq;
+  firstSeq = (await db.auditEvent.findUniqueOrThrow({ where: { id } })).seq;
 });
 
 async function refusal(sql: string) {
@@ -68,8 +68,8 @@ describe("sequence numbers", () => {
     expect(await ledgerSize()).toBe(before);
     expect(await db.auditEvent.count({ where: { subjectId: "rolled-back" } })).toBe(0);
 
-    const next = await db.$transaction((tx) => appendAuditEvent(tx, systemAuditContext, { action: "seed.loaded", subjectType: "Test", subjectId: "after-rollback" }));
-    expect(Number(next.seq)).toBe(before + 1);
+    const { id } = await db.$transaction((tx) => appendAuditEvent(tx, systemAuditContext, { action: "seed.loaded", subjectType: "Test", subjectId: "after-rollback" }));
+    expect(Number((await db.auditEvent.findUniqueOrThrow({ where: { id } })).seq)).toBe(before + 1);
   });
 
   it("stay gapless and unique when many transactions append at once", async () => {

@@ -285,7 +285,7 @@ describe("several app processes", () => {
 describe("crypto-shredding", () => {
   it("seals personal data with the subject's key, and destroying the key leaves the ledger verifiable", async () => {
     const customer = await db.customer.findFirstOrThrow();
-    const { seq } = await db.$transaction((tx) =>
+    const { id } = await db.$transaction((tx) =>
       appendAuditEvent(tx, systemAuditContext, {
         action: "customer.personal_data_read",
         subjectType: "Customer",
@@ -293,7 +293,7 @@ describe("crypto-shredding", () => {
         personalData: { customerId: customer.id, fields: { fullName: "Astrid Lindgren-Test", email: "astrid@example.test" } },
       }),
     );
-    const event = await db.auditEvent.findUniqueOrThrow({ where: { seq } });
+    const event = await db.auditEvent.findUniqueOrThrow({ where: { id } });
     expect(JSON.stringify(event.changes)).not.toContain("Astrid");
     const sealed = (event.changes as unknown as { personal: SealedPersonalData }).personal;
     expect(await db.$transaction((tx) => openSealed(tx, sealed))).toEqual({ fullName: "Astrid Lindgren-Test", email: "astrid@example.test" });

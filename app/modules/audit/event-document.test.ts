@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { canonicalJson } from "./canonical-json";
 import { eventDocument, eventLeafTemplate, type AuditEventFields } from "./event-document";
 
-// The database completes each leaf from this template (migration …_ledger_append_function); the
+// The database completes each leaf from this template (migration …_ledger_sequence_at_commit); the
 // verifier recomputes it from scratch. Both must produce the same bytes for any event.
 
 const json: fc.Arbitrary<unknown> = fc.letrec((tie) => ({

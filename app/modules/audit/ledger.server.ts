@@ -43,15 +43,28 @@ export const systemAuditContext: AuditContext = {
 };
 
 /**
- * Appends one event inside `tx`. The sequence number comes from the ledger head row, whose row lock
- * serialises appends across every app instance until the transaction ends: numbers are gapless, the
- * tree grows in sequence order, and a rolled-back transaction takes its number, event and nodes with it.
- * Call it last in the transaction: the lock is held from here to the commit.
+ * Appends one event inside `tx`: one statement that stages it, taking no lock. At the transaction's
+ * COMMIT the database numbers it from the ledger head row — whose row lock serialises appends across
+ * every app instance only for the commit itself — hashes it and extends the tree (ADR 004). Numbers are
+ * gapless, the tree grows in sequence order, and a rolled-back transaction leaves no event and no gap.
+ * The sequence number and time exist only once the transaction has committed: read them by `id`.
  */
 export async function appendAuditEvent(tx: Tx, context: AuditContext, event: AuditEventInput) {
   const changes = event.personalData
     ? { ...(event.changes ?? {}), personal: await sealForSubject(tx, event.personalData.customerId, event.personalData.fields) }
     : (event.changes ?? null);
+  const staged = stagedAuditEvent(context, event, changes);
+  await tx.$executeRaw`SELECT attest_stage_audit_event(${JSON.stringify(staged)}::jsonb)`;
+  return { id: staged.id };
+}
+
+/**
+ * The row attest_stage_audit_event stages, keyed by column: the event's fields and its leaf's canonical
+ * JSON around the sequence number and time, which the database splices in at COMMIT under the head lock
+ * (migration …_ledger_sequence_at_commit). The verifier recomputes every leaf independently. One JSON
+ * parameter: binding many costs the app more than the insert costs the database.
+ */
+export function stagedAuditEvent(context: AuditContext, event: AuditEventInput, changes: unknown) {
   const fields = {
     id: randomUUID(),
     actorType: context.actorType,
@@ -67,16 +80,24 @@ export async function appendAuditEvent(tx: Tx, context: AuditContext, event: Aud
     requestId: context.requestId,
     ipAddress: context.ipAddress,
   };
-  // The leaf's canonical JSON is built here; the database splices in the sequence number and time it
-  // assigns under the head lock, hashes it and extends the tree — one statement (migration
-  // …_ledger_append_function). The verifier recomputes every leaf independently.
   const leaf = eventLeafTemplate(fields);
-  const [appended] = await tx.$queryRaw<{ appended_seq: bigint; appended_at: Date; appended_leaf: Uint8Array }[]>`
-    SELECT appended_seq, appended_at, appended_leaf FROM attest_append_audit_event(
-      ${leaf.prefix}, ${leaf.middle}, ${leaf.suffix}, ${fields.id}::uuid, ${fields.actorType}, ${fields.actorId},
-      ${fields.actorLabel}, ${fields.actorRole}, ${fields.action}, ${fields.subjectType}, ${fields.subjectId},
-      ${fields.regionCode}, ${fields.justification}, ${changes === null ? null : JSON.stringify(changes)}::jsonb,
-      ${fields.requestId}, ${fields.ipAddress}, ${env.AUDIT_SYNCHRONOUS_COMMIT === "on"})`;
-  if (!appended) throw new Error("the audit event was not appended");
-  return { seq: appended.appended_seq, id: fields.id, occurredAt: appended.appended_at, leafHash: Buffer.from(appended.appended_leaf) };
+  return {
+    id: fields.id,
+    leaf_prefix: leaf.prefix,
+    leaf_middle: leaf.middle,
+    leaf_suffix: leaf.suffix,
+    actor_type: fields.actorType,
+    actor_id: fields.actorId,
+    actor_label: fields.actorLabel,
+    actor_role: fields.actorRole,
+    action: fields.action,
+    subject_type: fields.subjectType,
+    subject_id: fields.subjectId,
+    region_code: fields.regionCode,
+    justification: fields.justification,
+    changes,
+    request_id: fields.requestId,
+    ip_address: fields.ipAddress,
+    is_synchronous_commit: env.AUDIT_SYNCHRONOUS_COMMIT === "on",
+  };
 }

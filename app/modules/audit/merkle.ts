@@ -17,12 +17,13 @@ export function hashLeaf(data: Uint8Array): Hash {
   return hash("sha256", input, "buffer");
 }
 
+// One input buffer reused by every interior hash (hashing is synchronous): the verifier hashes millions.
+const childrenInput = Buffer.alloc(65, 0x01);
+
 export function hashChildren(left: Hash, right: Hash): Hash {
-  const input = Buffer.allocUnsafe(65);
-  input[0] = 0x01;
-  left.copy(input, 1);
-  right.copy(input, 33);
-  return hash("sha256", input, "buffer");
+  childrenInput.set(left, 1);
+  childrenInput.set(right, 33);
+  return hash("sha256", childrenInput, "buffer");
 }
 
 /** Largest power of two strictly smaller than n (n ≥ 2): where RFC 6962 splits a tree of n leaves. */
@@ -197,16 +198,40 @@ export function verifyConsistency(firstSize: number, secondSize: number, firstRo
   return fr.equals(firstRoot) && sr.equals(secondRoot) && sn === 0;
 }
 
+/** A perfect subtree held by a CompactRange: 2^level leaves. */
+export interface Subtree {
+  level: number;
+  hash: Hash;
+}
+
+/** The root of the tree whose perfect subtrees, largest (leftmost) first, are `nodes`. */
+export function rootOfSubtrees(nodes: readonly Subtree[]): Hash {
+  if (nodes.length === 0) return EMPTY_TREE_HASH;
+  let hash = nodes[nodes.length - 1]!.hash;
+  for (let i = nodes.length - 2; i >= 0; i--) hash = hashChildren(nodes[i]!.hash, hash);
+  return hash;
+}
+
 /** The RFC 6962 tree built leaf by leaf with O(log n) memory: a stack of perfect subtrees. */
 export class CompactRange {
-  private readonly stack: { level: number; hash: Hash }[] = [];
+  private readonly stack: Subtree[] = [];
   size = 0;
 
   /** Adds a leaf; returns the perfect subtrees of level ≥ 1 it completes, lowest first. */
   push(leaf: Hash) {
+    return this.pushSubtree(0, leaf);
+  }
+
+  /**
+   * Adds a whole perfect subtree of 2^level leaves (its hash computed elsewhere, e.g. by a verifier
+   * worker); the size must be a multiple of 2^level. Returns the subtrees above it that it completes.
+   */
+  pushSubtree(level: number, subtreeHash: Hash) {
+    const width = 2 ** level;
+    if (this.size % width !== 0) throw new RangeError(`a subtree of ${width} leaves cannot start at leaf ${this.size}`);
     const completed: { level: number; index: number; hash: Hash }[] = [];
-    let node = { level: 0, hash: leaf };
-    this.size += 1;
+    let node = { level, hash: subtreeHash };
+    this.size += width;
     while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.level === node.level) {
       const left = this.stack.pop()!;
       node = { level: node.level + 1, hash: hashChildren(left.hash, node.hash) };
@@ -216,11 +241,13 @@ export class CompactRange {
     return completed;
   }
 
+  /** The perfect subtrees that make up the tree so far, largest first. */
+  subtrees(): Subtree[] {
+    return this.stack.slice();
+  }
+
   root(): Hash {
-    if (this.stack.length === 0) return EMPTY_TREE_HASH;
-    let hash = this.stack[this.stack.length - 1]!.hash;
-    for (let i = this.stack.length - 2; i >= 0; i--) hash = hashChildren(this.stack[i]!.hash, hash);
-    return hash;
+    return rootOfSubtrees(this.stack);
   }
 }
 

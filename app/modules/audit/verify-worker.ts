@@ -1,21 +1,24 @@
 import { parentPort, workerData } from "node:worker_threads";
 import pg from "pg";
-import { checkEventChunk } from "./verify.server";
+import { checkEventChunk, type ChunkRequest } from "./verify.server";
 
-// A verifier worker thread: recomputes the leaves of the chunks it is sent, reading the same
-// snapshot as the main thread (SET TRANSACTION SNAPSHOT), and sends back the leaf hashes.
-const { databaseUrl, snapshot, head } = workerData as { databaseUrl: string; snapshot: string; head: number };
+// A verifier worker thread: checks the chunks it is sent — leaves recomputed from the events' columns
+// and the chunk's subtree rebuilt and compared with the stored nodes — reading the same snapshot as
+// the main thread (SET TRANSACTION SNAPSHOT), and sends back the chunk's subtree roots.
+const { databaseUrl, snapshot, head, isCopySupported } = workerData as { databaseUrl: string; snapshot: string; head: number; isCopySupported: boolean };
 const client = new pg.Client({ connectionString: databaseUrl });
 await client.connect();
 await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 await client.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "")}'`);
 
-parentPort!.on("message", async (message: { id: number; fromSeq: number; toSeq: number }) => {
-  try {
-    const chunk = await checkEventChunk(client, message.fromSeq, message.toSeq, head);
-    const leaves = chunk.leaves.slice();
-    parentPort!.postMessage({ id: message.id, chunk: { ...chunk, leaves } }, [leaves.buffer]);
-  } catch (error) {
-    parentPort!.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) });
-  }
+// Chunks are sent ahead of need; this worker's one connection checks them one after another.
+let queue = Promise.resolve();
+parentPort!.on("message", (message: { id: number; request: ChunkRequest }) => {
+  queue = queue.then(async () => {
+    try {
+      parentPort!.postMessage({ id: message.id, chunk: await checkEventChunk({ client, isCopySupported }, message.request, head) });
+    } catch (error) {
+      parentPort!.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) });
+    }
+  });
 });

@@ -1,10 +1,12 @@
+import { hash } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import pg from "pg";
 import { canonicalJson } from "./canonical-json";
 import { CHECKPOINT_FORMAT, type CheckpointStatement } from "./checkpoint-statement";
-import { eventLeafHash, type AuditEventFields } from "./event-document";
-import { CompactRange } from "./merkle";
+import { Column, EVENT_COLUMN_COUNT, EVENT_COLUMN_LIST, EventLeafWriter, occurredAtMs, readInt64, type RawColumns } from "./event-leaf-writer";
+import { CompactRange, rootOfSubtrees, type Subtree } from "./merkle";
 import { verifyDetached } from "./openpgp";
+import { readRawRows, type RawRowSource } from "./raw-rows.server";
 
 // The ledger verifier (DESIGN.md §6), shared by `npm run ledger:verify` and the auditors' page. It
 // streams every event in sequence order with constant memory, recomputes each leaf from the event's
@@ -52,134 +54,248 @@ export interface VerifyOptions {
    * one: events and nodes are append-only, and only those up to the size read first are checked.
    */
   useSnapshot?: boolean;
-  batchSize?: number;
   onProgress?: (progress: { checkedEvents: number; totalEvents: number; checkedCheckpoints: number }) => void | Promise<void>;
 }
 
-interface EventRow {
-  seq: string;
-  id: string;
-  occurred_at: string;
-  actor_type: string;
-  actor_id: string | null;
-  actor_label: string | null;
-  actor_role: string | null;
-  action: string;
-  subject_type: string;
-  subject_id: string | null;
-  region_code: string | null;
-  justification: string | null;
-  changes: unknown;
-  request_id: string | null;
-  ip_address: string | null;
-  leaf_hash: Buffer | null;
+/** A stored tree node as read back for comparison. */
+export interface StoredNode {
+  level: number;
+  index: number;
+  hash: Uint8Array;
 }
 
-function toFields(row: EventRow, seq = Number(row.seq)): AuditEventFields {
-  return {
-    seq,
-    id: row.id,
-    occurredAt: row.occurred_at,
-    actorType: row.actor_type,
-    actorId: row.actor_id,
-    actorLabel: row.actor_label,
-    actorRole: row.actor_role,
-    action: row.action,
-    subjectType: row.subject_type,
-    subjectId: row.subject_id,
-    regionCode: row.region_code,
-    justification: row.justification,
-    changes: row.changes,
-    requestId: row.request_id,
-    ipAddress: row.ip_address,
-  };
-}
+// Chunks are aligned perfect subtrees of 2^CHUNK_LEVEL events, so a worker rebuilds its chunk's whole
+// subtree and compares its stored nodes itself; this thread only joins chunk roots (a few nodes per
+// chunk) and checks what completes above them.
+export const CHUNK_LEVEL = 14;
+const CHUNK_SIZE = 2 ** CHUNK_LEVEL;
 
-// Times as ISO-8601 text straight from PostgreSQL: no Date parsing for millions of rows.
-const EVENT_COLUMNS =
-  "seq::text AS seq, id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS occurred_at, actor_type, actor_id, actor_label, actor_role, action, subject_type, subject_id, region_code, justification, changes, request_id, ip_address, leaf_hash";
-
-/** When a row's stored leaf does not match its own position, was it written at a nearby position? */
-function findOriginalPosition(row: EventRow, seq: number): number | null {
-  if (!row.leaf_hash) return null;
-  for (let offset = 1; offset <= 64; offset++) {
-    for (const candidate of [seq - offset, seq + offset]) {
-      if (candidate >= 1 && eventLeafHash(toFields(row, candidate)).equals(row.leaf_hash)) return candidate;
-    }
-  }
-  return null;
+export interface ChunkRequest {
+  fromSeq: number;
+  toSeq: number;
+  /** Signed tree sizes fromSeq < size < toSeq whose partial subtrees this chunk must report. */
+  checkpointSizes: number[];
 }
 
 export interface CheckedChunk {
   fromSeq: number;
   toSeq: number;
+  /** Events checked before the first problem. */
   count: number;
-  /** The recomputed leaf hashes, 32 bytes each, in sequence order (up to the first problem). */
-  leaves: Uint8Array;
-  firstOccurredAt: string;
-  lastOccurredAt: string;
+  /** The perfect subtrees over the events checked, largest first (one node for a whole chunk). */
+  subtrees: Subtree[];
+  /** For each requested checkpoint size reached: the chunk's subtrees up to that size. */
+  checkpointSubtrees: { treeSize: number; subtrees: Subtree[] }[];
+  /** Stored nodes completing at toSeq above this chunk's subtree, for the caller to compare. */
+  upperNodes: StoredNode[];
+  checkedTreeNodes: number;
+  firstOccurredAtMs: number;
+  lastOccurredAtMs: number;
   problem: LedgerProblem | null;
 }
 
+const EVENT_SELECT = (fromSeq: number, toSeq: number) =>
+  `SELECT ${EVENT_COLUMN_LIST} FROM audit_event WHERE seq > ${fromSeq} AND seq <= ${toSeq} ORDER BY seq`;
+const NODE_SELECT = (fromSeq: number, toSeq: number) =>
+  `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} ORDER BY tree_size, level`;
+
+interface StoredNodes {
+  levels: number[];
+  indexes: number[];
+  /** 32 bytes per node, in the same order. */
+  hashes: Buffer;
+  count: number;
+}
+
+/** The stored nodes completing in (fromSeq, toSeq], in completion order, hashes packed in one buffer. */
+async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number): Promise<StoredNodes> {
+  const levels: number[] = [];
+  const indexes: number[] = [];
+  let hashes = Buffer.allocUnsafe(32 * Math.max(16, toSeq - fromSeq));
+  await readRawRows(source, NODE_SELECT(fromSeq, toSeq), 3, ({ buffers, starts, ends }) => {
+    const at = levels.length * 32;
+    if (at + 32 > hashes.length) {
+      const larger = Buffer.allocUnsafe(hashes.length * 2);
+      hashes.copy(larger);
+      hashes = larger;
+    }
+    const isHashSized = ends[2]! - starts[2]! === 32;
+    // A node whose hash is not 32 bytes matches nothing: level -1 stands for it.
+    levels.push(isHashSized ? buffers[0]!.readInt16BE(starts[0]!) : -1);
+    indexes.push(readInt64(buffers[1]!, starts[1]!));
+    if (isHashSized) buffers[2]!.copy(hashes, at, starts[2]!, ends[2]!);
+  });
+  return { levels, indexes, hashes, count: levels.length };
+}
+
+/** Does the latin1 digest equal bytes [start, end) of `buffer`? */
+function isSameHash(digest: string, buffer: Buffer, start: number, end: number) {
+  if (start < 0 || end - start !== 32) return false;
+  for (let i = 0; i < 32; i++) if (digest.charCodeAt(i) !== buffer[start + i]) return false;
+  return true;
+}
+
+const childrenInput = Buffer.alloc(65, 0x01);
+
 /**
- * Checks the events fromSeq < seq ≤ toSeq on their own: no gap, none beyond the head, each stored leaf
- * equal to the one recomputed from the event's fields, times never running backwards. Runs in this
- * thread or in a worker (verify-worker.ts) over the same snapshot.
+ * The chunk's own RFC 6962 subtree, built leaf by leaf like CompactRange but over latin1 digests
+ * (see EventLeafWriter.leafHashLatin1): one string per node instead of one ArrayBuffer. Each node it
+ * completes must be the next stored node, in completion order.
  */
-export async function checkEventChunk(client: pg.ClientBase, fromSeq: number, toSeq: number, head: number): Promise<CheckedChunk> {
-  const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM audit_event WHERE audit_event.seq > $1 AND audit_event.seq <= $2 ORDER BY audit_event.seq`, [fromSeq, toSeq]);
-  const leaves = new Uint8Array(rows.length * 32);
-  let count = 0;
-  let previousOccurredAt = "";
-  let problem: LedgerProblem | null = null;
-  for (const row of rows) {
-    const seq = Number(row.seq);
-    const expected = fromSeq + count + 1;
-    if (seq !== expected) {
-      problem = { kind: "missing", seq: expected, message: `event ${expected}${seq > expected + 1 ? `–${seq - 1}` : ""} is missing: the next stored event is ${seq}` };
-      break;
+class ChunkTree {
+  private readonly levels: number[] = [];
+  private readonly hashes: string[] = [];
+  size = 0;
+  /** Stored nodes matched so far. */
+  matchedNodes = 0;
+
+  constructor(
+    private readonly fromSeq: number,
+    private readonly stored: StoredNodes,
+  ) {}
+
+  /** Adds a leaf; the first completed subtree that differs from its stored node is the problem. */
+  push(leaf: string): LedgerProblem | null {
+    let level = 0;
+    let digest = leaf;
+    this.size += 1;
+    while (this.levels.length > 0 && this.levels[this.levels.length - 1] === level) {
+      this.levels.pop();
+      childrenInput.write(this.hashes.pop()!, 1, "latin1");
+      childrenInput.write(digest, 33, "latin1");
+      digest = hash("sha256", childrenInput, "binary");
+      level += 1;
+      const index = (this.fromSeq + this.size) / 2 ** level - 1;
+      const next = this.matchedNodes;
+      const { stored } = this;
+      if (!(next < stored.count && stored.levels[next] === level && stored.indexes[next] === index && isSameHash(digest, stored.hashes, next * 32, next * 32 + 32))) {
+        return nodeMismatch(level, index);
+      }
+      this.matchedNodes += 1;
     }
-    if (seq > head) {
-      problem = { kind: "inserted", seq, message: `event ${seq} lies beyond the ledger head (${head} events were appended): it was inserted outside the ledger` };
-      break;
-    }
-    const leaf = eventLeafHash(toFields(row));
-    if (!row.leaf_hash || !leaf.equals(row.leaf_hash)) {
-      const original = findOriginalPosition(row, seq);
-      problem =
-        original !== null
-          ? { kind: "reordered", seq, message: `event ${seq} was written as event ${original}: events were reordered` }
-          : { kind: "changed", seq, message: `event ${seq} (${row.action}) does not match its leaf hash: it was changed after it was written` };
-      break;
-    }
-    if (row.occurred_at < previousOccurredAt) {
-      problem = { kind: "reordered", seq, message: `event ${seq} is dated before event ${seq - 1}: events were reordered or inserted` };
-      break;
-    }
-    previousOccurredAt = row.occurred_at;
-    leaves.set(leaf, count * 32);
-    count += 1;
+    this.levels.push(level);
+    this.hashes.push(digest);
+    return null;
   }
+
+  subtrees(): Subtree[] {
+    return this.levels.map((level, i) => ({ level, hash: Buffer.from(this.hashes[i]!, "latin1") }));
+  }
+}
+
+const textOf = (columns: RawColumns, column: Column) => (columns.starts[column]! < 0 ? null : columns.buffers[column]!.toString("utf8", columns.starts[column], columns.ends[column]));
+
+function nodeMismatch(level: number, index: number): LedgerProblem {
+  const first = index * 2 ** level + 1;
   return {
-    fromSeq,
-    toSeq,
-    count,
-    leaves: leaves.subarray(0, count * 32),
-    firstOccurredAt: rows[0]?.occurred_at ?? "",
-    lastOccurredAt: previousOccurredAt,
-    problem,
+    kind: "tree_node_mismatch",
+    seq: first,
+    message: `the stored tree node over events ${first}–${first + 2 ** level - 1} does not match those events: an event in that range was rewritten together with its leaf hash, or the tree was altered`,
   };
 }
 
+/**
+ * Checks the events fromSeq < seq ≤ toSeq (fromSeq a multiple of the chunk size) on their own, in
+ * sequence order, stopping at the first problem: no gap, none beyond the head, each stored leaf equal
+ * to the one recomputed from the event's columns, times never running backwards, and every stored
+ * node of the chunk's subtree equal to the one rebuilt from those leaves. Runs in this thread or in
+ * a worker (verify-worker.ts) over the same snapshot.
+ */
+export async function checkEventChunk(source: RawRowSource, request: ChunkRequest, head: number): Promise<CheckedChunk> {
+  const { fromSeq, toSeq, checkpointSizes } = request;
+  const nodes = await readStoredNodes(source, fromSeq, toSeq);
+  const writer = new EventLeafWriter();
+  const tree = new ChunkTree(fromSeq, nodes);
+  const chunk: CheckedChunk = {
+    fromSeq,
+    toSeq,
+    count: 0,
+    subtrees: [],
+    checkpointSubtrees: [],
+    upperNodes: [],
+    checkedTreeNodes: 0,
+    firstOccurredAtMs: NaN,
+    lastOccurredAtMs: NaN,
+    problem: null,
+  };
+  let nextCheckpoint = 0;
+  let previousOccurredAtMs = -Infinity;
+
+  const checkEvent = (columns: RawColumns): LedgerProblem | null => {
+    const seq = readInt64(columns.buffers[Column.Seq]!, columns.starts[Column.Seq]!);
+    const expected = fromSeq + chunk.count + 1;
+    if (seq !== expected) {
+      return { kind: "missing", seq: expected, message: `event ${expected}${seq > expected + 1 ? `–${seq - 1}` : ""} is missing: the next stored event is ${seq}` };
+    }
+    if (seq > head) {
+      return { kind: "inserted", seq, message: `event ${seq} lies beyond the ledger head (${head} events were appended): it was inserted outside the ledger` };
+    }
+    const leaf = writer.leafHashLatin1(columns, seq);
+    if (!isSameHash(leaf, columns.buffers[Column.LeafHash]!, columns.starts[Column.LeafHash]!, columns.ends[Column.LeafHash]!)) {
+      const original = findOriginalPosition(writer, columns, seq);
+      return original !== null
+        ? { kind: "reordered", seq, message: `event ${seq} was written as event ${original}: events were reordered` }
+        : { kind: "changed", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) does not match its leaf hash: it was changed after it was written` };
+    }
+    const occurredAt = occurredAtMs(columns);
+    if (occurredAt < previousOccurredAtMs) {
+      return { kind: "reordered", seq, message: `event ${seq} is dated before event ${seq - 1}: events were reordered or inserted` };
+    }
+    if (chunk.count === 0) chunk.firstOccurredAtMs = occurredAt;
+    previousOccurredAtMs = occurredAt;
+    const mismatch = tree.push(leaf);
+    if (mismatch) return mismatch;
+    chunk.count += 1;
+    while (nextCheckpoint < checkpointSizes.length && checkpointSizes[nextCheckpoint] === seq) {
+      chunk.checkpointSubtrees.push({ treeSize: seq, subtrees: tree.subtrees() });
+      nextCheckpoint += 1;
+    }
+    return null;
+  };
+
+  await readRawRows(source, EVENT_SELECT(fromSeq, toSeq), EVENT_COLUMN_COUNT, (columns) => {
+    chunk.problem = checkEvent(columns);
+    return chunk.problem === null;
+  });
+  if (!chunk.problem && chunk.count < toSeq - fromSeq) {
+    const seq = fromSeq + chunk.count + 1;
+    chunk.problem = { kind: "missing", seq, message: `events ${seq}–${toSeq} are missing` };
+  }
+  chunk.checkedTreeNodes = tree.matchedNodes;
+  chunk.lastOccurredAtMs = previousOccurredAtMs;
+  chunk.subtrees = tree.subtrees();
+  if (!chunk.problem) {
+    for (let i = tree.matchedNodes; i < nodes.count; i++) {
+      chunk.upperNodes.push({ level: nodes.levels[i]!, index: nodes.indexes[i]!, hash: nodes.hashes.subarray(i * 32, i * 32 + 32) });
+    }
+  }
+  return chunk;
+}
+
+/** When a row's stored leaf does not match its own position, was it written at a nearby position? */
+function findOriginalPosition(writer: EventLeafWriter, columns: RawColumns, seq: number): number | null {
+  const [stored, start, end] = [columns.buffers[Column.LeafHash]!, columns.starts[Column.LeafHash]!, columns.ends[Column.LeafHash]!];
+  if (start < 0) return null;
+  for (let offset = 1; offset <= 64; offset++) {
+    for (const candidate of [seq - offset, seq + offset]) {
+      if (candidate >= 1 && isSameHash(writer.leafHashLatin1(columns, candidate), stored, start, end)) return candidate;
+    }
+  }
+  return null;
+}
+
 /** Chunks checked in order: in this thread, or fanned out to worker threads reading the same snapshot. */
-function chunkChecker(client: pg.ClientBase, options: VerifyOptions, snapshot: string | null, head: number) {
+function chunkChecker(source: RawRowSource, options: VerifyOptions, snapshot: string | null, head: number) {
   const parallelism = options.client || !snapshot ? 1 : Math.max(1, options.parallelism ?? 1);
   if (parallelism === 1) {
-    return { check: (fromSeq: number, toSeq: number) => checkEventChunk(client, fromSeq, toSeq, head), close: async () => {} };
+    return { check: (request: ChunkRequest) => checkEventChunk(source, request, head), close: async () => {} };
   }
   const workers = Array.from(
     { length: parallelism },
-    () => new Worker(new URL("./verify-worker.mjs", import.meta.url), { workerData: { databaseUrl: options.databaseUrl, snapshot, head } }),
+    () =>
+      new Worker(new URL("./verify-worker.mjs", import.meta.url), {
+        workerData: { databaseUrl: options.databaseUrl, snapshot, head, isCopySupported: source.isCopySupported },
+      }),
   );
   let nextWorker = 0;
   let nextRequest = 0;
@@ -197,11 +313,11 @@ function chunkChecker(client: pg.ClientBase, options: VerifyOptions, snapshot: s
     });
   }
   return {
-    check: (fromSeq: number, toSeq: number) =>
+    check: (request: ChunkRequest) =>
       new Promise<CheckedChunk>((resolve, reject) => {
         const id = nextRequest++;
         pending.set(id, { resolve, reject });
-        workers[nextWorker++ % workers.length]!.postMessage({ id, fromSeq, toSeq });
+        workers[nextWorker++ % workers.length]!.postMessage({ id, request });
       }),
     close: async () => {
       await Promise.all(workers.map((worker) => worker.terminate()));
@@ -209,21 +325,27 @@ function chunkChecker(client: pg.ClientBase, options: VerifyOptions, snapshot: s
   };
 }
 
-const CHUNK_SIZE = 20_000;
+/** Hashes arrive from a worker as plain Uint8Arrays (structured clone); compare and hash them as Buffers. */
+const asHash = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** PGlite's socket server does not speak the COPY sub-protocol; every PostgreSQL does. */
+async function isCopySupported(client: pg.ClientBase) {
+  const { rows } = await client.query<{ version: string }>("SELECT version()");
+  return !rows[0]?.version.includes("PGlite");
+}
 
 export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport> {
   const started = Date.now();
-  const batchSize = options.batchSize ?? 20_000;
   const ownClient = options.client ? null : new pg.Client({ connectionString: options.databaseUrl });
   await ownClient?.connect();
   const client = options.client ?? ownClient!;
   const range = new CompactRange();
   let checkedCheckpoints = 0;
   let checkedTreeNodes = 0;
-  const report = (problem: LedgerProblem | null, treeSize: number, coveredSize: number): LedgerReport => ({
+  const report = (problem: LedgerProblem | null, treeSize: number, coveredSize: number, checkedEvents = range.size): LedgerReport => ({
     isValid: problem === null,
     treeSize,
-    checkedEvents: range.size,
+    checkedEvents,
     checkedCheckpoints,
     checkedTreeNodes,
     uncoveredEvents: Math.max(0, treeSize - coveredSize),
@@ -285,29 +407,11 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       previousTime = signedAt;
     }
 
-    // Stored subtrees arrive in completion order: (tree size at which they complete, level).
-    const nodeCursor = { rows: [] as { level: number; index: string; tree_size: string; hash: Buffer }[], position: 0, after: [0, 0] as [number, number], isDone: false };
-    const nextNode = async () => {
-      if (nodeCursor.position >= nodeCursor.rows.length && !nodeCursor.isDone) {
-        const [size, level] = nodeCursor.after;
-        nodeCursor.rows = (
-          await client.query<{ level: number; index: string; tree_size: string; hash: Buffer }>(
-            "SELECT level, index::text, tree_size::text, hash FROM audit_tree_node n WHERE (n.tree_size, n.level) > ($1, $2) AND n.tree_size <= $4 ORDER BY n.tree_size, n.level LIMIT $3",
-            [size, level, batchSize, snapshot ? Number.MAX_SAFE_INTEGER : totalEvents],
-          )
-        ).rows;
-        nodeCursor.position = 0;
-        nodeCursor.isDone = nodeCursor.rows.length < batchSize;
-        const last = nodeCursor.rows[nodeCursor.rows.length - 1];
-        if (last) nodeCursor.after = [Number(last.tree_size), last.level];
-      }
-      return nodeCursor.rows[nodeCursor.position++] ?? null;
-    };
-
     let checkpointIndex = 0;
     let coveredSize = 0;
-    let previousOccurredAt = "";
-    const checker = chunkChecker(client, options, snapshot, head);
+    let previousOccurredAtMs = -Infinity;
+    const source: RawRowSource = { client, isCopySupported: await isCopySupported(client) };
+    const checker = chunkChecker(source, options, snapshot, head);
     try {
       // Chunks are requested ahead (workers keep busy) and consumed strictly in sequence order, so the
       // first problem reported is the first in the ledger.
@@ -316,42 +420,57 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       const request = (index: number) => {
         const fromSeq = index * CHUNK_SIZE;
         if (fromSeq >= totalEvents) return;
-        requests[index] = checker.check(fromSeq, Math.min(totalEvents, fromSeq + CHUNK_SIZE));
+        const toSeq = Math.min(totalEvents, fromSeq + CHUNK_SIZE);
+        const checkpointSizes = checkpoints.map((checkpoint) => Number(checkpoint.tree_size)).filter((size) => size > fromSeq && size < toSeq);
+        requests[index] = checker.check({ fromSeq, toSeq, checkpointSizes });
+      };
+      // A signed checkpoint must be the root of the events at its size: checked in sequence order.
+      const checkCheckpointsAt = (treeSize: number, root: () => Buffer): LedgerProblem | null => {
+        while (checkpointIndex < checkpoints.length && Number(checkpoints[checkpointIndex]!.tree_size) === treeSize) {
+          const checkpoint = checkpoints[checkpointIndex]!;
+          if (!root().equals(checkpoint.root_hash)) {
+            return { kind: "checkpoint_mismatch", checkpointId: checkpoint.id, treeSize, seq: treeSize, message: `signed checkpoint ${checkpoint.id} (tree size ${treeSize}) does not match the events: one of events ${coveredSize + 1}–${treeSize} or an earlier one was rewritten together with its hashes` };
+          }
+          coveredSize = treeSize;
+          checkedCheckpoints += 1;
+          checkpointIndex += 1;
+        }
+        return null;
       };
       for (let index = 0; index < lookahead; index++) request(index);
       for (let index = 0; index * CHUNK_SIZE < totalEvents; index++) {
         const chunk = await requests[index]!;
+        delete requests[index];
         request(index + lookahead);
-        if (chunk.count > 0 && chunk.firstOccurredAt < previousOccurredAt) {
+        if (chunk.count > 0 && chunk.firstOccurredAtMs < previousOccurredAtMs) {
           const seq = chunk.fromSeq + 1;
           return report({ kind: "reordered", seq, message: `event ${seq} is dated before event ${seq - 1}: events were reordered or inserted` }, totalEvents, coveredSize);
         }
-        if (chunk.count > 0) previousOccurredAt = chunk.lastOccurredAt;
-        for (let offset = 0; offset < chunk.count; offset++) {
-          const leaf = Buffer.from(chunk.leaves.buffer, chunk.leaves.byteOffset + offset * 32, 32);
-          for (const completed of range.push(leaf)) {
-            const stored = await nextNode();
+        if (chunk.count > 0) previousOccurredAtMs = chunk.lastOccurredAtMs;
+        const chunkStart = range.subtrees();
+        for (const partial of chunk.checkpointSubtrees) {
+          const subtrees = [...chunkStart, ...partial.subtrees.map((node) => ({ level: node.level, hash: asHash(node.hash) }))];
+          const problem = checkCheckpointsAt(partial.treeSize, () => rootOfSubtrees(subtrees));
+          if (problem) return report(problem, totalEvents, coveredSize, partial.treeSize);
+        }
+        if (chunk.problem) return report(chunk.problem, totalEvents, coveredSize, range.size + chunk.count);
+        checkedTreeNodes += chunk.checkedTreeNodes;
+        let nextUpper = 0;
+        for (const subtree of chunk.subtrees) {
+          for (const completed of range.pushSubtree(subtree.level, asHash(subtree.hash))) {
+            const stored = chunk.upperNodes[nextUpper++];
             checkedTreeNodes += 1;
-            if (!stored || stored.level !== completed.level || Number(stored.index) !== completed.index || !stored.hash.equals(completed.hash)) {
-              const first = completed.index * 2 ** completed.level + 1;
-              return report({ kind: "tree_node_mismatch", seq: first, message: `the stored tree node over events ${first}–${first + 2 ** completed.level - 1} does not match those events: an event in that range was rewritten together with its leaf hash, or the tree was altered` }, totalEvents, coveredSize);
+            if (!stored || stored.level !== completed.level || stored.index !== completed.index || !asHash(stored.hash).equals(completed.hash)) {
+              return report(nodeMismatch(completed.level, completed.index), totalEvents, coveredSize);
             }
           }
-          while (checkpointIndex < checkpoints.length && Number(checkpoints[checkpointIndex]!.tree_size) === range.size) {
-            const checkpoint = checkpoints[checkpointIndex]!;
-            if (!range.root().equals(checkpoint.root_hash)) {
-              return report({ kind: "checkpoint_mismatch", checkpointId: checkpoint.id, treeSize: range.size, seq: range.size, message: `signed checkpoint ${checkpoint.id} (tree size ${range.size}) does not match the events: one of events ${coveredSize + 1}–${range.size} or an earlier one was rewritten together with its hashes` }, totalEvents, coveredSize);
-            }
-            coveredSize = range.size;
-            checkedCheckpoints += 1;
-            checkpointIndex += 1;
-          }
         }
-        if (chunk.problem) return report(chunk.problem, totalEvents, coveredSize);
-        if (chunk.count < chunk.toSeq - chunk.fromSeq) {
-          const seq = chunk.fromSeq + chunk.count + 1;
-          return report({ kind: "missing", seq, message: `events ${seq}–${chunk.toSeq} are missing` }, totalEvents, coveredSize);
+        const extra = chunk.upperNodes[nextUpper];
+        if (extra) {
+          return report({ kind: "tree_node_mismatch", treeSize: chunk.toSeq, message: `a stored tree node (level ${extra.level}, index ${extra.index}) is not a subtree of the first ${chunk.toSeq} events` }, totalEvents, coveredSize);
         }
+        const problem = checkCheckpointsAt(range.size, () => range.root());
+        if (problem) return report(problem, totalEvents, coveredSize);
         await options.onProgress?.({ checkedEvents: range.size, totalEvents, checkedCheckpoints });
       }
     } finally {
@@ -365,9 +484,16 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     if (beyond) {
       return report({ kind: "missing", checkpointId: beyond.id, treeSize: Number(beyond.tree_size), message: `checkpoint ${beyond.id} signs ${beyond.tree_size} events but only ${range.size} are stored: events were deleted` }, totalEvents, coveredSize);
     }
-    const extra = await nextNode();
-    if (extra) {
-      return report({ kind: "tree_node_mismatch", treeSize: Number(extra.tree_size), message: `a stored tree node (level ${extra.level}, index ${extra.index}) covers events that do not exist` }, totalEvents, coveredSize);
+    if (snapshot) {
+      // In one snapshot every stored node must belong to the events read; without one, nodes of events
+      // appended meanwhile may follow them.
+      const { rows: [extra] } = await client.query<{ level: number; index: string; tree_size: string }>(
+        "SELECT level, index::text, tree_size::text FROM audit_tree_node WHERE tree_size > $1 ORDER BY tree_size, level LIMIT 1",
+        [range.size],
+      );
+      if (extra) {
+        return report({ kind: "tree_node_mismatch", treeSize: Number(extra.tree_size), message: `a stored tree node (level ${extra.level}, index ${extra.index}) covers events that do not exist` }, totalEvents, coveredSize);
+      }
     }
     return report(null, range.size, coveredSize);
   } finally {
