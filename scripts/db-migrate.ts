@@ -5,6 +5,7 @@
 //   npm run db:migrate                         apply pending migrations (DATABASE_URL or embedded)
 //   npm run db:migration:create -- <name>      write a migration for schema.prisma changes (needs a real
 //                                              PostgreSQL: the diff replays history in a shadow database)
+//   npm run db:migration:check                 exit 1 when schema.prisma has changes no migration holds
 //   node … scripts/db-migrate.ts --reset       drop everything, then apply all migrations
 import fs from "node:fs";
 import path from "node:path";
@@ -123,6 +124,8 @@ function timestamp() {
 async function main() {
   const args = process.argv.slice(2);
   const isCreate = args.includes("--create");
+  // --check: exit 1 when schema.prisma and prisma/migrations disagree (a migration is missing), write nothing.
+  const isCheck = args.includes("--check");
   const isReset = args.includes("--reset");
   const name = args.find((arg) => !arg.startsWith("--")) ?? "change";
 
@@ -145,7 +148,7 @@ async function main() {
       await engine.reset({ filter: noFilter });
       console.log(`reset ${where}`);
     }
-    if (isCreate) {
+    if (isCreate || isCheck) {
       const result = await engine.diff({
         from: { tag: "migrations", ...loadMigrationsList() },
         to: { tag: "schemaDatamodel", files: [{ path: schemaPath, content: schema }] },
@@ -155,7 +158,12 @@ async function main() {
       });
       const script = result.stdout?.trim() ?? "";
       if (!script || script === "-- This is an empty migration.") {
-        console.log("schema.prisma matches the migrations; nothing to create");
+        console.log(`schema.prisma matches the migrations${isCheck ? "" : "; nothing to create"}`);
+        return;
+      }
+      if (isCheck) {
+        console.error(`schema.prisma and prisma/migrations disagree; \`npm run db:migration:create -- <name>\` would write:\n${script}`);
+        process.exitCode = 1;
         return;
       }
       const dir = path.join(migrationsDir, `${timestamp()}_${name.replace(/[^a-z0-9_]+/gi, "_")}`);

@@ -1,5 +1,11 @@
--- CreateTable
-CREATE TABLE "audit_event_pending" (
+-- Staged events live in a schema of their own, outside Prisma's datamodel: the constraint trigger
+-- below is a pg_constraint row of a kind Prisma's schema describer cannot read, and the app never
+-- touches the table except through attest_stage_audit_event. A reset (`prisma migrate reset`,
+-- npm run db:reset) drops only the datamodel's schema, so a schema left over from before one goes first.
+DROP SCHEMA IF EXISTS attest_ledger CASCADE;
+CREATE SCHEMA attest_ledger;
+
+CREATE TABLE attest_ledger."audit_event_pending" (
     "id" UUID NOT NULL,
     "leaf_prefix" TEXT NOT NULL,
     "leaf_middle" TEXT NOT NULL,
@@ -49,13 +55,13 @@ BEGIN
   VALUES (new_seq, NEW.id, new_time, NEW.actor_type, NEW.actor_id, NEW.actor_label, NEW.actor_role, NEW.action,
     NEW.subject_type, NEW.subject_id, NEW.region_code, NEW.justification, NEW.changes, NEW.request_id, NEW.ip_address, leaf);
   PERFORM attest_extend_ledger_tree(new_seq, leaf);
-  DELETE FROM audit_event_pending WHERE id = NEW.id;
+  DELETE FROM attest_ledger.audit_event_pending WHERE id = NEW.id;
   RETURN NULL;
 END;
 $$;
 
 CREATE CONSTRAINT TRIGGER audit_event_pending_sequence
-  AFTER INSERT ON "audit_event_pending"
+  AFTER INSERT ON attest_ledger."audit_event_pending"
   DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW EXECUTE FUNCTION attest_sequence_audit_event();
 
@@ -68,7 +74,8 @@ BEGIN
   IF NOT (staged->>'is_synchronous_commit')::boolean THEN
     PERFORM set_config('synchronous_commit', 'off', true);
   END IF;
-  INSERT INTO audit_event_pending SELECT * FROM jsonb_populate_record(NULL::audit_event_pending, staged);
+  INSERT INTO attest_ledger.audit_event_pending
+    SELECT * FROM jsonb_populate_record(NULL::attest_ledger.audit_event_pending, staged);
 END;
 $$;
 
