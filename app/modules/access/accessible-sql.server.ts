@@ -62,7 +62,7 @@ function listOf(value: unknown, path: string) {
 }
 
 function fieldSql(column: SqlColumn, filter: unknown, parameters: SqlParameters, path: string): string {
-  if (!isPlainObject(filter)) return `${column.sql} = ${parameters.add(scalarOf(filter, path), column.type)}`;
+  if (!isPlainObject(filter)) return `(${column.sql} = ${parameters.add(scalarOf(filter, path), column.type)})`;
   const parts: string[] = [];
   for (const [operator, operand] of Object.entries(filter)) {
     if (operand === undefined) continue;
