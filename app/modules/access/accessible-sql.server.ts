@@ -91,8 +91,10 @@ export function whereSql(where: unknown, columns: Readonly<Record<string, SqlCol
       parts.push(...items.map((item, index) => whereSql(item, columns, parameters, `${at}[${index}]`)));
     } else if (key === "OR") {
       if (!Array.isArray(value)) throw new UnsupportedAccessCondition(at, "a list was expected");
-      // Prisma: OR over no conditions matches nothing.
-      parts.push(value.length === 0 ? "FALSE" : `(${value.map((item, index) => whereSql(item, columns, parameters, `${at}[${index}]`)).join(" OR ")})`);
+      // CASL never writes an empty OR (no rule: accessibleBy throws), and Prisma 7 reads one as "no
+      // condition" where logic says "nothing": refuse it rather than pick a meaning.
+      if (value.length === 0) throw new UnsupportedAccessCondition(at, "an empty OR");
+      parts.push(`(${value.map((item, index) => whereSql(item, columns, parameters, `${at}[${index}]`)).join(" OR ")})`);
     } else if (key === "NOT") {
       const items = Array.isArray(value) ? value : [value];
       if (items.length === 0) throw new UnsupportedAccessCondition(at, "an empty NOT");
