@@ -54,6 +54,8 @@ export function explorerMeasurement(scenario: string, label: string): Measuremen
       return (
         `p50 loader ${median(results.map((r) => r.loader.p50)).toFixed(1)} ms vs pg ${median(results.map((r) => r.raw.p50)).toFixed(1)} ms; ` +
         `p95 loader ${median(results.map((r) => r.loader.p95)).toFixed(1)} ms vs pg ${median(results.map((r) => r.raw.p95)).toFixed(1)} ms; ` +
+        `ratio within each run (same worker, same load) p50 ${results.map((r) => (r.loader.p50 / r.raw.p50).toFixed(2)).join(", ")}, ` +
+        `p95 ${results.map((r) => (r.loader.p95 / r.raw.p95).toFixed(2)).join(", ")}; ` +
         `filter choices uncached ${median(results.map((r) => r.optionsColdMs)).toFixed(0)} ms (once a minute per access scope)`
       );
     },

@@ -74,15 +74,23 @@ function decimalText(text: string) {
   return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
 }
 
-function toListItem({ reference, principal, amount, ...row }: DecisionPageRow) {
+// Written out field by field: rest/spread copying was the larger part of the loader's own time per page.
+function toListItem(row: DecisionPageRow) {
   return {
-    ...row,
+    id: row.id,
+    externalId: row.externalId,
+    decidedAt: row.decidedAt,
+    regionCode: row.regionCode,
     kind: row.kind as DecisionKind,
     outcome: row.outcome as DecisionOutcome,
+    score: row.score,
+    amount: decimalText(row.amount),
+    currency: row.currency,
+    modelName: row.modelName,
+    modelVersion: row.modelVersion,
     reviewState: row.reviewState as ReviewState,
-    amount: decimalText(amount),
-    customerReference: reference,
-    principalReason: principal,
+    customerReference: row.reference,
+    principalReason: row.principal,
   };
 }
 
