@@ -18,11 +18,14 @@ const demoScopes = ["decisions:write", "outcomes:write"];
 
 /** Prisma's tagged-template $queryRaw over a pg client, so the seed appends through the one ledger entry point. */
 function ledgerTransaction(client: pg.ClientBase): Tx {
-  const queryRaw = async (strings: TemplateStringsArray, ...values: unknown[]) => {
+  const run = (strings: TemplateStringsArray, values: unknown[]) => {
     const text = strings.slice(1).reduce((sql, part, index) => `${sql}$${index + 1}${part}`, strings[0]!);
-    return (await client.query(text, values)).rows;
+    return client.query(text, values);
   };
-  return { $queryRaw: queryRaw } as unknown as Tx;
+  return {
+    $queryRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await run(strings, values)).rows,
+    $executeRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await run(strings, values)).rowCount ?? 0,
+  } as unknown as Tx;
 }
 
 export async function issueDemoApiToken(client: pg.ClientBase) {
