@@ -375,9 +375,13 @@ export default function PrivacyRequestRoute() {
                     <tr key={artefact.id}>
                       <td>{artefact.kind.replace(/_/g, " ")}</td>
                       <td>
-                        <Link to={`/privacy/${request.id}/artefacts/${artefact.id}`} reloadDocument>
+                        <a href={`/privacy/${request.id}/artefacts/${artefact.id}`} download>
                           {artefact.fileName}
-                        </Link>
+                        </a>{" "}
+                        ·{" "}
+                        <a href={`/privacy/${request.id}/artefacts/${artefact.id}?part=signature`} download aria-label={`Signature of ${artefact.fileName}`}>
+                          .asc
+                        </a>
                       </td>
                       <td>
                         <code className="hash">{artefact.sha256}</code>
@@ -531,8 +535,16 @@ function SubjectRights({ view }: { view: ReturnType<typeof useLoaderData<typeof 
         </details>
       ) : null}
       {request.type === "contest" ? <ContestAnswer view={view} /> : null}
-      {request.type === "erasure" ? <p className="muted">Erasure is planned, approved by a second person and executed on the erasure plan.</p> : null}
-      {request.type === "access" || request.type === "portability" ? <p className="muted">Access and portability are answered with the signed access export.</p> : null}
+      {request.type === "erasure" ? (
+        <p className="muted">
+          Erasure is planned, approved by a second person and executed on the erasure plan. <Link to={`/privacy/${request.id}/erasure`}>Open the erasure plan</Link>
+        </p>
+      ) : null}
+      {request.type === "access" || request.type === "portability" ? (
+        <p className="muted">
+          Access and portability are answered with the signed access export. <Link to={`/privacy/${request.id}/access-export`}>Open the access export</Link>
+        </p>
+      ) : null}
       {request.state === "refused" ? (
         <>
           <h3 className="subhead">Refused</h3>
