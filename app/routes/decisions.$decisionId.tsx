@@ -444,7 +444,8 @@ export default function DecisionRoute() {
                   <>
                     <dt>Contest</dt>
                     <dd>
-                      {review.contest.reference} · {review.contest.channel.replace(/_/g, " ")} · received {formatDateTime(review.contest.receivedAt)} · answer due {formatDateTime(review.contest.dueAt)}
+                      {review.contest.canReadDetails ? <Link to={`/privacy/${review.contest.id}`}>{review.contest.reference}</Link> : review.contest.reference} ·{" "}
+                      {review.contest.channel.replace(/_/g, " ")} · received {formatDateTime(review.contest.receivedAt)} · answer due {formatDateTime(review.contest.dueAt)}
                     </dd>
                     <dt>Customer's view</dt>
                     <dd className="wrap">
