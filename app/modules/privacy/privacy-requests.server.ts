@@ -9,6 +9,7 @@ import { regionScope } from "~/modules/access/region-scope.server";
 import { appendAuditEvent, type AuditContext } from "~/modules/audit/ledger.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import {
+  intakeRequestTypes,
   openPrivacyRequestStates,
   type PrivacyIntakeInput,
   type PrivacyRequestAction,
@@ -135,7 +136,7 @@ export async function listPrivacyRequests(actor: Actor, query: PrivacyRequestLis
     sort: { key: query.sort, order: query.order },
     hiddenUnverified,
     regions: actor.regionFilter,
-    canCreate: actor.ability.can("create", "PrivacyRequest"),
+    canCreate: intakeTypesFor(actor).length > 0,
     canExport: actor.ability.can("export", "PrivacyRequest"),
   };
 }
@@ -503,10 +504,26 @@ async function receiveRequest(caller: IntakeCaller, input: PrivacyIntakeInput, c
   });
 }
 
+/**
+ * The request types the actor may log through staff intake in at least one of their regions. A
+ * compliance officer may create contests only (from the decision page), so has no intake form.
+ */
+function intakeTypesFor(actor: Actor) {
+  return intakeRequestTypes.filter((type) =>
+    actor.user.regions.some((regionCode) => actor.ability.can("create", subjectOf("PrivacyRequest", { type, regionCode }) as never)),
+  );
+}
+
+export function requireIntakePermission(actor: Actor) {
+  const types = intakeTypesFor(actor);
+  if (types.length === 0) throw forbidden("create", "PrivacyRequest", "data-protection request intake");
+  return types;
+}
+
 /** Staff intake (`/privacy/new`): the DPO logs a request received by mail, phone or post. */
 export async function createPrivacyRequest(actor: Actor, input: PrivacyIntakeInput) {
-  requirePermission(actor, "create", "PrivacyRequest");
-  requireRecordPermission(actor, "create", "PrivacyRequest", { regionCode: input.regionCode });
+  requireIntakePermission(actor);
+  requireRecordPermission(actor, "create", "PrivacyRequest", { regionCode: input.regionCode, type: input.type });
   return receiveRequest({ audit: actor.audit, regions: actor.user.regions }, input, actor.user.id);
 }
 
