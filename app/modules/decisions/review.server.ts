@@ -147,7 +147,7 @@ async function completeContest(tx: Tx, actor: Actor, review: ReviewRow, verdict:
   const request = await requireContestAnswerable(tx, review);
   if (!request) return {};
   await completePrivacyRequest(tx, actor, request.id, {
-    note: `Human review closed: ${contestOutcomes[verdict]}. Send the customer the review-outcome notice from the decision page.`,
+    note: `Human review closed: ${contestOutcomes[verdict]}. Send the customer the review-outcome notice (linked on this request and on the decision page).`,
     isRecordedByCaller: true,
     answeredByReviewId: review.id,
   });
