@@ -133,6 +133,19 @@ describe("synthetic book", async () => {
     expect(requests.some((request) => request.region_code === "UK" && request.clock_started_at !== null && request.clock_started_at !== request.received_at)).toBe(true);
   });
 
+  it("answers contests as the app does: the review opens at intake and its closing completes the request", () => {
+    const contests = asRecords(rows, "privacy_request").filter((request) => request.type === "contest");
+    const reviewByRequest = new Map(asRecords(rows, "review").filter((review) => review.privacy_request_id).map((review) => [review.privacy_request_id, review]));
+    expect(contests.length).toBeGreaterThan(3);
+    for (const contest of contests) {
+      expect(["in_progress", "completed", "refused"], contest.reference!).toContain(contest.state);
+      const review = reviewByRequest.get(contest.id);
+      if (contest.state !== "refused") expect(review, contest.reference!).toBeDefined();
+      if (contest.state === "completed") expect(contest.completed_at).toBe(review!.closed_at);
+      if (contest.state === "in_progress") expect(review!.closed_at).toBeNull();
+    }
+  });
+
   it("has a second person approve every overturned decline or fraud hold", () => {
     for (const review of asRecords(rows, "review")) {
       const decision = decisionById.get(review.decision_id)!;

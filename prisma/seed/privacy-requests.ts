@@ -60,7 +60,9 @@ const statesByType: Record<PrivacyRequestType, readonly PrivacyRequestState[]> =
   restriction: ["received", "in_progress", "completed", "refused"],
   objection: ["received", "in_progress", "scope_clarification", "completed", "refused"],
   portability: ["received", "identity_pending", "in_progress", "completed", "refused"],
-  contest: ["received", "in_progress", "awaiting_approval", "completed", "refused"],
+  // A contest opens its review at intake (never merely received); "awaiting approval" is its review's
+  // state (an overturn waiting for four-eyes) while the request itself stays in progress, as in the app.
+  contest: ["in_progress", "awaiting_approval", "completed", "refused"],
 };
 
 const typeWeights: Record<PrivacyRequestType, number> = {
@@ -87,6 +89,11 @@ const refusalReasons: Record<PrivacyRequestType, string[]> = {
   portability: ["Portability applies to data provided by the customer; the model scores requested are not covered."],
   contest: ["The decision contested was made more than twelve months ago and the credit was never drawn."],
 };
+
+const contestOutcomes = {
+  upheld: "the automated decision stands",
+  overturned: "the decision was changed in the customer's favour",
+} as const;
 
 const extensionReasons = [
   "Complex request covering several years of purchases; extension announced to the customer within the first month.",
@@ -244,16 +251,21 @@ export class PrivacyRequestPlanner {
         progress: state === "completed" ? "closed" : state === "awaiting_approval" ? "awaiting_approval" : "open",
         closeBy: completedAt ?? now,
       });
-      if (review.closedAt !== null) completedAt = Math.min(now - 60_000, review.closedAt + random.integer(5, 90) * 60_000);
+      // Closing the review completes the contest in the same transaction.
+      if (review.closedAt !== null) completedAt = review.closedAt;
     }
 
-    const notes = (noteTemplates[state] ?? [])
-      .slice(0, random.integer(1, 2))
-      .map((body, index) => ({
-        id: random.uuid(),
-        body,
-        createdAt: Math.min(now - 60_000, (identityCheckedAt ?? receivedAt) + (index + 1) * random.integer(1, 48) * hourMs),
-      }));
+    const requestState: PrivacyRequestState = contested && state === "awaiting_approval" ? "in_progress" : state;
+    const notes = contested
+      ? // The note the app writes when the review that answers the contest closes.
+        review?.closedAt != null && review.verdict
+        ? [{ id: random.uuid(), body: `Human review closed: ${contestOutcomes[review.verdict]}. Send the customer the review-outcome notice (linked on this request and on the decision page).`, createdAt: review.closedAt }]
+        : []
+      : (noteTemplates[state] ?? []).slice(0, random.integer(1, 2)).map((body, index) => ({
+          id: random.uuid(),
+          body,
+          createdAt: Math.min(now - 60_000, (identityCheckedAt ?? receivedAt) + (index + 1) * random.integer(1, 48) * hourMs),
+        }));
     // UK GDPR: a request waiting for the scope to be clarified has its clock paused, as the app records it.
     const pause =
       state === "scope_clarification" && rules.pausesForClarification && clockStartedAt !== null
@@ -290,7 +302,7 @@ export class PrivacyRequestPlanner {
               result: identityState === "verified" ? "match" : "no_match",
             }
           : null,
-      state,
+      state: requestState,
       assigneeId: state === "received" && random.chance(0.5) ? null : this.staff.idOf("dpo@attest.test"),
       refusalReason:
         state === "refused"
