@@ -319,6 +319,14 @@ export default function DecisionRoute() {
             <dt>Customer</dt>
             <dd>
               {customer.canOpen ? <Link to={`/customers/${customer.id}`}>{customer.reference}</Link> : customer.reference}
+              {customer.isProcessingRestricted ? (
+                <>
+                  {" "}
+                  <span className="badge badge--warn" title="GDPR Art. 18: the customer's data is stored but not used beyond this decision record">
+                    processing restricted
+                  </span>
+                </>
+              ) : null}
             </dd>
             <dt>Review state</dt>
             <dd>
@@ -436,11 +444,20 @@ export default function DecisionRoute() {
                   <>
                     <dt>Contest</dt>
                     <dd>
-                      {review.contest.reference} · {review.contest.channel.replace(/_/g, " ")} · received {formatDateTime(review.contest.receivedAt)} · answer due {formatDateTime(review.contest.dueAt)}
+                      {review.contest.canReadDetails ? <Link to={`/privacy/${review.contest.id}`}>{review.contest.reference}</Link> : review.contest.reference} ·{" "}
+                      {review.contest.channel.replace(/_/g, " ")} · received {formatDateTime(review.contest.receivedAt)} · answer due {formatDateTime(review.contest.dueAt)}
                     </dd>
                     <dt>Customer's view</dt>
                     <dd className="wrap">
-                      {review.contest.details ?? <span className="muted">{review.contest.canReadDetails ? "not recorded at intake" : "visible to privacy staff"}</span>}
+                      {review.contest.details ?? (
+                        <span className="muted">
+                          {review.contest.isDetailsWithheld
+                            ? "withheld: the customer restricted processing (GDPR Art. 18); the DPO can read it"
+                            : review.contest.canReadDetails
+                              ? "not recorded at intake"
+                              : "visible to privacy staff"}
+                        </span>
+                      )}
                     </dd>
                   </>
                 ) : null}
@@ -574,7 +591,9 @@ export default function DecisionRoute() {
 
       <section className="card section" aria-labelledby="other-decisions-title">
         <h2 id="other-decisions-title">The customer's other decisions</h2>
-        {otherDecisions.length === 0 ? (
+        {customer.isDataWithheld ? (
+          <p className="empty">Withheld: the customer restricted processing of their data (GDPR Art. 18).</p>
+        ) : otherDecisions.length === 0 ? (
           <p className="empty">No other decisions about this customer that you may see.</p>
         ) : (
           <div className="table-scroll">

@@ -4,21 +4,21 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { ErrorPage } from "~/components/error-page";
 import { Field, FormErrors } from "~/components/forms/field";
-import { requireActor, requirePermission } from "~/modules/access/actor.server";
-import { createPrivacyRequest, PrivacyRequestRefusedError } from "~/modules/privacy/privacy-requests.server";
+import { requireActor } from "~/modules/access/actor.server";
+import { createPrivacyRequest, PrivacyRequestRefusedError, requireIntakePermission } from "~/modules/privacy/privacy-requests.server";
 import { intakeChannels, intakeRequestTypes, PrivacyIntakeFormSchema } from "~/modules/privacy/schema";
 
 export const meta: MetaFunction = () => [{ title: "New privacy request · Attest" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const actor = await requireActor(request);
-  requirePermission(actor, "create", "PrivacyRequest");
-  return { regions: actor.user.regions };
+  const types = requireIntakePermission(actor);
+  return { regions: actor.user.regions, types };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
   const actor = await requireActor(request);
-  requirePermission(actor, "create", "PrivacyRequest");
+  requireIntakePermission(actor);
   const submission = parseWithZod(await request.formData(), { schema: PrivacyIntakeFormSchema });
   if (submission.status !== "success") return data({ result: submission.reply() }, { status: 400 });
   try {
@@ -52,7 +52,7 @@ const channelLabels: Record<(typeof intakeChannels)[number], string> = {
 };
 
 export default function NewPrivacyRequestRoute() {
-  const { regions } = useLoaderData<typeof loader>();
+  const { regions, types } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const [form, fields] = useForm({
     id: "new-privacy-request",
@@ -79,7 +79,7 @@ export default function NewPrivacyRequestRoute() {
             <Field label="Type of request" meta={fields.type}>
               <select {...getSelectProps(fields.type)}>
                 <option value="">Choose…</option>
-                {intakeRequestTypes.map((type) => (
+                {types.map((type) => (
                   <option key={type} value={type}>
                     {typeLabels[type]}
                   </option>

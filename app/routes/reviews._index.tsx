@@ -91,9 +91,19 @@ function columnsFor(canAssign: boolean) {
     column.accessor("decisionExternalId", {
       header: "Decision",
       cell: (info) => (
-        <Link to={`/decisions/${info.row.original.decisionId}`}>
-          <code>{info.getValue()}</code>
-        </Link>
+        <>
+          <Link to={`/decisions/${info.row.original.decisionId}`}>
+            <code>{info.getValue()}</code>
+          </Link>
+          {info.row.original.isProcessingRestricted ? (
+            <>
+              {" "}
+              <span className="badge badge--warn" title="The customer restricted processing of their data (GDPR Art. 18); their personal data is withheld">
+                processing restricted
+              </span>
+            </>
+          ) : null}
+        </>
       ),
     }),
     column.accessor("decisionOutcome", { header: "Outcome", cell: (info) => <OutcomeBadge outcome={info.getValue()} /> }),

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DecisionFeaturesSchema } from "~/modules/decisions/features";
 import { findReasonCode } from "~/modules/decisions/reason-codes.server";
+import { dueDatesInRegion, regimeForRegion } from "~/modules/privacy/regimes.server";
 import { generateBook, planRuleSets, type BookOptions } from "./generate";
 import { seedTables, type Cell, type SeedTable } from "./tables";
 
@@ -101,6 +102,48 @@ describe("synthetic book", async () => {
     expect(share("approved")).toBeLessThan(0.82);
     expect(share("declined")).toBeGreaterThan(0.12);
     expect(share("referred")).toBeGreaterThan(0.01);
+  });
+
+  it("dates privacy requests as the app's regime module does (UK: from confirmed identity; pauses recorded)", () => {
+    const requests = asRecords(rows, "privacy_request");
+    const pauses = asRecords(rows, "privacy_request_pause");
+    expect(requests.length).toBeGreaterThan(20);
+    for (const request of requests) {
+      const { regime } = regimeForRegion(request.region_code!);
+      const clockStart = request.clock_started_at ?? request.received_at!;
+      const expected = dueDatesInRegion(request.region_code!, {
+        clockStartedAt: new Date(clockStart),
+        extension: request.extended_due_at ? regime.extension!.max : null,
+        now: options.now,
+      });
+      expect(request.due_at, request.reference!).toBe(expected.dueAt.toISOString());
+      expect(request.extended_due_at, request.reference!).toBe(expected.extendedDueAt?.toISOString() ?? null);
+      if (regime.clockStarts === "identity_confirmed") {
+        expect(request.clock_started_at === null, request.reference!).toBe(request.identity_state !== "verified");
+      } else {
+        expect(request.clock_started_at).toBe(request.received_at);
+      }
+    }
+    // Every UK request waiting for its scope to be clarified has an open pause, and only those.
+    const pausedIds = new Set(pauses.map((pause) => pause.request_id));
+    const waiting = requests.filter((request) => request.state === "scope_clarification" && regimeForRegion(request.region_code!).regime.pausesForClarification && request.clock_started_at);
+    expect([...pausedIds].sort()).toEqual(waiting.map((request) => request.id).sort());
+    expect(pauses.length).toBeGreaterThan(0);
+    for (const pause of pauses) expect(pause.ended_at).toBeNull();
+    expect(requests.some((request) => request.region_code === "UK" && request.clock_started_at !== null && request.clock_started_at !== request.received_at)).toBe(true);
+  });
+
+  it("answers contests as the app does: the review opens at intake and its closing completes the request", () => {
+    const contests = asRecords(rows, "privacy_request").filter((request) => request.type === "contest");
+    const reviewByRequest = new Map(asRecords(rows, "review").filter((review) => review.privacy_request_id).map((review) => [review.privacy_request_id, review]));
+    expect(contests.length).toBeGreaterThan(3);
+    for (const contest of contests) {
+      expect(["in_progress", "completed", "refused"], contest.reference!).toContain(contest.state);
+      const review = reviewByRequest.get(contest.id);
+      if (contest.state !== "refused") expect(review, contest.reference!).toBeDefined();
+      if (contest.state === "completed") expect(contest.completed_at).toBe(review!.closed_at);
+      if (contest.state === "in_progress") expect(review!.closed_at).toBeNull();
+    }
   });
 
   it("has a second person approve every overturned decline or fraud hold", () => {

@@ -374,6 +374,9 @@ function writePrivacyRequest(sink: RowSink, request: PrivacyRequestPlan, staff: 
   for (const note of request.notes) {
     sink.add("privacy_request_note", [note.id, request.id, staff.idOf("dpo@attest.test"), note.body, timestamp(note.createdAt)]);
   }
+  if (request.pause) {
+    sink.add("privacy_request_pause", [request.pause.id, request.id, request.pause.reason, timestamp(request.pause.startedAt), null, staff.idOf("dpo@attest.test")]);
+  }
 }
 
 function writeReview(sink: RowSink, review: ReviewPlan) {

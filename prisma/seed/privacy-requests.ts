@@ -3,14 +3,15 @@ import type {
   PrivacyRequestState,
   PrivacyRequestType,
 } from "~/generated/prisma/enums";
+import { dueDatesInRegion, regimeForRegion } from "~/modules/privacy/regimes.server";
 import { dayMs, hourMs } from "./calendar";
 import type { MarketProfile } from "./markets";
 import type { Random } from "./random";
 import { planReview, type ReviewedDecision, type ReviewPlan, type ReviewTiming, type StaffDirectory } from "./reviews";
 
 // Customers' data-protection requests (DESIGN.md §9) in every type and state, with deadlines counted
-// per regime: EU and UK GDPR one calendar month (extendable by two), CCPA 45 days (+45), Australia 30
-// days. Open requests are spread so the DPO's list shows some overdue, some close to the deadline and
+// by the app's own regime module from policies/privacy-regimes.yaml (EU and UK GDPR one calendar month,
+// extendable by two; CCPA 45 days (+45); Australia 30 days), so demo data shows what the app computes. Open requests are spread so the DPO's list shows some overdue, some close to the deadline and
 // some extended. The first requests walk through every type × state pair so a small seed shows them all.
 
 export type PrivacyRegime = "eu_gdpr" | "uk_gdpr" | "ccpa" | "au_privacy_act";
@@ -44,6 +45,8 @@ export interface PrivacyRequestPlan {
   updatedAt: number;
   version: number;
   notes: PrivacyRequestNotePlan[];
+  /** The open pause of a request whose regime stops the clock while the scope is clarified (UK GDPR). */
+  pause: { id: string; reason: string; startedAt: number } | null;
   review: ReviewPlan | null;
 }
 
@@ -57,7 +60,9 @@ const statesByType: Record<PrivacyRequestType, readonly PrivacyRequestState[]> =
   restriction: ["received", "in_progress", "completed", "refused"],
   objection: ["received", "in_progress", "scope_clarification", "completed", "refused"],
   portability: ["received", "identity_pending", "in_progress", "completed", "refused"],
-  contest: ["received", "in_progress", "awaiting_approval", "completed", "refused"],
+  // A contest opens its review at intake (never merely received); "awaiting approval" is its review's
+  // state (an overturn waiting for four-eyes) while the request itself stays in progress, as in the app.
+  contest: ["in_progress", "awaiting_approval", "completed", "refused"],
 };
 
 const typeWeights: Record<PrivacyRequestType, number> = {
@@ -85,6 +90,11 @@ const refusalReasons: Record<PrivacyRequestType, string[]> = {
   contest: ["The decision contested was made more than twelve months ago and the credit was never drawn."],
 };
 
+const contestOutcomes = {
+  upheld: "the automated decision stands",
+  overturned: "the decision was changed in the customer's favour",
+} as const;
+
 const extensionReasons = [
   "Complex request covering several years of purchases; extension announced to the customer within the first month.",
   "High volume of requests after a media report; customer told of the extension and the reasons.",
@@ -104,30 +114,25 @@ const noteTemplates: Partial<Record<PrivacyRequestState, string[]>> = {
   completed: ["Response sent through the secure portal.", "Customer confirmed receipt."],
 };
 
-/** One calendar month later, clamped to the month's last day (31 January → 28/29 February). */
-function addMonthsUtc(time: number, months: number) {
-  const date = new Date(time);
-  const target = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1));
-  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
-  target.setUTCDate(Math.min(date.getUTCDate(), lastDay));
-  target.setUTCHours(date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds());
-  return target.getTime();
+/**
+ * The due dates the app computes (app/modules/privacy/regimes.server.ts): the region's regime from
+ * policies/privacy-regimes.yaml, counted in its time zone to the end of the due day; an extension is
+ * the regime's maximum. Cheap calendar arithmetic, so it costs nothing at a million decisions.
+ */
+function deadlinesOf(regionCode: string, clockStartedAt: number, isExtended: boolean, now: number) {
+  const { regime } = regimeForRegion(regionCode);
+  const { dueAt, extendedDueAt } = dueDatesInRegion(regionCode, {
+    clockStartedAt: new Date(clockStartedAt),
+    extension: isExtended ? (regime.extension?.max ?? null) : null,
+    now: new Date(now),
+  });
+  return { dueAt: dueAt.getTime(), extendedDueAt: extendedDueAt?.getTime() ?? null };
 }
 
-function deadlineFrom(regime: PrivacyRegime, start: number) {
-  if (regime === "ccpa") return start + 45 * dayMs;
-  if (regime === "au_privacy_act") return start + 30 * dayMs;
-  return addMonthsUtc(start, 1);
-}
-
-function extendedDeadline(regime: PrivacyRegime, due: number) {
-  if (regime === "ccpa") return due + 45 * dayMs;
-  if (regime === "au_privacy_act") return null;
-  return addMonthsUtc(due, 2);
-}
-
-function typicalDeadlineDays(regime: PrivacyRegime) {
-  return regime === "ccpa" ? 45 : 30;
+/** The regime's first period in days, to spread open requests around their deadlines. */
+function typicalDeadlineDays(regionCode: string) {
+  const { period } = regimeForRegion(regionCode).regime;
+  return "days" in period ? period.days : period.months * 30;
 }
 
 export interface PrivacyCustomer {
@@ -178,7 +183,8 @@ export class PrivacyRequestPlanner {
     const { now } = this;
     const [type, state] = this.chooseTypeAndState(customer, random);
     const regime = customer.regime;
-    const deadlineDays = typicalDeadlineDays(regime);
+    const deadlineDays = typicalDeadlineDays(customer.regionCode);
+    const { regime: rules } = regimeForRegion(customer.regionCode);
     const isOpen = (openStates as readonly string[]).includes(state);
     const earliest = Math.max(customer.createdAt + hourMs, this.windowStart);
 
@@ -198,7 +204,7 @@ export class PrivacyRequestPlanner {
               normal: 0.45,
               near_deadline: 0.25,
               overdue: 0.2,
-              extended: regime === "au_privacy_act" || !["in_progress", "scope_clarification"].includes(state) ? 0 : 0.1,
+              extended: rules.extension === null || !["in_progress", "scope_clarification"].includes(state) ? 0 : 0.1,
             });
       const ageDays =
         state === "received"
@@ -223,10 +229,10 @@ export class PrivacyRequestPlanner {
     const identityCheckedAt = identityState === "verified" || identityState === "failed"
       ? Math.min(now - hourMs, receivedAt + random.integer(1, 72) * hourMs)
       : null;
-    // UK GDPR: the clock starts once identity is confirmed; elsewhere on receipt.
-    const clockStartedAt = regime === "uk_gdpr" ? (identityState === "verified" ? identityCheckedAt : null) : receivedAt;
-    const dueAt = deadlineFrom(regime, clockStartedAt ?? receivedAt);
-    const extendedDueAt = situation === "extended" ? extendedDeadline(regime, dueAt) : null;
+    // UK GDPR: the clock starts once identity is confirmed; until then the due date is provisional,
+    // counted from receipt, exactly as the app's intake sets it.
+    const clockStartedAt = rules.clockStarts === "identity_confirmed" ? (identityState === "verified" ? identityCheckedAt : null) : receivedAt;
+    const { dueAt, extendedDueAt } = deadlinesOf(customer.regionCode, clockStartedAt ?? receivedAt, situation === "extended", now);
 
     const id = random.uuid();
     let completedAt: number | null = null;
@@ -245,17 +251,31 @@ export class PrivacyRequestPlanner {
         progress: state === "completed" ? "closed" : state === "awaiting_approval" ? "awaiting_approval" : "open",
         closeBy: completedAt ?? now,
       });
-      if (review.closedAt !== null) completedAt = Math.min(now - 60_000, review.closedAt + random.integer(5, 90) * 60_000);
+      // Closing the review completes the contest in the same transaction.
+      if (review.closedAt !== null) completedAt = review.closedAt;
     }
 
-    const notes = (noteTemplates[state] ?? [])
-      .slice(0, random.integer(1, 2))
-      .map((body, index) => ({
-        id: random.uuid(),
-        body,
-        createdAt: Math.min(now - 60_000, (identityCheckedAt ?? receivedAt) + (index + 1) * random.integer(1, 48) * hourMs),
-      }));
-    const lastTouched = Math.max(receivedAt, identityCheckedAt ?? 0, completedAt ?? 0, ...notes.map((note) => note.createdAt));
+    const requestState: PrivacyRequestState = contested && state === "awaiting_approval" ? "in_progress" : state;
+    const notes = contested
+      ? // The note the app writes when the review that answers the contest closes.
+        review?.closedAt != null && review.verdict
+        ? [{ id: random.uuid(), body: `Human review closed: ${contestOutcomes[review.verdict]}. Send the customer the review-outcome notice (linked on this request and on the decision page).`, createdAt: review.closedAt }]
+        : []
+      : (noteTemplates[state] ?? []).slice(0, random.integer(1, 2)).map((body, index) => ({
+          id: random.uuid(),
+          body,
+          createdAt: Math.min(now - 60_000, (identityCheckedAt ?? receivedAt) + (index + 1) * random.integer(1, 48) * hourMs),
+        }));
+    // UK GDPR: a request waiting for the scope to be clarified has its clock paused, as the app records it.
+    const pause =
+      state === "scope_clarification" && rules.pausesForClarification && clockStartedAt !== null
+        ? {
+            id: random.uuid(),
+            reason: "Asked the customer which purchases and which period the request concerns.",
+            startedAt: Math.min(now - hourMs, clockStartedAt + random.integer(1, 10) * dayMs),
+          }
+        : null;
+    const lastTouched = Math.max(receivedAt, identityCheckedAt ?? 0, completedAt ?? 0, pause?.startedAt ?? 0, ...notes.map((note) => note.createdAt));
 
     this.sequence++;
     return {
@@ -282,7 +302,7 @@ export class PrivacyRequestPlanner {
               result: identityState === "verified" ? "match" : "no_match",
             }
           : null,
-      state,
+      state: requestState,
       assigneeId: state === "received" && random.chance(0.5) ? null : this.staff.idOf("dpo@attest.test"),
       refusalReason:
         state === "refused"
@@ -292,8 +312,9 @@ export class PrivacyRequestPlanner {
           : null,
       completedAt,
       updatedAt: lastTouched,
-      version: 1 + notes.length + (identityCheckedAt !== null ? 1 : 0) + (completedAt !== null ? 1 : 0),
+      version: 1 + notes.length + (identityCheckedAt !== null ? 1 : 0) + (completedAt !== null ? 1 : 0) + (pause ? 1 : 0),
       notes,
+      pause,
       review,
     };
   }

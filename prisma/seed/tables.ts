@@ -26,6 +26,7 @@ export const seedTables = {
     "state", "assignee_id", "refusal_reason", "completed_at", "created_at", "updated_at", "version",
   ],
   privacy_request_note: ["id", "request_id", "author_id", "body", "created_at"],
+  privacy_request_pause: ["id", "request_id", "reason", "started_at", "ended_at", "started_by_id"],
   review: [
     "id", "decision_id", "region_code", "trigger", "status", "priority", "opened_at", "due_at", "claimed_by_id",
     "claimed_at", "reviewer_id", "verdict", "verdict_reason", "justification", "decided_at", "approver_id",
@@ -55,6 +56,10 @@ export const bulkTables: readonly SeedTable[] = [
  * and is left alone, as are staff accounts (upserted instead) and evidence packs.
  */
 export const resetTables = [
+  "decision_notice",
+  "retained_record",
+  "privacy_artefact",
+  "privacy_request_pause",
   "review",
   "privacy_request_note",
   "privacy_request",

@@ -34,7 +34,8 @@ try {
   const database = await creating;
   log(`${database.label} migrated`);
   log(await seedFixtureData(database.url));
-  // Privacy erasure journey (issue 5): a customer with records in several retention states.
+  // Privacy erasure journey (issue 5): a customer with records in several retention states (the journey
+  // logs their erasure request through the intake form).
   log((await runNodeScript(["--import", "tsx", "tests/fixtures/erasure-seed-cli.ts"], databaseEnv(database.url, { NODE_ENV: "test" }))).trim());
   server = await startAppServer(database.url, { name: "e2e", port, buildRoot, signingKey: await generateTestSigningKey() });
   log(`serving ${server.origin} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; log: ${server.logFile})`);

@@ -218,6 +218,9 @@ describe("notices", () => {
   it("tells a contesting customer the outcome once the priority review is closed (four-eyes for a reversal)", async () => {
     const decision = await makeDecision("US", "declined", ["CH02"]);
     const contest = await contestDecisionAsStaff(compliance, decision.id, { details: "I have had a credit card for ten years.", channel: "email" });
+    // A contest taken by staff is answered once the DPO has verified who sent it.
+    const { actOnPrivacyRequest } = await import("~/modules/privacy/privacy-requests.server");
+    await actOnPrivacyRequest(await actorFor("dpo"), contest.requestId, { intent: "verifyIdentity", version: 1, method: "email_on_file", checks: ["email_matches"], result: "verified" });
     await claimReview(compliance, { reviewId: contest.reviewId, version: 1 });
     await decideReview(compliance, { reviewId: contest.reviewId, version: 2, verdict: "overturned", reason: "contest_upheld_for_customer", justification: "Bureau file was mixed with another person's." });
     await expect(generateDecisionNotice(compliance, decision.id, "review_outcome")).rejects.toBeInstanceOf(NoticeRefusedError);
@@ -225,6 +228,7 @@ describe("notices", () => {
     await approveReview(compliance2, { reviewId: contest.reviewId, version: 3 });
     const notes = await db.privacyRequestNote.findMany({ where: { requestId: contest.requestId } });
     expect(notes.map((note) => note.body)).toEqual([expect.stringContaining("changed in the customer's favour")]);
+    expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: contest.requestId } })).state).toBe("completed");
     const { notice, noticeId } = await generateDecisionNotice(compliance, decision.id, "review_outcome");
     expect(await db.decisionNotice.findUniqueOrThrow({ where: { id: noticeId } })).toMatchObject({ kind: "review_outcome", locale: "en-US", reasonCodes: [] });
     expect(notice.language).toBe("en");

@@ -1,3 +1,4 @@
+import { isProcessingRestricted } from "~/modules/privacy/restriction";
 import { db, queryRows } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import type { DecisionKind, DecisionOutcome, ReviewState } from "~/generated/prisma/enums";
@@ -253,7 +254,7 @@ export async function getDecision(actor: Actor, decisionId: string) {
   const decision = await db.decision.findUnique({
     where: { id: decisionId },
     include: {
-      customer: { select: { id: true, reference: true, regionCode: true } },
+      customer: { select: { id: true, reference: true, regionCode: true, isRestricted: true } },
       ruleSetVersion: { select: { id: true, version: true, regionCode: true, state: true } },
       reasons: { orderBy: { position: "asc" } },
       repayments: { orderBy: { observedAt: "desc" } },
@@ -265,6 +266,11 @@ export async function getDecision(actor: Actor, decisionId: string) {
 
   const can = (subjectType: "Review" | "FraudOutcome" | "AuditEvent" | "Customer" | "RuleSetVersion" | "PrivacyRequest") =>
     actor.ability.can("read", subjectType as never);
+  // GDPR Art. 18: for a customer who restricted processing, the decision record itself stays readable
+  // (kept for legal claims, Art. 18(2), and needed to review it), but what links them beyond it — their
+  // own words in a contest and their other decisions — is withheld, as on the customer page, from all
+  // but the roles that handle the restriction (the DPO).
+  const isCustomerDataWithheld = isProcessingRestricted(customer) && !actor.ability.can("restrict", subjectOf("Customer", customer) as never);
 
   const [reviews, fraudOutcomes, otherDecisions, notices] = await Promise.all([
     can("Review")
@@ -281,7 +287,7 @@ export async function getDecision(actor: Actor, decisionId: string) {
         })
       : null,
     // The customer's other decisions the viewer may see, with their repayment history (no personal data).
-    db.decision.findMany({
+    isCustomerDataWithheld ? Promise.resolve([]) : db.decision.findMany({
       where: { AND: [accessibleWhere(actor.ability, "read", "Decision"), { customerId: customer.id, id: { not: decisionId } }] },
       orderBy: [{ decidedAt: "desc" }, { id: "desc" }],
       take: 25,
@@ -327,7 +333,7 @@ export async function getDecision(actor: Actor, decisionId: string) {
 
   return {
     decision: { ...facts, amount: amount.toString() },
-    customer: { id: customer.id, reference: customer.reference, canOpen: can("Customer") },
+    customer: { id: customer.id, reference: customer.reference, canOpen: can("Customer"), isProcessingRestricted: customer.isRestricted, isDataWithheld: isCustomerDataWithheld },
     ruleSetVersion: ruleSetVersion ? { ...ruleSetVersion, canOpen: can("RuleSetVersion") } : null,
     reasons: reasons.map((reason) => {
       const catalogue = findReasonCode(reason.code);
@@ -347,7 +353,9 @@ export async function getDecision(actor: Actor, decisionId: string) {
     reviews:
       reviews?.map(({ privacyRequest, ...review }) => ({
         ...review,
-        contest: privacyRequest ? { ...privacyRequest, details: canReadContests ? privacyRequest.details : null, canReadDetails: canReadContests } : null,
+        contest: privacyRequest
+          ? { ...privacyRequest, details: canReadContests && !isCustomerDataWithheld ? privacyRequest.details : null, canReadDetails: canReadContests, isDetailsWithheld: isCustomerDataWithheld }
+          : null,
         ...reviewControls(actor, review as ReviewDetailRow),
         ...slaOf(review),
       })) ?? null,

@@ -5,6 +5,7 @@ import { findRegion } from "~/modules/access/regions.server";
 import { canonicalJson } from "~/modules/audit/canonical-json";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { buildAdverseActionNotice, buildReviewOutcomeNotice, type NoticeDocument } from "./notice-document";
+import { isProcessingRestricted } from "~/modules/privacy/restriction";
 import { noticePolicy } from "./notice-policy.server";
 import { findReasonCode, reasonCodeCatalogue } from "./reason-codes.server";
 import type { NoticeKind } from "./schema";
@@ -56,7 +57,7 @@ export async function generateDecisionNotice(actor: Actor, decisionId: string, k
       currency: true,
       decidedAt: true,
       features: true,
-      customer: { select: { reference: true } },
+      customer: { select: { reference: true, isRestricted: true } },
       reasons: { select: { position: true, code: true }, orderBy: { position: "asc" } },
     },
   });
@@ -92,6 +93,10 @@ export async function generateDecisionNotice(actor: Actor, decisionId: string, k
       : buildReviewOutcomeNotice({ ...common, review: { verdict: closedContest!.verdict as "upheld" | "overturned", closedAt: closedContest!.closedAt ?? issuedAt } });
   const contentSha256 = noticeHash(notice);
 
+  // GDPR Art. 18(2): a notice to a customer who restricted processing is still generated. It is owed to
+  // them (Art. 22(3), Reg B adverse action), uses only the stored decision record, discloses nothing to
+  // anyone else, and serves the defence of legal claims; the event records that it was such a notice.
+  const isSubjectRestricted = isProcessingRestricted(decision.customer);
   const record = await db.$transaction(async (tx) => {
     const created = await tx.decisionNotice.create({
       data: { decisionId, kind, locale: region.locale, reasonCodes: notice.reasonCodes, contentSha256, generatedById: actor.user.id, generatedAt: issuedAt },
@@ -103,7 +108,15 @@ export async function generateDecisionNotice(actor: Actor, decisionId: string, k
       subjectId: decisionId,
       regionCode: decision.regionCode,
       changes: {
-        after: { noticeId: created.id, kind, locale: region.locale, reasonCodes: notice.reasonCodes, contentSha256, ...(closedContest && kind === "review_outcome" ? { reviewId: closedContest.id } : {}) },
+        after: {
+          noticeId: created.id,
+          kind,
+          locale: region.locale,
+          reasonCodes: notice.reasonCodes,
+          contentSha256,
+          ...(closedContest && kind === "review_outcome" ? { reviewId: closedContest.id } : {}),
+          ...(isSubjectRestricted ? { subjectProcessingRestricted: true } : {}),
+        },
       },
     });
     return created;

@@ -7,6 +7,7 @@ import { PAGE_SIZE } from "~/components/data-table/url-state";
 import { openReviewStatuses, type ReviewQueueQuery } from "./schema";
 import { DUE_SOON_HOURS, slaOf } from "./sla";
 import { listAssignableReviewers } from "./review.server";
+import { isProcessingRestricted } from "~/modules/privacy/restriction";
 
 // The review queue (DESIGN.md §8): open, claimed and awaiting-approval reviews within the viewer's
 // access and region filter, most urgent first, each with its SLA clock; the escalation view shows
@@ -61,7 +62,7 @@ export async function listReviewQueue(actor: Actor, query: ReviewQueueQuery) {
       version: true,
       claimedBy: { select: { displayName: true } },
       assignee: { select: { displayName: true } },
-      decision: { select: { externalId: true, outcome: true } },
+      decision: { select: { externalId: true, outcome: true, customer: { select: { isRestricted: true } } } },
     },
   });
   return {
@@ -73,6 +74,9 @@ export async function listReviewQueue(actor: Actor, query: ReviewQueueQuery) {
       canClaim: row.status === "open" && actor.ability.can("claim", subjectOf("Review", { id: row.id, regionCode: row.regionCode, trigger: row.trigger, status: row.status }) as never),
       decisionExternalId: decision.externalId,
       decisionOutcome: decision.outcome,
+      // GDPR Art. 18: the item stays in the queue (the review may be owed to the customer) but is
+      // flagged, and the queue carries no personal data of anyone.
+      isProcessingRestricted: isProcessingRestricted(decision.customer),
       ...slaOf(row, now),
     })),
     paging: { kind: "offset" as const, page, pageCount, total },

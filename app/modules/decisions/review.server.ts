@@ -4,6 +4,7 @@ import { defineAbilityFor, subjectOf } from "~/modules/access/ability.server";
 import { forbidden, notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { AuditAction } from "~/modules/audit/actions";
+import { completePrivacyRequest, PrivacyRequestRefusedError, requirePrivacyRequestCompletable } from "~/modules/privacy/privacy-requests.server";
 import type { Action } from "~/modules/access/policy.server";
 import type { z } from "zod";
 import type {
@@ -116,17 +117,41 @@ async function setDecisionReviewState(tx: Tx, decisionId: string, reviewState: R
   await tx.decision.update({ where: { id: decisionId }, data: { reviewState } });
 }
 
-/** A contest's review closed: its privacy request records the outcome the customer is to be told. */
-async function noteContestOutcome(tx: Tx, actor: Actor, review: ReviewRow, verdict: "upheld" | "overturned") {
-  if (!review.privacyRequestId) return;
-  const outcome = verdict === "upheld" ? "the automated decision stands" : "the decision was changed in the customer's favour";
-  await tx.privacyRequestNote.create({
-    data: {
-      requestId: review.privacyRequestId,
-      authorId: actor.user.id,
-      body: `Human review closed: ${outcome}. Send the customer the review-outcome notice from the decision page.`,
-    },
+const contestOutcomes = {
+  upheld: "the automated decision stands",
+  overturned: "the decision was changed in the customer's favour",
+} as const;
+
+/** The contest (a privacy request) this review answers, when it can still be completed: refuses otherwise. */
+async function requireContestAnswerable(tx: Tx, review: ReviewRow) {
+  if (!review.privacyRequestId) return null;
+  const request = await tx.privacyRequest.findUnique({ where: { id: review.privacyRequestId }, select: { id: true, reference: true, state: true } });
+  // A contest the DPO already refused (or closed) is not reopened by its review.
+  if (!request || request.state === "completed" || request.state === "refused") return null;
+  try {
+    await requirePrivacyRequestCompletable(tx, request.id);
+  } catch (error) {
+    if (error instanceof PrivacyRequestRefusedError) {
+      throw new ReviewRefusedError(`The customer's contest ${request.reference} cannot be answered yet: ${error.message} (the DPO does this on the request page). Nothing was changed.`);
+    }
+    throw error;
+  }
+  return request;
+}
+
+/**
+ * A contest's review closed: its privacy request is answered and completes in the same transaction.
+ * The review's own event records the completion (one action, one event); returns what it records.
+ */
+async function completeContest(tx: Tx, actor: Actor, review: ReviewRow, verdict: "upheld" | "overturned") {
+  const request = await requireContestAnswerable(tx, review);
+  if (!request) return {};
+  await completePrivacyRequest(tx, actor, request.id, {
+    note: `Human review closed: ${contestOutcomes[verdict]}. Send the customer the review-outcome notice (linked on this request and on the decision page).`,
+    isRecordedByCaller: true,
+    answeredByReviewId: review.id,
   });
+  return { contest: { privacyRequestId: request.id, reference: request.reference, before: { state: request.state }, after: { state: "completed" } } };
 }
 
 async function audit(
@@ -220,14 +245,16 @@ export async function decideReview(actor: Actor, input: DecideReviewInput) {
     });
     const reviewState: ReviewState = needsApproval ? "awaiting_approval" : input.verdict;
     await setDecisionReviewState(tx, review.decisionId, reviewState);
-    if (!needsApproval) await noteContestOutcome(tx, actor, review, input.verdict);
+    // An overturn waiting for approval completes the contest later; it is refused now if it could not.
+    if (needsApproval) await requireContestAnswerable(tx, review);
+    const completion = needsApproval ? {} : await completeContest(tx, actor, review, input.verdict);
     await audit(
       tx,
       actor,
       review,
       needsApproval ? "review.overturn_proposed" : "review.decided",
       { status: "claimed", verdict: null },
-      { status, verdict: input.verdict, verdictReason: input.reason, reviewerId: actor.user.id, decisionReviewState: reviewState },
+      { status, verdict: input.verdict, verdictReason: input.reason, reviewerId: actor.user.id, decisionReviewState: reviewState, ...completion },
       input.justification,
     );
     return { status, verdict: input.verdict };
@@ -245,14 +272,14 @@ export async function approveReview(actor: Actor, input: z.infer<typeof ApproveR
     const now = new Date();
     await updateAtVersion(tx, actor, review, input.version, ["awaiting_approval"], { status: "closed", approverId: actor.user.id, approvedAt: now, closedAt: now });
     await setDecisionReviewState(tx, review.decisionId, "overturned");
-    await noteContestOutcome(tx, actor, review, "overturned");
+    const completion = await completeContest(tx, actor, review, "overturned");
     await audit(
       tx,
       actor,
       review,
       "review.overturn_approved",
       { status: "awaiting_approval" },
-      { status: "closed", verdict: "overturned", approverId: actor.user.id, decisionReviewState: "overturned" },
+      { status: "closed", verdict: "overturned", approverId: actor.user.id, decisionReviewState: "overturned", ...completion },
       input.justification || null,
     );
   });

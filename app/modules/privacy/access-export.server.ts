@@ -118,6 +118,8 @@ async function loadCustomer(tx: Tx, customerId: string) {
 type Subject = Awaited<ReturnType<typeof loadSubject>>;
 type ExportDecision = Subject["decisions"][number];
 
+// GDPR Art. 15 and 18: a restriction limits processing by the lender, not the subject's own right of
+// access, so the export of a restricted customer is complete (personal data included) and says so.
 function buildDataFiles(subject: Subject) {
   const region = findRegion(subject.regionCode);
   const language = languageOf[subject.regionCode] ?? "en";

@@ -9,6 +9,7 @@ import { regionScope } from "~/modules/access/region-scope.server";
 import { appendAuditEvent, type AuditContext } from "~/modules/audit/ledger.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import {
+  intakeRequestTypes,
   openPrivacyRequestStates,
   type PrivacyIntakeInput,
   type PrivacyRequestAction,
@@ -135,7 +136,7 @@ export async function listPrivacyRequests(actor: Actor, query: PrivacyRequestLis
     sort: { key: query.sort, order: query.order },
     hiddenUnverified,
     regions: actor.regionFilter,
-    canCreate: actor.ability.can("create", "PrivacyRequest"),
+    canCreate: intakeTypesFor(actor).length > 0,
     canExport: actor.ability.can("export", "PrivacyRequest"),
   };
 }
@@ -267,7 +268,9 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
     where: { id: requestId },
     include: {
       customer: { select: { id: true, reference: true, regionCode: true, isRestricted: true, restrictedAt: true, objectedAt: true, erasedAt: true } },
-      decision: { select: { id: true, externalId: true } },
+      decision: { select: { id: true, externalId: true, regionCode: true, outcome: true } },
+      // The human review that answers a contest (GDPR Art. 22(3)).
+      reviews: { where: { trigger: "contest" }, orderBy: { openedAt: "desc" }, take: 1, select: { id: true, status: true, verdict: true, closedAt: true } },
       assignee: staffName,
       identityVerifiedBy: staffName,
       approvalRequestedBy: staffName,
@@ -297,6 +300,7 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
     notes,
     pauses,
     artefacts,
+    reviews,
     // The requester's contact details are personal data: never sent to the page (matching uses them).
     requesterName,
     requesterEmail,
@@ -335,7 +339,15 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
       authority,
     },
     customer: customer ? { ...customer, canOpen: actor.ability.can("read", "Customer") } : null,
-    decision: decision ? { ...decision, canOpen: actor.ability.can("read", "Decision") } : null,
+    decision: decision
+      ? {
+          id: decision.id,
+          externalId: decision.externalId,
+          canOpen: actor.ability.can("read", subjectOf("Decision", decision) as never),
+          canGenerateNotice: actor.ability.can("export", subjectOf("Decision", decision) as never),
+        }
+      : null,
+    contestReview: reviews[0] ?? null,
     duplicateOf,
     duplicates,
     notes: notes.map((note) => ({ id: note.id, body: note.body, createdAt: note.createdAt, authorName: note.author.displayName })),
@@ -492,10 +504,26 @@ async function receiveRequest(caller: IntakeCaller, input: PrivacyIntakeInput, c
   });
 }
 
+/**
+ * The request types the actor may log through staff intake in at least one of their regions. A
+ * compliance officer may create contests only (from the decision page), so has no intake form.
+ */
+function intakeTypesFor(actor: Actor) {
+  return intakeRequestTypes.filter((type) =>
+    actor.user.regions.some((regionCode) => actor.ability.can("create", subjectOf("PrivacyRequest", { type, regionCode }) as never)),
+  );
+}
+
+export function requireIntakePermission(actor: Actor) {
+  const types = intakeTypesFor(actor);
+  if (types.length === 0) throw forbidden("create", "PrivacyRequest", "data-protection request intake");
+  return types;
+}
+
 /** Staff intake (`/privacy/new`): the DPO logs a request received by mail, phone or post. */
 export async function createPrivacyRequest(actor: Actor, input: PrivacyIntakeInput) {
-  requirePermission(actor, "create", "PrivacyRequest");
-  requireRecordPermission(actor, "create", "PrivacyRequest", { regionCode: input.regionCode });
+  requireIntakePermission(actor);
+  requireRecordPermission(actor, "create", "PrivacyRequest", { regionCode: input.regionCode, type: input.type });
   return receiveRequest({ audit: actor.audit, regions: actor.user.regions }, input, actor.user.id);
 }
 
@@ -572,24 +600,55 @@ function event(row: RequestRow, action: Parameters<typeof appendAuditEvent>[2]["
   return { action, subjectType: "PrivacyRequest", subjectId: row.id, regionCode: row.regionCode, ...rest };
 }
 
+/** What must hold before any request is completed, whoever completes it. */
+function requireCompletable(row: RequestRow) {
+  requireOpen(row);
+  if (row.pendingAction === "refusal") throw new PrivacyRequestRefusedError("a refusal is waiting for approval; it cannot be completed as well");
+  requireVerified(row, "complete the request");
+  requireNotPaused(row);
+}
+
 /**
- * Moves the request to `completed` (used by this module and by erasure and access export). A caller
- * whose own audit event already records the completion (its before/after state) passes
- * `isRecordedByCaller`, so one action stays one event.
+ * A contest (GDPR Art. 22(3)) is answered by the human review of its decision, so closing that review
+ * completes it: the authority is the reviewer's `decide` (or the approver's `approve`) on that review,
+ * not the DPO's `complete` on the request. The review must belong to this contest and be closed.
+ */
+async function requireContestReviewAuthority(tx: Tx, actor: Actor, row: RequestRow, reviewId: string) {
+  if (row.type !== "contest") throw new PrivacyRequestRefusedError(`only a contest is answered by a review; this is a ${row.type} request`);
+  const review = await tx.review.findUnique({ where: { id: reviewId }, select: { id: true, regionCode: true, trigger: true, status: true, privacyRequestId: true } });
+  if (!review || review.privacyRequestId !== row.id) throw new PrivacyRequestRefusedError(`that review does not answer the contest ${row.reference}`);
+  if (review.status !== "closed") throw new PrivacyRequestRefusedError(`the review of the contest ${row.reference} is not closed yet`);
+  const subject = subjectOf("Review", { id: review.id, regionCode: review.regionCode, trigger: review.trigger, status: review.status }) as never;
+  if (!actor.ability.can("decide", subject) && !actor.ability.can("approve", subject)) throw forbidden("decide", "Review", `region ${review.regionCode}`);
+}
+
+/**
+ * Refuses, with the reason, when the request could not be completed now; for a step that will
+ * complete it later (a contest's overturn proposed for four-eyes approval), so nobody is told late.
+ */
+export async function requirePrivacyRequestCompletable(tx: Tx, requestId: string) {
+  const row = await loadForChange(tx, requestId);
+  if (!row) throw notFound("That privacy request");
+  requireCompletable(row);
+  return { reference: row.reference, state: row.state };
+}
+
+/**
+ * Moves the request to `completed` (used by this module, by erasure and access export, and by the
+ * review that answers a contest: `answeredByReviewId`). A caller whose own audit event already records
+ * the completion (its before/after state) passes `isRecordedByCaller`, so one action stays one event.
  */
 export async function completePrivacyRequest(
   tx: Tx,
   actor: Actor,
   requestId: string,
-  { note, isRecordedByCaller = false }: { note: string; isRecordedByCaller?: boolean },
+  { note, isRecordedByCaller = false, answeredByReviewId }: { note: string; isRecordedByCaller?: boolean; answeredByReviewId?: string },
 ) {
   const row = await loadForChange(tx, requestId);
   if (!row) throw notFound("That privacy request");
-  requireRecordPermission(actor, "complete", "PrivacyRequest", row);
-  requireOpen(row);
-  if (row.pendingAction === "refusal") throw new PrivacyRequestRefusedError("a refusal is waiting for approval; it cannot be completed as well");
-  requireVerified(row, "complete the request");
-  requireNotPaused(row);
+  if (answeredByReviewId) await requireContestReviewAuthority(tx, actor, row, answeredByReviewId);
+  else requireRecordPermission(actor, "complete", "PrivacyRequest", row);
+  requireCompletable(row);
   const now = new Date();
   await updateVersioned(tx, row, row.version, { state: "completed", completedById: actor.user.id, completedAt: now, pendingAction: null });
   if (note.trim()) await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: note.trim() } });

@@ -1,0 +1,183 @@
+import crypto from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireActor, type Actor } from "~/modules/access/actor.server";
+import { contestDecisionAsStaff } from "~/modules/decisions/contest.server";
+import { approveReview, claimReview, decideReview, ReviewRefusedError } from "~/modules/decisions/review.server";
+import { actOnPrivacyRequest, completePrivacyRequest, getPrivacyRequest, PrivacyRequestRefusedError } from "~/modules/privacy/privacy-requests.server";
+import { db } from "~/utils/db.server";
+import { fixtureIds as ids } from "../fixtures/ids";
+import { actorFor, requestWithSession, signInAs, thrownResponse } from "./helpers/actors";
+import { changesOf, eventsSince, ledgerSize } from "./helpers/ledger";
+import { scratchDecisions } from "./helpers/scratch-decisions";
+
+// Issue 4/5 seam: the human review a contest opened answers it. Closing the review (upheld, or an
+// overturn once approved) completes the contest's privacy request in the review's transaction, on the
+// reviewer's authority over the review (compliance and ops managers hold no `complete` on requests),
+// recorded by the review's own event; a contest that could not be completed refuses the verdict.
+
+const scratch = scratchDecisions();
+afterAll(() => scratch.removeAll());
+
+let compliance: Actor;
+let compliance2: Actor;
+let opsSe: Actor;
+let dpo: Actor;
+let auditor: Actor;
+
+beforeAll(async () => {
+  compliance = await actorFor("compliance");
+  compliance2 = await requireActor(await requestWithSession(await signInAs("compliance2@attest.test")));
+  opsSe = await actorFor("opsSe");
+  dpo = await actorFor("dpo");
+  auditor = await actorFor("auditor");
+});
+
+async function makeDecision(region: "SE" | "UK", outcome: "declined" | "approved") {
+  return scratch.track(
+    await db.decision.create({
+      data: {
+        externalId: `CC-${region}-${crypto.randomBytes(5).toString("hex")}`,
+        customerId: ids.customers[region],
+        kind: "credit",
+        regionCode: region,
+        modelName: "credit-gbm",
+        modelVersion: "2026.10",
+        score: 0.3,
+        outcome,
+        amount: "800.00",
+        currency: region === "SE" ? "SEK" : "GBP",
+        features: { age: 37, bureauScore: 560 },
+        decidedAt: new Date("2026-11-10T09:00:00Z"),
+        reasons: { create: outcome === "declined" ? [{ position: 1, code: "CH01", contribution: 0.3 }] : [] },
+      },
+    }),
+  );
+}
+
+async function requestVersion(requestId: string) {
+  return (await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId }, select: { version: true } })).version;
+}
+
+/** A contest taken by phone, its requester's identity then verified by the DPO. */
+async function verifiedContest(region: "SE" | "UK", outcome: "declined" | "approved") {
+  const decision = await makeDecision(region, outcome);
+  const contest = await contestDecisionAsStaff(compliance, decision.id, { details: "The customer says the bureau entry is not theirs.", channel: "phone" });
+  await actOnPrivacyRequest(dpo, contest.requestId, {
+    intent: "verifyIdentity",
+    version: await requestVersion(contest.requestId),
+    method: "knowledge_check",
+    checks: ["name_matches", "date_of_birth_matches"],
+    result: "verified",
+  });
+  return { decision, ...contest };
+}
+
+const uphold = { verdict: "upheld" as const, reason: "decline_supported" as const, justification: "Bureau file confirms the delinquency is the customer's." };
+const overturn = { verdict: "overturned" as const, reason: "contest_upheld_for_customer" as const, justification: "The bureau entry belongs to another person with the same name." };
+
+describe("closing a contest's review completes the contest", () => {
+  it("an upheld verdict by an ops manager (no privacy permission) completes the request in the review's one event", async () => {
+    const { requestId, reviewId, reference } = await verifiedContest("SE", "declined");
+    expect(opsSe.ability.can("complete", "PrivacyRequest")).toBe(false);
+    await claimReview(opsSe, { reviewId, version: 1 });
+    const before = await ledgerSize();
+    await decideReview(opsSe, { reviewId, version: 2, ...uphold });
+
+    const request = await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId }, include: { notes: true } });
+    expect(request).toMatchObject({ state: "completed", completedById: opsSe.user.id });
+    expect(request.completedAt).not.toBeNull();
+    expect(request.notes.map((note) => note.body)).toEqual([expect.stringContaining("the automated decision stands")]);
+    const events = await eventsSince(before);
+    expect(events.map((event) => [event.action, event.subjectType, event.subjectId])).toEqual([["review.decided", "Review", reviewId]]);
+    expect(changesOf(events[0]!).after).toMatchObject({ verdict: "upheld", contest: { privacyRequestId: requestId, reference, before: { state: "in_progress" }, after: { state: "completed" } } });
+
+    // The request page says the outcome notice can now be generated, and links to it.
+    const view = await getPrivacyRequest(dpo, requestId);
+    expect(view.contestReview).toMatchObject({ id: reviewId, status: "closed", verdict: "upheld" });
+    expect(view.decision).toMatchObject({ canGenerateNotice: true });
+    expect((await getPrivacyRequest(auditor, requestId)).decision).toMatchObject({ canGenerateNotice: false });
+  });
+
+  it("an overturn of a decline completes the request only when the second person approves it", async () => {
+    const { requestId, reviewId } = await verifiedContest("SE", "declined");
+    await claimReview(compliance, { reviewId, version: 1 });
+    await decideReview(compliance, { reviewId, version: 2, ...overturn });
+    expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId } })).state).toBe("in_progress");
+
+    const before = await ledgerSize();
+    await approveReview(compliance2, { reviewId, version: 3 });
+    expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId } })).toMatchObject({ state: "completed", completedById: compliance2.user.id });
+    const events = await eventsSince(before);
+    expect(events.map((event) => event.action)).toEqual(["review.overturn_approved"]);
+    expect(changesOf(events[0]!).after).toMatchObject({ contest: { privacyRequestId: requestId, after: { state: "completed" } } });
+  });
+
+  it("refuses the verdict while the contest cannot be completed (identity not verified), writing nothing", async () => {
+    const decision = await makeDecision("SE", "approved");
+    const { requestId, reviewId, reference } = await contestDecisionAsStaff(compliance, decision.id, { details: "Please have a person look at the limit.", channel: "post" });
+    await claimReview(compliance, { reviewId, version: 1 });
+    const before = await ledgerSize();
+    const refusal = decideReview(compliance, { reviewId, version: 2, ...uphold });
+    await expect(refusal).rejects.toBeInstanceOf(ReviewRefusedError);
+    await expect(refusal).rejects.toThrow(`The customer's contest ${reference} cannot be answered yet: verify the requester's identity`);
+    expect(await ledgerSize()).toBe(before);
+    expect(await db.review.findUniqueOrThrow({ where: { id: reviewId } })).toMatchObject({ status: "claimed", verdict: null, version: 2 });
+    expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId } })).toMatchObject({ state: "in_progress", completedAt: null });
+    expect(await db.privacyRequestNote.count({ where: { requestId } })).toBe(0);
+  });
+
+  it("refuses an overturn proposal for an unverified contest, so the approver is not the first to learn it", async () => {
+    const decision = await makeDecision("SE", "declined");
+    const { reviewId } = await contestDecisionAsStaff(compliance, decision.id, { details: "I never applied for this credit.", channel: "phone" });
+    await claimReview(compliance, { reviewId, version: 1 });
+    await expect(decideReview(compliance, { reviewId, version: 2, ...overturn })).rejects.toThrow(/cannot be answered yet/);
+    expect((await db.review.findUniqueOrThrow({ where: { id: reviewId } })).status).toBe("claimed");
+  });
+
+  it("refuses the verdict while a UK contest's clock is paused for scope clarification", async () => {
+    const { requestId, reviewId } = await verifiedContest("UK", "declined");
+    await actOnPrivacyRequest(dpo, requestId, { intent: "pause", version: await requestVersion(requestId), reason: "Asked which of the two applications the customer means." });
+    await claimReview(compliance, { reviewId, version: 1 });
+    await expect(decideReview(compliance, { reviewId, version: 2, ...uphold })).rejects.toThrow(/clock is paused for scope clarification/);
+    expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId } })).state).toBe("scope_clarification");
+  });
+
+  it("leaves a contest the DPO already refused as refused when its review closes", async () => {
+    const { requestId, reviewId } = await verifiedContest("SE", "approved");
+    await actOnPrivacyRequest(dpo, requestId, { intent: "proposeRefusal", version: await requestVersion(requestId), reason: "Manifestly unfounded: the same complaint for the fifth time." });
+    const dpo2 = await requireActor(await requestWithSession(await signInAs("dpo2@attest.test")));
+    await actOnPrivacyRequest(dpo2, requestId, { intent: "approveRefusal", version: await requestVersion(requestId) });
+    await claimReview(compliance, { reviewId, version: 1 });
+    const before = await ledgerSize();
+    await decideReview(compliance, { reviewId, version: 2, ...uphold });
+    expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId } })).state).toBe("refused");
+    const [event] = await eventsSince(before);
+    expect(changesOf(event!).after).not.toHaveProperty("contest");
+  });
+});
+
+describe("completing a contest on a review's authority", () => {
+  it("needs the review to be the contest's, closed, and decidable or approvable by the actor", async () => {
+    const { requestId, reviewId } = await verifiedContest("SE", "approved");
+    const other = await verifiedContest("SE", "approved");
+    const complete = (actor: Actor, answeredByReviewId: string) =>
+      db.$transaction((tx) => completePrivacyRequest(tx, actor, requestId, { note: "", isRecordedByCaller: true, answeredByReviewId }));
+
+    await expect(complete(compliance, reviewId)).rejects.toThrow(/is not closed yet/);
+    await claimReview(compliance, { reviewId: other.reviewId, version: 1 });
+    await decideReview(compliance, { reviewId: other.reviewId, version: 2, ...uphold });
+    await expect(complete(compliance, other.reviewId)).rejects.toThrow(/does not answer the contest/);
+    // A closed review of this contest, but the DPO neither decides nor approves reviews.
+    await db.review.update({ where: { id: reviewId }, data: { status: "closed", verdict: "upheld", closedAt: new Date() } });
+    const response = await thrownResponse(() => complete(dpo, reviewId));
+    expect(((await response.json()) as { missingPermission: string }).missingPermission).toBe("decide Review (region SE)");
+    expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId } })).state).toBe("in_progress");
+
+    // Only contests are answered by a review.
+    const access = await db.privacyRequest.findUniqueOrThrow({ where: { id: ids.privacyRequests.seAccess } });
+    await expect(
+      db.$transaction((tx) => completePrivacyRequest(tx, compliance, access.id, { note: "", answeredByReviewId: reviewId })),
+    ).rejects.toBeInstanceOf(PrivacyRequestRefusedError);
+    expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: access.id } })).state).toBe(access.state);
+  });
+});
