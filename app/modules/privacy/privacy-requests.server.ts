@@ -344,7 +344,7 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
           id: decision.id,
           externalId: decision.externalId,
           canOpen: actor.ability.can("read", subjectOf("Decision", decision) as never),
-          canGenerateNotice: actor.ability.can("export", subjectOf("Decision", decision) as never),
+          canGenerateNotice: actor.ability.can("notify", subjectOf("Decision", decision) as never),
         }
       : null,
     contestReview: reviews[0] ?? null,
