@@ -134,8 +134,8 @@ export default function PrivacyRequestsRoute() {
         ) : (
           <>
             {hiddenUnverified > 0
-              ? `${hiddenUnverified.toLocaleString("en")} ${hiddenUnverified === 1 ? "request" : "requests"} with unverified identity hidden. `
-              : "Requests with unverified identity are hidden. "}
+              ? `${hiddenUnverified.toLocaleString("en")} ${hiddenUnverified === 1 ? "request" : "requests"} whose identity is not yet verified hidden. `
+              : "Requests whose identity is not yet verified are hidden. "}
             <Link to={hrefWith(searchParams, { ...pagingParams, unverified: "show" })}>Show unverified requests</Link>
           </>
         )}

@@ -394,6 +394,10 @@ describe("the list and its export", () => {
     const query = (params: Record<string, string>) => PrivacyRequestListQuerySchema.parse({ q: created.reference, ...params });
     expect((await listPrivacyRequests(dpo, query({}))).requests).toHaveLength(0);
     expect((await listPrivacyRequests(dpo, query({}))).hiddenUnverified).toBe(1);
+    // Asking the requester to confirm their identity does not verify it: still hidden.
+    await act(dpo, created.id, { intent: "requestIdentity" });
+    expect((await listPrivacyRequests(dpo, query({}))).requests).toHaveLength(0);
+    expect((await listPrivacyRequests(dpo, query({}))).hiddenUnverified).toBe(1);
     const shown = (await listPrivacyRequests(dpo, query({ unverified: "show" }))).requests;
     expect(shown).toHaveLength(1);
     expect(shown[0]).toMatchObject({ reference: created.reference, band: "ok", dueDay: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });

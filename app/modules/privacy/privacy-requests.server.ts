@@ -51,7 +51,8 @@ function filtersOf(actor: Actor, query: PrivacyRequestListQuery): Prisma.Privacy
   else if (query.status === "open") filters.push({ state: { in: [...openPrivacyRequestStates] } });
   else if (query.status === "closed") filters.push({ state: { in: ["completed", "refused"] } });
   if (query.type) filters.push({ type: query.type });
-  if (query.unverified !== "show") filters.push({ identityState: { not: "unverified" } });
+  // Hidden by default until the requester's identity is verified: never checked, asked and waiting, or failed.
+  if (query.unverified !== "show") filters.push({ identityState: "verified" });
   if (query.assignee === "me") filters.push({ assigneeId: actor.user.id });
   if (query.assignee === "none") filters.push({ assigneeId: null });
   if (query.q) filters.push({ reference: { contains: query.q, mode: "insensitive" } });
@@ -94,7 +95,7 @@ export async function listPrivacyRequests(actor: Actor, query: PrivacyRequestLis
   const hiddenWhere =
     query.unverified === "show"
       ? null
-      : { AND: [...filtersOf(actor, { ...query, unverified: "show" }), { identityState: "unverified" as const }] };
+      : { AND: [...filtersOf(actor, { ...query, unverified: "show" }), { identityState: { not: "verified" as const } }] };
   const [total, hiddenUnverified] = await Promise.all([
     db.privacyRequest.count({ where }),
     hiddenWhere ? db.privacyRequest.count({ where: hiddenWhere }) : Promise.resolve(0),
