@@ -157,7 +157,7 @@ describe("region isolation", () => {
     expect(event).toMatchObject({ action: "decision.exported", actorId: opsSe.user.id, subjectType: "Decision" });
   });
 
-  it("exports every visible region for compliance, with no personal data, and leaves out restricted customers", async () => {
+  it("exports every visible region for compliance, with no personal data, and leaves restricted customers out of the list and the export", async () => {
     const compliance = await actorFor("compliance");
     const csv = await new Response(await exportDecisionsCsv(compliance, query({ sort: "amount", order: "asc" }))).text();
     const records = parseCsvRecords(csv);
@@ -173,6 +173,8 @@ describe("region isolation", () => {
       const restricted = parseCsvRecords(await new Response(await exportDecisionsCsv(compliance, query({}))).text());
       expect(restricted.map((record) => record.region)).not.toContain("DE");
       expect(restricted).toHaveLength(perRegion.SE);
+      const listed = await listDecisions(compliance, query({ region: "DE" }));
+      expect(listed.decisions).toEqual([]);
     } finally {
       await db.customer.update({ where: { id: ids.customers.DE }, data: { isRestricted: false, restrictedAt: null } });
     }

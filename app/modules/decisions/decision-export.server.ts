@@ -58,7 +58,8 @@ export async function exportDecisionsCsv(actor: Actor, query: DecisionListQuery)
   requirePermission(actor, "export", "Decision");
   const canReadReference = actor.ability.can("read", "Customer", "reference");
   const { after: _after, before: _before, cols: _cols, ...filter } = query;
-  const where: Prisma.DecisionWhereInput[] = [...filtersOf(actor, query), { customer: { is: { isRestricted: false } } }];
+  // filtersOf leaves out customers who restricted processing, as the list does.
+  const where: Prisma.DecisionWhereInput[] = filtersOf(actor, query);
   const { sort, order } = query;
   await db.$transaction((tx) =>
     appendAuditEvent(tx, actor.audit, {

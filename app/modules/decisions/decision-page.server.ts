@@ -60,6 +60,8 @@ function conditionsOf(actor: Actor, query: DecisionListQuery, parameters: SqlPar
   const p = (value: unknown, field: keyof typeof decisionSqlColumns) => parameters.add(value, decisionSqlColumns[field]!.type);
   const conditions = [accessibleSql(actor.ability, "read", "Decision", decisionSqlColumns, parameters)];
   conditions.push(parameters.in("d.region_code", regionScope(actor, query.region).regionCode.in, "text"));
+  // Customers who restricted processing are left out (GDPR Art. 18, ADR 007; filtersOf's unrestrictedSubjectFilter).
+  conditions.push("NOT EXISTS (SELECT 1 FROM customer rc WHERE rc.id = d.customer_id AND rc.is_restricted)");
   if (query.kind) conditions.push(`d.kind = ${p(query.kind, "kind")}`);
   if (query.outcome) conditions.push(`d.outcome = ${p(query.outcome, "outcome")}`);
   if (query.review) conditions.push(`d.review_state = ${p(query.review, "reviewState")}`);

@@ -1,4 +1,4 @@
-import { isProcessingRestricted } from "~/modules/privacy/restriction";
+import { isProcessingRestricted, unrestrictedSubjectFilter } from "~/modules/privacy/restriction";
 import { db, queryRows } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import type { DecisionKind, DecisionOutcome, ReviewState } from "~/generated/prisma/enums";
@@ -52,7 +52,8 @@ function readCursor(cursor: string, sort: DecisionSortKey, field: "after" | "bef
 
 /** The explorer's filter as Prisma conditions, always within the viewer's access and region filter (the CSV export's query; the page sends the same conditions as SQL, decision-page.server.ts). */
 export function filtersOf(actor: Actor, query: DecisionListQuery): Prisma.DecisionWhereInput[] {
-  const filters: Prisma.DecisionWhereInput[] = [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor, query.region)];
+  // Customers who restricted processing (GDPR Art. 18) are left out of the list and its export (ADR 007).
+  const filters: Prisma.DecisionWhereInput[] = [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor, query.region), unrestrictedSubjectFilter];
   if (query.kind) filters.push({ kind: query.kind });
   if (query.outcome) filters.push({ outcome: query.outcome });
   if (query.review) filters.push({ reviewState: query.review });
