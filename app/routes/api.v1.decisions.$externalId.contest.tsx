@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { requireApiCaller } from "~/modules/access/api-tokens.server";
+import { auditRefusedApiCall, requireApiCaller } from "~/modules/access/api-tokens.server";
 import { ContestRefusedError, contestDecisionByApi } from "~/modules/decisions/contest.server";
 import { ContestSchema } from "~/modules/decisions/schema";
 
@@ -20,12 +20,14 @@ export async function action({ request, params }: ActionFunctionArgs) {
   try {
     body = await request.json();
   } catch {
-    return Response.json({ error: "the body must be a JSON object such as {\"details\": \"…\", \"channel\": \"in_app\"}" }, { status: 400 });
+    const refused = Response.json({ error: "the body must be a JSON object such as {\"details\": \"…\", \"channel\": \"in_app\"}" }, { status: 400 });
+    return auditRefusedApiCall(caller, request, refused, ["body"]);
   }
   const parsed = ContestSchema.safeParse(body);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ field: issue.path.join(".") || "body", message: issue.message }));
-    return Response.json({ error: issues.map((issue) => `${issue.field}: ${issue.message}`).join("; "), issues }, { status: 400 });
+    const refused = Response.json({ error: issues.map((issue) => `${issue.field}: ${issue.message}`).join("; "), issues }, { status: 400 });
+    return auditRefusedApiCall(caller, request, refused, issues.map((issue) => issue.field));
   }
   try {
     const contest = await contestDecisionByApi(caller, params.externalId ?? "", parsed.data);
@@ -35,8 +37,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
     );
   } catch (error) {
     if (error instanceof ContestRefusedError) {
-      return Response.json({ error: error.message, ...(error.existingReference ? { existingReference: error.existingReference } : {}) }, { status: error.status });
+      const refused = Response.json({ error: error.message, ...(error.existingReference ? { existingReference: error.existingReference } : {}) }, { status: error.status });
+      return auditRefusedApiCall(caller, request, refused);
     }
+    // 404 outside the token's regions: recorded too, so probes leave a trace.
+    if (error instanceof Response) return auditRefusedApiCall(caller, request, error);
     throw error;
   }
 }

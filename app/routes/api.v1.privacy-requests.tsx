@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { requireApiCaller } from "~/modules/access/api-tokens.server";
+import { auditRefusedApiCall, requireApiCaller } from "~/modules/access/api-tokens.server";
 import { PrivacyRequestRefusedError, receivePrivacyRequestFromApi } from "~/modules/privacy/privacy-requests.server";
 import { PrivacyIntakeApiSchema } from "~/modules/privacy/schema";
 
@@ -17,11 +17,12 @@ export async function action({ request }: ActionFunctionArgs) {
   if (request.method !== "POST") return loader({ request });
   const caller = await requireApiCaller(request, "privacy:write");
   const body = await request.json().catch(() => undefined);
-  if (body === undefined) return Response.json({ error: "the body must be a JSON object" }, { status: 400 });
+  if (body === undefined) return auditRefusedApiCall(caller, request, Response.json({ error: "the body must be a JSON object" }, { status: 400 }), ["body"]);
   const parsed = PrivacyIntakeApiSchema.safeParse(body);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => ({ field: issue.path.join(".") || "body", message: issue.message }));
-    return Response.json({ error: fields.map((issue) => `${issue.field}: ${issue.message}`).join("; "), fields }, { status: 400 });
+    const refused = Response.json({ error: fields.map((issue) => `${issue.field}: ${issue.message}`).join("; "), fields }, { status: 400 });
+    return auditRefusedApiCall(caller, request, refused, fields.map((issue) => issue.field));
   }
   const { receivedAt, ...input } = parsed.data;
   try {
@@ -41,8 +42,11 @@ export async function action({ request }: ActionFunctionArgs) {
   } catch (error) {
     if (error instanceof PrivacyRequestRefusedError) {
       const field = error.field ?? "body";
-      return Response.json({ error: `${field}: ${error.message}`, fields: [{ field, message: error.message }] }, { status: error.status });
+      const refused = Response.json({ error: `${field}: ${error.message}`, fields: [{ field, message: error.message }] }, { status: error.status });
+      return auditRefusedApiCall(caller, request, refused, [field]);
     }
+    // 403/404 from the region checks: recorded too, so probes outside the token's regions leave a trace.
+    if (error instanceof Response) return auditRefusedApiCall(caller, request, error);
     throw error;
   }
 }

@@ -117,13 +117,17 @@ describe("contest API", () => {
     expect(await db.review.count({ where: { decisionId: decision.id, trigger: "contest" } })).toBe(1);
   });
 
-  it("keeps a token to its regions: another region's decision is not found and nothing is written", async () => {
+  it("keeps a token to its regions: another region's decision is not found, nothing is written and the probe is recorded", async () => {
     const german = await makeDecision("DE", "declined");
     const before = await ledgerSize();
     const response = await callContestApi(german.externalId, seToken, { details: "Ich möchte, dass ein Mensch das prüft.", channel: "in_app" });
     expect(response.status).toBe(404);
     expect(((await response.json()) as { error: string }).error).toContain("in this token's regions (SE)");
-    expect(await ledgerSize()).toBe(before);
+    const [refusal, ...more] = await eventsSince(before);
+    expect(more).toEqual([]);
+    expect(refusal).toMatchObject({ action: "api.call_refused", actorType: "api_token" });
+    expect(changesOf(refusal!)).toEqual({ method: "POST", endpoint: `/api/v1/decisions/${german.externalId}/contest`, status: 404, fields: [] });
+    expect(serialized(refusal)).not.toContain("Mensch");
     expect(await db.privacyRequest.count({ where: { decisionId: german.id } })).toBe(0);
   });
 

@@ -458,13 +458,17 @@ describe("POST /api/v1/privacy-requests", () => {
     expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: body.id } })).toMatchObject({ channel: "api", customerId: customer.id });
   });
 
-  it("refuses another region with 403 and writes nothing", async () => {
+  it("refuses another region with 403, writes nothing and records the refused call", async () => {
     const german = await newCustomer("DE");
     const before = await db.privacyRequest.count();
+    const ledgerBefore = await ledgerSize();
     const response = await post({ type: "access", regionCode: "DE", customerReference: german.reference });
     expect(response.status).toBe(403);
     expect(((await response.json()) as { error: string }).error).toContain("regionCode");
     expect(await db.privacyRequest.count()).toBe(before);
+    const events = await eventsSince(ledgerBefore);
+    expect(events.map((event) => event.action)).toEqual(["api.call_refused"]);
+    expect(changesOf(events[0]!)).toMatchObject({ endpoint: "/api/v1/privacy-requests", status: 403, fields: ["regionCode"] });
   });
 
   it("names each invalid field, refuses unknown fields and bodies that are not JSON", async () => {

@@ -102,3 +102,23 @@ export async function revokeApiToken(actor: Actor, tokenId: string, justificatio
     await appendAuditEvent(tx, actor.audit, { action: "api_token.revoked", subjectType: "ApiToken", subjectId: tokenId, justification });
   });
 }
+
+/**
+ * Records a call the API refused after authenticating its token (400, 403, 404, 409, 422 …) and hands
+ * the response back: every call with a valid token is in the ledger, probes outside the token's regions
+ * included. Only the endpoint, the status and the fields at fault are kept — never the body or the
+ * message, which may carry what the caller sent about a person.
+ */
+export async function auditRefusedApiCall(caller: ApiCaller, request: Request, response: Response, fields: string[] = []) {
+  const url = new URL(request.url);
+  await db.$transaction((tx) =>
+    appendAuditEvent(tx, caller.audit, {
+      action: "api.call_refused",
+      subjectType: "ApiToken",
+      subjectId: caller.tokenId,
+      changes: { method: request.method, endpoint: url.pathname, status: response.status, fields },
+    }),
+  );
+  return response;
+}
+

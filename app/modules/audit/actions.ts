@@ -16,6 +16,7 @@ export const auditActions = {
   "seed.loaded": "Synthetic demo data was loaded",
   "api_token.created": "An administrator created an API token (its secret was shown once)",
   "api_token.revoked": "An administrator revoked an API token",
+  "api.call_refused": "An API call with a valid token was refused (endpoint, status and fields at fault; no body)",
   "signing_key.activated": "A checkpoint signing key became the active key",
   "signing_key.rotation_requested": "An administrator asked to rotate the checkpoint signing key",
   "signing_key.rotation_approved": "A second administrator approved a signing-key rotation; the new key signs from now on",
