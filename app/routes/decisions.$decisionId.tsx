@@ -96,7 +96,12 @@ export async function action({ request, params }: ActionFunctionArgs) {
         break;
       case "contest": {
         const contest = await contestDecisionAsStaff(actor, parsed.data.decisionId, { details: input.details, channel: input.channel });
-        return { result: submission.reply({ resetForm: true }), notice: `Contest ${contest.reference} recorded; a priority review is at the top of the queue.` };
+        return {
+          result: submission.reply({ resetForm: true }),
+          notice: contest.isAttachedToOpenReview
+            ? `Contest ${contest.reference} recorded; it joins the review already open for this decision, now at the top of the queue.`
+            : `Contest ${contest.reference} recorded; a priority review is at the top of the queue.`,
+        };
       }
     }
     return { result: submission.reply({ resetForm: true }), notice: doneMessage[input.intent] };
