@@ -96,7 +96,12 @@ export async function action({ request, params }: ActionFunctionArgs) {
         break;
       case "contest": {
         const contest = await contestDecisionAsStaff(actor, parsed.data.decisionId, { details: input.details, channel: input.channel });
-        return { result: submission.reply({ resetForm: true }), notice: `Contest ${contest.reference} recorded; a priority review is at the top of the queue.` };
+        return {
+          result: submission.reply({ resetForm: true }),
+          notice: contest.isAttachedToOpenReview
+            ? `Contest ${contest.reference} recorded; it joins the review already open for this decision, now at the top of the queue.`
+            : `Contest ${contest.reference} recorded; a priority review is at the top of the queue.`,
+        };
       }
     }
     return { result: submission.reply({ resetForm: true }), notice: doneMessage[input.intent] };
@@ -417,6 +422,7 @@ export default function DecisionRoute() {
               <div className="section-header">
                 <h3>
                   {review.trigger === "contest" ? <span className="badge badge--info">customer contest</span> : review.trigger.replace(/_/g, " ")} review{" "}
+                  {review.trigger !== "contest" && review.contest ? <span className="badge badge--info">answers a customer contest</span> : null}{" "}
                   <ReviewStatusBadge status={review.status} /> {review.escalatedAt ? <span className="badge badge--danger">escalated</span> : null}
                 </h3>
                 <SlaBadge band={review.slaBand} hoursLeft={review.hoursLeft} />
@@ -444,18 +450,18 @@ export default function DecisionRoute() {
                   <>
                     <dt>Contest</dt>
                     <dd>
-                      {review.contest.canReadDetails ? <Link to={`/privacy/${review.contest.id}`}>{review.contest.reference}</Link> : review.contest.reference} ·{" "}
+                      {review.contest.canOpen ? <Link to={`/privacy/${review.contest.id}`}>{review.contest.reference}</Link> : review.contest.reference} ·{" "}
                       {review.contest.channel.replace(/_/g, " ")} · received {formatDateTime(review.contest.receivedAt)} · answer due {formatDateTime(review.contest.dueAt)}
                     </dd>
                     <dt>Customer's view</dt>
                     <dd className="wrap">
                       {review.contest.details ?? (
                         <span className="muted">
-                          {review.contest.isDetailsWithheld
+                          {review.contest.withheldBecause === "restricted"
                             ? "withheld: the customer restricted processing (GDPR Art. 18); the DPO can read it"
-                            : review.contest.canReadDetails
-                              ? "not recorded at intake"
-                              : "visible to privacy staff"}
+                            : review.contest.withheldBecause === "personal_data"
+                              ? "withheld — may contain personal data (the DPO can read it)"
+                              : "not recorded at intake"}
                         </span>
                       )}
                     </dd>

@@ -106,6 +106,8 @@ function Facts({ items }: { items: [string, React.ReactNode][] }) {
 }
 
 const none = (text: string) => <span className="muted">{text}</span>;
+/** Free text the server withheld from this role (it may contain personal data) shows as such. */
+const freeText = (text: string, isWithheld: boolean) => (isWithheld ? <em className="muted">{text}</em> : text);
 const rectifyLabels: Record<(typeof rectifiableFields)[number], string> = {
   fullName: "Name",
   email: "Email",
@@ -206,7 +208,7 @@ export default function PrivacyRequestRoute() {
           {request.details ? (
             <>
               <h3 className="subhead">What they asked for</h3>
-              <p className="note-body">{request.details}</p>
+              <p className="note-body">{freeText(request.details, view.isFreeTextWithheld)}</p>
             </>
           ) : null}
           {duplicates.length > 0 ? (
@@ -253,7 +255,7 @@ export default function PrivacyRequestRoute() {
               ["Clock started", request.clockStartedAt ? formatDateTime(request.clockStartedAt) : none("not yet: waits for confirmed identity")],
               ["Due", <span key="due">{request.originalDueDay} <span className="muted">end of day, {regime.timeZone}</span></span>],
               ["Extended to", request.extendedDueAt ? request.dueDay : none(regime.extension ? "not extended" : "this regime allows no extension")],
-              ...(request.extensionReason ? [["Extension reason", request.extensionReason] as [string, React.ReactNode]] : []),
+              ...(request.extensionReason ? [["Extension reason", freeText(request.extensionReason, view.isFreeTextWithheld)] as [string, React.ReactNode]] : []),
               ...(request.extensionNotifiedAt ? [["Requester told", formatDateTime(request.extensionNotifiedAt)] as [string, React.ReactNode]] : []),
               ["Time left", <DaysLeftBadge key="left" band={request.band} daysLeft={request.daysLeft} />],
               ["Completed", request.completedAt ? `${formatDateTime(request.completedAt)}${request.completedByName ? ` by ${request.completedByName}` : ""}` : none("—")],
@@ -266,7 +268,7 @@ export default function PrivacyRequestRoute() {
                 {pauses.map((pause) => (
                   <li key={pause.id}>
                     <span>
-                      {formatDateTime(pause.startedAt)} → {pause.endedAt ? formatDateTime(pause.endedAt) : "still paused"} · {pause.reason} · {pause.startedByName}
+                      {formatDateTime(pause.startedAt)} → {pause.endedAt ? formatDateTime(pause.endedAt) : "still paused"} · {freeText(pause.reason, view.isFreeTextWithheld)} · {pause.startedByName}
                     </span>
                     <span className="badge">{pause.days} {pause.days === 1 ? "day" : "days"}</span>
                   </li>
@@ -407,7 +409,7 @@ export default function PrivacyRequestRoute() {
                 <p className="note-meta">
                   {note.authorName} · {formatDateTime(note.createdAt)}
                 </p>
-                <p className="note-body">{note.body}</p>
+                <p className="note-body">{freeText(note.body, view.isFreeTextWithheld)}</p>
               </li>
             ))}
           </ol>
@@ -548,7 +550,7 @@ function SubjectRights({ view }: { view: ReturnType<typeof useLoaderData<typeof 
       {request.state === "refused" ? (
         <>
           <h3 className="subhead">Refused</h3>
-          <p className="note-body">{request.refusalReason}</p>
+          <p className="note-body">{request.refusalReason ? freeText(request.refusalReason, view.isFreeTextWithheld) : null}</p>
           <p className="muted">{request.complaintRightNotice}</p>
         </>
       ) : null}
@@ -609,7 +611,7 @@ function FourEyes({ view }: { view: ReturnType<typeof useLoaderData<typeof loade
         <p>
           <strong>{request.approvalRequestedByName}</strong> proposed on {request.approvalRequestedAt ? formatDateTime(request.approvalRequestedAt) : "—"} to refuse:
         </p>
-        <p className="note-body">“{request.refusalReason}”</p>
+        <p className="note-body">{view.isFreeTextWithheld ? freeText(request.refusalReason ?? "", true) : `“${request.refusalReason}”`}</p>
         <p className="muted">On approval the requester is told the reason and their right to complain to {regime.authority.name}.</p>
         {isProposer ? (
           <p className="muted">You proposed this refusal: a second DPO must approve or reject it.</p>

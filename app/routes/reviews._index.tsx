@@ -85,7 +85,14 @@ function columnsFor(canAssign: boolean) {
     }),
     column.accessor("trigger", {
       header: "Trigger",
-      cell: (info) => (info.getValue() === "contest" ? <span className="badge badge--info">customer contest</span> : info.getValue().replace(/_/g, " ")),
+      cell: (info) =>
+        info.getValue() === "contest" ? (
+          <span className="badge badge--info">customer contest</span>
+        ) : (
+          <>
+            {info.getValue().replace(/_/g, " ")} {info.row.original.answersContest ? <span className="badge badge--info">customer contest</span> : null}
+          </>
+        ),
     }),
     column.accessor("regionCode", { header: "Region" }),
     column.accessor("decisionExternalId", {

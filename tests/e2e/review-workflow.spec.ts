@@ -70,16 +70,21 @@ test("a compliance officer works the queue and overturns a decline with a second
   await second.close();
 });
 
-test("a contest recorded on the decision page jumps the queue; the decline's notice opens in Swedish", async ({ page }) => {
+test("a contest recorded on the decision page joins its open review at the top of the queue; the decline's notice opens in Swedish", async ({ page }) => {
   await signInAs(page, "compliance");
   await page.goto(`/decisions/${ids.decisions.seDeclined}`);
   await page.getByRole("button", { name: "Record contest" }).click();
   await expect(page.getByText("Record the customer's point of view")).toBeVisible();
   await page.getByLabel("The customer's point of view").fill("The collection entry belongs to her former partner, not to her.");
   await page.getByRole("button", { name: "Record contest" }).click();
-  await expect(page.getByRole("status")).toContainText("a priority review is at the top of the queue");
-  const contest = page.getByRole("article", { name: "customer contest review" });
-  await expect(contest.getByText("The collection entry belongs to her former partner, not to her.")).toBeVisible();
+  // The decision's referral review is still open: the contest joins it rather than opening a second one.
+  await expect(page.getByRole("status")).toContainText("it joins the review already open for this decision, now at the top of the queue");
+  await expect(page.getByRole("article")).toHaveCount(1);
+  const contest = page.getByRole("article", { name: "referral review" });
+  await expect(contest.getByText("answers a customer contest")).toBeVisible();
+  // The customer's words may hold personal data: a compliance officer sees that they are withheld.
+  await expect(contest.getByText("withheld — may contain personal data (the DPO can read it)")).toBeVisible();
+  await expect(page.getByText("The collection entry belongs to her former partner, not to her.")).toHaveCount(0);
   expect(await seriousViolations(page)).toEqual([]);
 
   await page.goto("/reviews");

@@ -181,3 +181,82 @@ describe("completing a contest on a review's authority", () => {
     expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: access.id } })).state).toBe(access.state);
   });
 });
+
+describe("a contest of a decision whose review is already open joins that review", () => {
+  async function openReview(decisionId: string, data: { trigger: "referral" | "fraud_hold"; priority: number; dueAt: Date }) {
+    return db.review.create({ data: { decisionId, regionCode: "SE", ...data } });
+  }
+
+  it("attaches to a claimed referral review (priority, link, earlier due date), keeps its state and holder, and closing it completes the contest", async () => {
+    const decision = await makeDecision("SE", "declined");
+    const lateDue = new Date(Date.now() + 90 * 86_400_000);
+    const referral = await openReview(decision.id, { trigger: "referral", priority: 50, dueAt: lateDue });
+    await claimReview(compliance, { reviewId: referral.id, version: 1 });
+    expect((await db.decision.findUniqueOrThrow({ where: { id: decision.id } })).reviewState).toBe("in_review");
+
+    const before = await ledgerSize();
+    const contest = await contestDecisionAsStaff(compliance2, decision.id, { details: "The customer says the bureau entry is not theirs.", channel: "phone" });
+    expect(contest).toMatchObject({ reviewId: referral.id, priority: 10, isAttachedToOpenReview: true });
+    const request = await db.privacyRequest.findUniqueOrThrow({ where: { id: contest.requestId } });
+    expect(request.dueAt.getTime()).toBeLessThan(lateDue.getTime());
+    // One review for the decision: the claimed one, still held by its reviewer, now answering the contest.
+    const reviews = await db.review.findMany({ where: { decisionId: decision.id } });
+    expect(reviews).toHaveLength(1);
+    expect(reviews[0]).toMatchObject({ id: referral.id, trigger: "referral", status: "claimed", claimedById: compliance.user.id, priority: 10, privacyRequestId: request.id, version: 3 });
+    expect(reviews[0]!.dueAt.toISOString()).toBe(request.dueAt.toISOString());
+    expect((await db.decision.findUniqueOrThrow({ where: { id: decision.id } })).reviewState).toBe("in_review");
+    // The contest's one event says which review it joined and how that review changed.
+    const events = await eventsSince(before);
+    expect(events.map((event) => [event.action, event.subjectId])).toEqual([["contest.received", request.id]]);
+    expect(changesOf(events[0]!).after).toMatchObject({
+      reviewId: referral.id,
+      priority: 10,
+      attachedToOpenReview: {
+        trigger: "referral",
+        status: "claimed",
+        before: { priority: 50, dueAt: lateDue.toISOString(), privacyRequestId: null, version: 2 },
+        after: { priority: 10, dueAt: request.dueAt.toISOString(), privacyRequestId: request.id, version: 3 },
+      },
+    });
+
+    // The reviewer's page from before the contest is stale: reload, then decide; the contest completes.
+    await actOnPrivacyRequest(dpo, request.id, { intent: "verifyIdentity", version: await requestVersion(request.id), method: "knowledge_check", checks: ["name_matches", "date_of_birth_matches"], result: "verified" });
+    await expect(decideReview(compliance, { reviewId: referral.id, version: 2, ...uphold })).rejects.toThrow(/changed by someone else/);
+    const decided = await ledgerSize();
+    await decideReview(compliance, { reviewId: referral.id, version: 3, ...uphold });
+    expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: request.id } })).toMatchObject({ state: "completed", completedById: compliance.user.id });
+    const [event] = await eventsSince(decided);
+    expect(changesOf(event!).after).toMatchObject({ verdict: "upheld", contest: { privacyRequestId: request.id, after: { state: "completed" } } });
+    const view = await getPrivacyRequest(dpo, request.id);
+    expect(view.contestReview).toMatchObject({ id: referral.id, status: "closed", verdict: "upheld" });
+    expect(view.decision).toMatchObject({ canGenerateNotice: true });
+  });
+
+  it("keeps an earlier due date and a more urgent priority, and a review awaiting approval stays awaiting approval", async () => {
+    const decision = await makeDecision("SE", "declined");
+    const soon = new Date(Date.now() + 2 * 86_400_000);
+    const hold = await db.review.create({
+      data: { decisionId: decision.id, regionCode: "SE", trigger: "referral", priority: 5, dueAt: soon, status: "awaiting_approval", reviewerId: compliance.user.id, verdict: "overturned", verdictReason: "history_explained", decidedAt: new Date() },
+    });
+    await db.decision.update({ where: { id: decision.id }, data: { reviewState: "awaiting_approval" } });
+    const contest = await contestDecisionAsStaff(compliance2, decision.id, { details: "Please look again.", channel: "post" });
+    expect(contest).toMatchObject({ reviewId: hold.id, priority: 5, isAttachedToOpenReview: true });
+    expect(await db.review.findUniqueOrThrow({ where: { id: hold.id } })).toMatchObject({ status: "awaiting_approval", priority: 5, dueAt: soon, privacyRequestId: contest.requestId, version: 2 });
+    expect(await db.review.count({ where: { decisionId: decision.id } })).toBe(1);
+    expect((await db.decision.findUniqueOrThrow({ where: { id: decision.id } })).reviewState).toBe("awaiting_approval");
+  });
+
+  it("opens its own review when the decision's earlier reviews are all closed", async () => {
+    const decision = await makeDecision("SE", "declined");
+    const closed = await db.review.create({
+      data: { decisionId: decision.id, regionCode: "SE", trigger: "referral", priority: 50, dueAt: new Date(), status: "closed", verdict: "upheld", closedAt: new Date() },
+    });
+    await db.decision.update({ where: { id: decision.id }, data: { reviewState: "upheld" } });
+    const contest = await contestDecisionAsStaff(compliance2, decision.id, { details: "I disagree with the outcome.", channel: "phone" });
+    expect(contest.isAttachedToOpenReview).toBe(false);
+    expect(contest.reviewId).not.toBe(closed.id);
+    expect(await db.review.findUniqueOrThrow({ where: { id: contest.reviewId } })).toMatchObject({ trigger: "contest", status: "open", priority: 10, privacyRequestId: contest.requestId });
+    expect(await db.review.findUniqueOrThrow({ where: { id: closed.id } })).toMatchObject({ privacyRequestId: null, status: "closed" });
+    expect((await db.decision.findUniqueOrThrow({ where: { id: decision.id } })).reviewState).toBe("queued");
+  });
+});

@@ -211,6 +211,35 @@ describe("POST /api/v1/decisions", () => {
     expect(row.customerId).toBe(ids.customers.DE);
   });
 
+  it("answers a stored decision or customer of another region with a plain 403: no field diff, no region", async () => {
+    const german = decisionLine("stored-de", { region: "DE", currency: "EUR", outcome: "declined", score: 0.2 });
+    expect((await postDecisions(seDeToken, ndjson([german]))).status).toBe(201);
+    const before = await ledgerSize();
+
+    // An SE token reusing the German decision's external id (with its own, different content).
+    const probe = await postDecisions(seToken, ndjson([decisionLine("se-ok"), decisionLine("stored-de")]));
+    expect(probe.status).toBe(403);
+    expect(probe.json.errors?.map((error) => error.message)).toEqual([`line 2: externalId "${externalId("stored-de")}" is outside this token's regions (SE)`]);
+    expect(JSON.stringify(probe.json)).not.toMatch(/\bDE\b|different content|outcome|score|currency/);
+    // A German customer's reference on an SE line.
+    const moved = await postDecisions(seToken, ndjson([decisionLine("moved-se", { customerReference: "CUS-DE-000001" })]));
+    expect(moved.status).toBe(403);
+    expect(moved.json.errors?.map((error) => error.message)).toEqual(['line 1: customerReference "CUS-DE-000001" is outside this token\'s regions (SE)']);
+    expect(JSON.stringify(moved.json)).not.toMatch(/region DE|not SE|erased/);
+    expect(await decisionCount(["se-ok", "moved-se"])).toBe(0);
+    // Both refusals are audited as rejected batches with the same plain answer.
+    const events = await eventsSince(before);
+    expect(events.map((event) => [event.action, (changesOf(event).batch as { status?: number } | undefined)?.status])).toEqual([
+      ["ingest.batch_rejected", 403],
+      ["ingest.batch_rejected", 403],
+    ]);
+    expect(JSON.stringify(events.map((event) => event.changes))).not.toMatch(/region DE|different content/);
+    // A token covering the stored row's region still gets the full answer.
+    const covered = await postDecisions(seDeToken, ndjson([{ ...german, score: 0.3 }]));
+    expect(covered.status).toBe(422);
+    expect(covered.json.errors?.[0]?.message).toContain("already ingested with different content (score)");
+  });
+
   it("refuses unknown, revoked and wrongly scoped tokens", async () => {
     const body = ndjson([decisionLine("auth")]);
     expect((await postDecisions(null, body)).status).toBe(401);
@@ -287,11 +316,20 @@ describe("POST /api/v1/repayment-outcomes and /api/v1/fraud-outcomes", () => {
     const line = { externalId: `FRA-${run}-1`, decisionExternalId: deHold.externalId, outcome: "confirmed_fraud", reportedAt: new Date().toISOString(), lossAmount: "1299.00" };
     const refused = await post(fraudAction, "/api/v1/fraud-outcomes", outcomesToken, ndjson([line]));
     expect(refused.status).toBe(403);
-    expect(refused.json.errors?.[0]?.message).toMatch(/is a decision of region DE, outside this token's regions \(SE\)$/);
+    // The decision's region is not named: the answer is the same as for any row the token may not touch.
+    expect(refused.json.errors?.map((error) => error.message)).toEqual([`line 1: decisionExternalId "${deHold.externalId}" is outside this token's regions (SE)`]);
     expect(await db.fraudOutcome.count({ where: { externalId: line.externalId } })).toBe(0);
 
     const allowed = await post(fraudAction, "/api/v1/fraud-outcomes", seDeToken, ndjson([line]));
     expect(allowed.status).toBe(201);
     expect(await db.fraudOutcome.count({ where: { externalId: line.externalId, decisionId: deHold.id } })).toBe(1);
+
+    // The same outcome id sent by the SE token against one of its own decisions: the stored (German)
+    // outcome is neither diffed nor described.
+    const seDecision = await db.decision.findUniqueOrThrow({ where: { id: ids.decisions.seApproved } });
+    const probe = await post(fraudAction, "/api/v1/fraud-outcomes", outcomesToken, ndjson([{ ...line, decisionExternalId: seDecision.externalId }]));
+    expect(probe.status).toBe(403);
+    expect(probe.json.errors?.map((error) => error.message)).toEqual([`line 1: externalId "${line.externalId}" is outside this token's regions (SE)`]);
+    expect(await db.fraudOutcome.count({ where: { externalId: line.externalId } })).toBe(1);
   });
 });

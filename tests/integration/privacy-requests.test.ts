@@ -387,6 +387,64 @@ describe("rectification, restriction and objection", () => {
   });
 });
 
+describe("free text on the request page", () => {
+  it("sends the requester's words, notes, objection grounds and refusal reasons only to a role that may read the customer's personal data", async () => {
+    const customer = await newCustomer("SE");
+    const details = "I am Test Person of Storgatan 1 and I object to the marketing profiling.";
+    const created = await createPrivacyRequest(dpo, {
+      type: "objection",
+      regionCode: "SE",
+      channel: "email",
+      customerReference: customer.reference,
+      details,
+      requesterName: "Test Person",
+      requesterEmail: customer.email,
+    });
+    await act(dpo, created.id, verify);
+    const note = "Called Test Person on +46 8 555 0100 to confirm the scope.";
+    await act(dpo, created.id, { intent: "note", body: note });
+    const grounds = "Objects because of a recent divorce and financial hardship";
+    await act(dpo, created.id, { intent: "recordObjection", grounds, routeToId: personas.compliance.id });
+    const refused = await createPrivacyRequest(dpo, { type: "access", regionCode: "SE", channel: "email", customerReference: customer.reference, details: "Copy of all my data please" });
+    await act(dpo, refused.id, verify);
+    const reason = "Test Person asked for the same data last week; manifestly excessive.";
+    await act(dpo, refused.id, { intent: "proposeRefusal", reason });
+    const secrets = [details, note, grounds, reason, "Test Person", customer.email, "Copy of all my data"];
+
+    // The DPO (granted the personal data fields) reads everything, grounds included.
+    const forDpo = await getPrivacyRequest(dpo, created.id);
+    expect(forDpo.isFreeTextWithheld).toBe(false);
+    expect(forDpo.request.details).toBe(details);
+    expect(forDpo.notes.map((item) => item.body)).toEqual(expect.arrayContaining([note, expect.stringContaining(grounds)]));
+    expect((await getPrivacyRequest(secondDpo, refused.id)).request.refusalReason).toBe(reason);
+
+    // Auditors and compliance officers (the objection's assignee included) read the request's facts, not its free text.
+    const auditor = await actorFor("auditor");
+    for (const reader of [auditor, compliance]) {
+      for (const requestId of [created.id, refused.id]) {
+        const view = await getPrivacyRequest(reader, requestId);
+        expect(view.isFreeTextWithheld).toBe(true);
+        const text = serialized(view);
+        for (const secret of secrets) expect(text).not.toContain(secret);
+        expect(view.request.details).toBe("withheld — may contain personal data");
+        if (requestId === created.id) expect(view.notes).toHaveLength(2);
+        expect(view.notes.every((item) => item.body === "withheld — may contain personal data")).toBe(true);
+      }
+      expect((await getPrivacyRequest(reader, refused.id)).request).toMatchObject({ pendingAction: "refusal", refusalReason: "withheld — may contain personal data" });
+      expect((await getPrivacyRequest(reader, created.id)).request.hasRequesterContact).toBe(true);
+    }
+  });
+
+  it("decides an unmatched request by its region, and leaves absent text absent", async () => {
+    const created = await createPrivacyRequest(dpo, { type: "access", regionCode: "SE", channel: "email", requesterEmail: "nobody-known@example.test", details: "My name is Anna Okänd." });
+    const empty = await createPrivacyRequest(dpo, { type: "access", regionCode: "SE", channel: "email", requesterEmail: "nobody-else@example.test" });
+    const auditor = await actorFor("auditor");
+    expect((await getPrivacyRequest(auditor, created.id)).request.details).toBe("withheld — may contain personal data");
+    expect((await getPrivacyRequest(dpo, created.id)).request.details).toBe("My name is Anna Okänd.");
+    expect((await getPrivacyRequest(auditor, empty.id)).request).toMatchObject({ details: null, refusalReason: null, extensionReason: null });
+  });
+});
+
 describe("the list and its export", () => {
   it("hides unverified requests by default, filters by assignee, and shows the days-left band", async () => {
     const customer = await newCustomer("SE");

@@ -70,7 +70,7 @@ describe("the decision page", () => {
     expect(view.reasons.map((reason) => reason.code)).toEqual(["CH01", "EX01"]);
     expect(view.otherDecisions).toEqual([]);
     const contest = view.reviews!.find((review) => review.contest)!.contest!;
-    expect(contest).toMatchObject({ details: null, isDetailsWithheld: true });
+    expect(contest).toMatchObject({ details: null, withheldBecause: "restricted" });
     // Reviewers' justifications are the review record itself (the four-eyes approver reads them), kept
     // for legal claims; everything else on the page holds no personal data of the customer.
     expectNoPersonalData({ ...view, reviews: view.reviews!.map(({ justification: _justification, ...review }) => review) });
@@ -85,13 +85,18 @@ describe("the decision page", () => {
     expect(view.reviews!.find((review) => review.contest)!.contest!.details).toBe("What do you hold about me, and why was I declined?");
   });
 
-  it("withholds nothing for a customer who is not restricted", async () => {
+  it("withholds nothing for a customer who is not restricted, but the words only from a role that may read personal data", async () => {
     await db.customer.update({ where: { id: subject.ids.customer }, data: { isRestricted: false } });
     try {
       const view = await getDecision(compliance, subject.ids.decisions.contestedDecline);
       expect(view.customer).toMatchObject({ isProcessingRestricted: false, isDataWithheld: false });
       expect(view.otherDecisions).toHaveLength(3);
-      expect(view.reviews!.find((review) => review.contest)!.contest!.details).not.toBeNull();
+      // The customer's words are free text that may hold their personal data: the DPO's, not a reviewer's.
+      expect(view.reviews!.find((review) => review.contest)!.contest).toMatchObject({ details: null, withheldBecause: "personal_data", canOpen: true });
+      expect((await getDecision(dpo, subject.ids.decisions.contestedDecline)).reviews!.find((review) => review.contest)!.contest).toMatchObject({
+        details: "What do you hold about me, and why was I declined?",
+        withheldBecause: null,
+      });
     } finally {
       await db.customer.update({ where: { id: subject.ids.customer }, data: { isRestricted: true } });
     }

@@ -250,12 +250,27 @@ describe("bulk assignment by a lead", () => {
     expect(refused.message).toContain(`${personas.opsSe.displayName} cannot work the referral review in DE`);
     expect((await db.review.findUniqueOrThrow({ where: { id: first.review.id } })).assigneeId).toBeNull();
 
+    // Someone else's claim is never ended by a bulk assignment: refused, naming the holder, nothing written.
+    const claimedBefore = await ledgerSize();
+    const claimed = await refusal(assignReviews(compliance, { reviewIds: [first.review.id, second.review.id], assigneeId: opsSe.user.id }));
+    expect(claimed.kind).toBe("conflict");
+    expect(claimed.message).toContain(`claimed by ${compliance2.user.displayName}`);
+    expect(claimed.message).toContain("Nothing was assigned");
+    expect(await ledgerSize()).toBe(claimedBefore);
+    expect(await db.review.findUniqueOrThrow({ where: { id: first.review.id } })).toMatchObject({ assigneeId: null, version: 1 });
+    expect(await db.review.findUniqueOrThrow({ where: { id: second.review.id } })).toMatchObject({ assigneeId: null, status: "claimed", claimedById: compliance2.user.id, version: 2 });
+    // Assigned to its own holder, the claim stays.
+    const ownHolder = await assignReviews(compliance, { reviewIds: [second.review.id], assigneeId: compliance2.user.id });
+    expect(ownHolder).toEqual({ count: 1, assignee: compliance2.user.displayName });
+    expect(await db.review.findUniqueOrThrow({ where: { id: second.review.id } })).toMatchObject({ assigneeId: compliance2.user.id, status: "claimed", claimedById: compliance2.user.id });
+    // Released on purpose first, it can then be moved.
+    await releaseReview(compliance, { reviewId: second.review.id, version: 3 });
+
     const before = await ledgerSize();
     expect(await assignReviews(compliance, { reviewIds: [first.review.id, second.review.id], assigneeId: opsSe.user.id })).toEqual({
       count: 2,
       assignee: personas.opsSe.displayName,
     });
-    // The claimed one moves to the assignee's queue: its previous holder's claim ends.
     expect(await db.review.findUniqueOrThrow({ where: { id: second.review.id } })).toMatchObject({ assigneeId: opsSe.user.id, status: "open", claimedById: null });
     const events = await eventsSince(before);
     expect(events.map((event) => [event.action, event.subjectId]).sort()).toEqual(

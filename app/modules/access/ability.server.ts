@@ -81,6 +81,13 @@ export function maskPersonalData<T extends Record<string, unknown>>(
   return { data: masked as T, isMasked };
 }
 
+/**
+ * Free text written about a subject (their own words, staff notes, reasons given to them) may hold
+ * their personal data. It is sent only to roles that may read all of the customer's personal data
+ * fields (the DPO); everyone else gets this in its place, from the server.
+ */
+export const WITHHELD_FREE_TEXT = "withheld — may contain personal data";
+
 export function canReadPersonalData(ability: AppAbility, customer: { regionCode: string } & Record<string, unknown>) {
   const instance = subjectOf("Customer", customer);
   return personalDataFields.every((field) => ability.can("read", instance as never, field));

@@ -9,7 +9,8 @@ import type { ContestInput } from "./schema";
 
 // Contest intake (GDPR Art. 22(3), CCD2 Art. 18; DESIGN.md §9): the customer's request for a human to
 // look again at an automated decision. It is recorded as a privacy request of type `contest` holding
-// the customer's point of view, and opens a review that jumps the queue.
+// the customer's point of view, and is answered by a review that jumps the queue: the review already
+// open for the decision if there is one, a new one otherwise.
 
 /** Contests are worked before anything else in the queue (lower is more urgent). */
 export const CONTEST_PRIORITY = 10;
@@ -72,19 +73,51 @@ async function recordContest(
     },
     select: { id: true, reference: true, dueAt: true },
   });
-  const review = await tx.review.create({
-    data: {
-      decisionId: decision.id,
-      regionCode: decision.regionCode,
-      trigger: "contest",
-      priority: CONTEST_PRIORITY,
-      openedAt: now,
-      dueAt: request.dueAt,
-      privacyRequestId: request.id,
-    },
-    select: { id: true },
+  // One decision, one reviewer at a time: a review already open (queued, claimed or awaiting a second
+  // approver) answers the contest too. It takes the contest's priority and the earlier due date and
+  // keeps its state and holder; the decision's review state is left as it is. Only with none open does
+  // the contest open its own review. (The decision's row lock above serialises this with other intakes.)
+  const openReview = await tx.review.findFirst({
+    where: { decisionId: decision.id, status: { in: ["open", "claimed", "awaiting_approval"] } },
+    orderBy: [{ openedAt: "asc" }, { id: "asc" }],
+    select: { id: true, status: true, trigger: true, priority: true, dueAt: true, privacyRequestId: true, version: true },
   });
-  await tx.decision.update({ where: { id: decision.id }, data: { reviewState: "queued" } });
+  let review: { id: string; priority: number; dueAt: Date; attached: Record<string, unknown> | null };
+  if (openReview) {
+    const priority = Math.min(openReview.priority, CONTEST_PRIORITY);
+    const dueAt = openReview.dueAt.getTime() <= request.dueAt.getTime() ? openReview.dueAt : request.dueAt;
+    // The version moves on, so a reviewer with the page open is told to reload and sees the contest.
+    await tx.review.update({
+      where: { id: openReview.id },
+      data: { priority, dueAt, privacyRequestId: request.id, version: { increment: 1 } },
+    });
+    review = {
+      id: openReview.id,
+      priority,
+      dueAt,
+      attached: {
+        trigger: openReview.trigger,
+        status: openReview.status,
+        before: { priority: openReview.priority, dueAt: openReview.dueAt.toISOString(), privacyRequestId: openReview.privacyRequestId, version: openReview.version },
+        after: { priority, dueAt: dueAt.toISOString(), privacyRequestId: request.id, version: openReview.version + 1 },
+      },
+    };
+  } else {
+    const created = await tx.review.create({
+      data: {
+        decisionId: decision.id,
+        regionCode: decision.regionCode,
+        trigger: "contest",
+        priority: CONTEST_PRIORITY,
+        openedAt: now,
+        dueAt: request.dueAt,
+        privacyRequestId: request.id,
+      },
+      select: { id: true, priority: true, dueAt: true },
+    });
+    review = { ...created, attached: null };
+    await tx.decision.update({ where: { id: decision.id }, data: { reviewState: "queued" } });
+  }
   // After an erasure the subject's ledger key is gone for good: the words stay on the request only.
   const subjectKey = await tx.subjectDataKey.findUnique({ where: { customerId: decision.customerId }, select: { keyMaterial: true } });
   const isKeyDestroyed = subjectKey !== null && subjectKey.keyMaterial === null;
@@ -100,7 +133,9 @@ async function recordContest(
         decisionId: decision.id,
         decisionExternalId: decision.externalId,
         reviewId: review.id,
-        priority: CONTEST_PRIORITY,
+        priority: review.priority,
+        // Set when the contest joined a review already open for the decision instead of opening one.
+        attachedToOpenReview: review.attached,
         channel: input.channel,
         regime: region.privacyRegime,
         dueAt: request.dueAt.toISOString(),
@@ -110,7 +145,14 @@ async function recordContest(
     // The customer's own words may contain personal data: sealed under their key.
     ...(isKeyDestroyed ? {} : { personalData: { customerId: decision.customerId, fields: { details: input.details } } }),
   });
-  return { requestId: request.id, reference: request.reference, reviewId: review.id, dueAt: request.dueAt, priority: CONTEST_PRIORITY };
+  return {
+    requestId: request.id,
+    reference: request.reference,
+    reviewId: review.id,
+    dueAt: request.dueAt,
+    priority: review.priority,
+    isAttachedToOpenReview: review.attached !== null,
+  };
 }
 
 const decisionSelect = { id: true, externalId: true, regionCode: true, customerId: true, outcome: true } as const;

@@ -2,7 +2,7 @@ import { isProcessingRestricted, unrestrictedSubjectFilter } from "~/modules/pri
 import { db, queryRows } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import type { DecisionKind, DecisionOutcome, ReviewState } from "~/generated/prisma/enums";
-import { accessibleWhere, subjectOf } from "~/modules/access/ability.server";
+import { accessibleWhere, canReadPersonalData, subjectOf } from "~/modules/access/ability.server";
 import { notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { badQuery, decodeCursor, encodeCursor, PAGE_SIZE } from "~/components/data-table/url-state";
@@ -330,6 +330,9 @@ export async function getDecision(actor: Actor, decisionId: string) {
   const { features: rawFeatures, amount, ...facts } = scalars;
   const features = rawFeatures && typeof rawFeatures === "object" && !Array.isArray(rawFeatures) ? rawFeatures : {};
   const canReadContests = can("PrivacyRequest");
+  // A contest's words are the customer's free text: only for a role that may read their personal data
+  // fields (decided on this customer record, as the customer page does), and not while restricted.
+  const canReadContestWords = canReadContests && !isCustomerDataWithheld && canReadPersonalData(actor.ability, customer);
   const decisionSubject = subjectOf("Decision", scalars) as never;
 
   return {
@@ -355,7 +358,13 @@ export async function getDecision(actor: Actor, decisionId: string) {
       reviews?.map(({ privacyRequest, ...review }) => ({
         ...review,
         contest: privacyRequest
-          ? { ...privacyRequest, details: canReadContests && !isCustomerDataWithheld ? privacyRequest.details : null, canReadDetails: canReadContests, isDetailsWithheld: isCustomerDataWithheld }
+          ? {
+              ...privacyRequest,
+              details: canReadContestWords ? privacyRequest.details : null,
+              canOpen: canReadContests,
+              // Why the words are not shown: the customer restricted processing, or the role may not read their personal data.
+              withheldBecause: isCustomerDataWithheld ? ("restricted" as const) : !canReadContestWords && privacyRequest.details ? ("personal_data" as const) : null,
+            }
           : null,
         ...reviewControls(actor, review as ReviewDetailRow),
         ...slaOf(review),
@@ -380,7 +389,7 @@ export async function getDecision(actor: Actor, decisionId: string) {
         review_outcome: noticeUnavailableReason(
           "review_outcome",
           scalars,
-          (reviews ?? []).find((review) => review.trigger === "contest" && review.status === "closed") ?? null,
+          (reviews ?? []).find((review) => (review.trigger === "contest" || review.privacyRequestId !== null) && review.status === "closed") ?? null,
         ),
       },
     },

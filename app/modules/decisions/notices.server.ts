@@ -67,7 +67,8 @@ export async function generateDecisionNotice(actor: Actor, decisionId: string, k
   requireRecordPermission(actor, "notify", "Decision", subject);
 
   const closedContest = await db.review.findFirst({
-    where: { decisionId, trigger: "contest", status: "closed", verdict: { not: null } },
+    // The review that answered a contest: its own, or the one already open that the contest joined.
+    where: { decisionId, OR: [{ trigger: "contest" }, { privacyRequestId: { not: null } }], status: "closed", verdict: { not: null } },
     orderBy: { closedAt: "desc" },
     select: { id: true, verdict: true, closedAt: true },
   });

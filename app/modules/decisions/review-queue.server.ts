@@ -60,14 +60,17 @@ export async function listReviewQueue(actor: Actor, query: ReviewQueueQuery) {
       claimedById: true,
       escalatedAt: true,
       version: true,
+      privacyRequestId: true,
       claimedBy: { select: { displayName: true } },
       assignee: { select: { displayName: true } },
       decision: { select: { externalId: true, outcome: true, customer: { select: { isRestricted: true } } } },
     },
   });
   return {
-    reviews: rows.map(({ claimedBy, assignee, decision, ...row }) => ({
+    reviews: rows.map(({ claimedBy, assignee, decision, privacyRequestId, ...row }) => ({
       ...row,
+      // A contest opens its own review or joins the one already open for the decision.
+      answersContest: row.trigger === "contest" || privacyRequestId !== null,
       claimedByName: claimedBy?.displayName ?? null,
       assigneeName: assignee?.displayName ?? null,
       isEscalated: row.escalatedAt !== null,

@@ -325,7 +325,8 @@ export const ESCALATED_PRIORITY = 15;
 /**
  * Bulk assignment by a lead (`assign`): every selected review must be in the lead's scope and one the
  * assignee may work (their role and regions); otherwise nothing is assigned and the first misfit is
- * named. A claimed review moves to the assignee's queue (the previous holder's claim ends).
+ * named. A review claimed by someone other than the assignee is refused too, naming the holder: a
+ * bulk selection never ends a claim (the holder's work in progress); it is released on its own first.
  */
 export async function assignReviews(actor: Actor, input: z.infer<typeof AssignReviewsSchema>) {
   requirePermission(actor, "assign", "Review");
@@ -343,6 +344,16 @@ export async function assignReviews(actor: Actor, input: z.infer<typeof AssignRe
       requireRecordPermission(actor, "assign", "Review", asSubject(review));
       if (review.status === "closed" || review.status === "awaiting_approval") {
         throw new ReviewRefusedError(`Review of decision ${review.decisionId.slice(0, 8)} is ${review.status.replace(/_/g, " ")}; only open or claimed reviews can be assigned.`);
+      }
+      // Someone else's claim is never ended from a (possibly stale) bulk selection: the lead releases it
+      // first, on purpose, or asks the holder to.
+      if (review.status === "claimed" && review.claimedById && review.claimedById !== assignee.id) {
+        const isOwn = review.claimedById === actor.user.id;
+        const holder = isOwn ? "you" : (review.claimedBy?.displayName ?? "another reviewer");
+        throw new ReviewRefusedError(
+          `The ${review.trigger.replace(/_/g, " ")} review of decision ${review.decisionId.slice(0, 8)} is claimed by ${holder} (since ${timeOf(review.claimedAt)}); ${isOwn ? "release it first" : "release it first or ask them to"}. Nothing was assigned.`,
+          "conflict",
+        );
       }
       const subject = subjectOf("Review", asSubject(review)) as never;
       if (!assigneeAbility.can("claim", subject) || !assigneeAbility.can("decide", subject)) {

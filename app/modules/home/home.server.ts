@@ -19,7 +19,8 @@ async function reviewWork(actor: Actor) {
   const [waiting, overdue, contests, mine, awaitingApproval] = await Promise.all([
     db.review.count({ where }),
     db.review.count({ where: { AND: [where, { dueAt: { lt: now } }] } }),
-    db.review.count({ where: { AND: [where, { trigger: "contest" }] } }),
+    // A contest opens its own review or joins the one already open for the decision (linked to it).
+    db.review.count({ where: { AND: [where, { OR: [{ trigger: "contest" }, { privacyRequestId: { not: null } }] }] } }),
     db.review.count({ where: { AND: [where, { claimedById: actor.user.id }] } }),
     actor.ability.can("approve", "Review")
       ? db.review.count({ where: { AND: [where, { status: "awaiting_approval" }, { NOT: { reviewerId: actor.user.id } }] } })

@@ -125,6 +125,14 @@ export async function auditAcceptedBatch(
   });
 }
 
+/**
+ * A stored row (decision, customer, outcome) outside the token's regions: the same plain answer for
+ * every kind, naming neither the row's region nor anything else about it.
+ */
+export function outsideTokenRegions(caller: ApiCaller, value: string) {
+  return `"${value}" is outside this token's regions (${caller.regions.join(", ") || "none"})`;
+}
+
 /** Status and message for a batch with errors: any line outside the token's regions makes it a 403. */
 export function rejectionOf(errors: LineError[], regionErrors: LineError[]) {
   if (regionErrors.length > 0) return { status: 403, message: `${regionErrors.length} line(s) fall outside this token's regions` };

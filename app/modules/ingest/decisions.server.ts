@@ -12,6 +12,7 @@ import {
   parseBatch,
   readBatchBody,
   rejectBatch,
+  outsideTokenRegions,
   rejectionOf,
   type BatchBody,
   type IngestResult,
@@ -159,7 +160,7 @@ interface DecisionPlan {
 }
 
 /** Checks against what is stored: earlier ingestions, known customers, rule-set versions. */
-async function planAgainstDatabase(lines: ParsedLine<DecisionLine>[], errors: LineError[]): Promise<DecisionPlan> {
+async function planAgainstDatabase(caller: ApiCaller, lines: ParsedLine<DecisionLine>[], errors: LineError[], regionErrors: LineError[]): Promise<DecisionPlan> {
   const versionKeys = [...new Set(lines.filter(({ value }) => value.ruleSetVersion).map(({ value }) => `${value.region}:${value.ruleSetVersion}`))].map(
     (key) => [key.slice(0, 2), Number(key.slice(3))] as const,
   );
@@ -183,9 +184,20 @@ async function planAgainstDatabase(lines: ParsedLine<DecisionLine>[], errors: Li
   let replayed = 0;
   const customerIdByReference = new Map<string, string>();
   const newCustomers: DecisionPlan["newCustomers"] = [];
+  // A stored row outside the token's regions is refused like any line the token may not touch: no
+  // field diff, no region, nothing about it beyond the fact that this token cannot use the id.
+  const outsideRegions = (line: number, field: "externalId" | "customerReference", value: string) => {
+    const error = { line, field, message: outsideTokenRegions(caller, value) };
+    errors.push(error);
+    regionErrors.push(error);
+  };
   for (const parsed of lines) {
     const { line, value } = parsed;
     const stored = existingById.get(value.externalId);
+    if (stored && !caller.regions.includes(stored.regionCode)) {
+      outsideRegions(line, "externalId", value.externalId);
+      continue;
+    }
     if (stored) {
       if (storedContentOf(stored) === contentOf(value)) replayed++;
       else
@@ -197,6 +209,10 @@ async function planAgainstDatabase(lines: ParsedLine<DecisionLine>[], errors: Li
       continue;
     }
     const customer = customerByReference.get(value.customerReference);
+    if (customer && !caller.regions.includes(customer.regionCode)) {
+      outsideRegions(line, "customerReference", value.customerReference);
+      continue;
+    }
     if (customer && customer.regionCode !== value.region) {
       errors.push({ line, field: "customerReference", message: `"${value.customerReference}" is a customer of region ${customer.regionCode}, not ${value.region}; a customer stays in the region they were created in` });
       continue;
@@ -289,9 +305,10 @@ export async function ingestDecisions(caller: ApiCaller, request: Request): Prom
     const lineErrors = [...errors];
     // Lines already wrong stay out of the database checks; their errors are reported as they are.
     const failed = new Set(lineErrors.map((error) => error.line));
-    const plan = await planAgainstDatabase(parsed.filter(({ line }) => !failed.has(line)), lineErrors);
+    const storedRegionErrors: LineError[] = [];
+    const plan = await planAgainstDatabase(caller, parsed.filter(({ line }) => !failed.has(line)), lineErrors, storedRegionErrors);
     if (lineErrors.length > 0) {
-      const { status, message } = rejectionOf(lineErrors, regionErrors);
+      const { status, message } = rejectionOf(lineErrors, [...regionErrors, ...storedRegionErrors]);
       return rejectBatch(caller, "decisions", { ...batch, lines }, status, message, lineErrors);
     }
     try {

@@ -5,6 +5,7 @@ import {
   auditAcceptedBatch,
   isIngestResult,
   isUniqueViolation,
+  outsideTokenRegions,
   parseBatch,
   readBatchBody,
   rejectBatch,
@@ -24,7 +25,7 @@ interface OutcomeSpec<L extends OutcomeLine> {
   kind: Extract<BatchKind, "repayment_outcomes" | "fraud_outcomes">;
   schema: typeof RepaymentOutcomeLineSchema | typeof FraudOutcomeLineSchema;
   /** Stored outcomes with these external ids, as comparable content. */
-  findExisting(externalIds: string[]): Promise<{ externalId: string; content: string }[]>;
+  findExisting(externalIds: string[]): Promise<{ externalId: string; regionCode: string; content: string }[]>;
   contentOf(line: L, decisionId: string): string;
   /** Why this decision cannot have this outcome, if it cannot. */
   refusal?(decision: DecisionRef): string | null;
@@ -62,7 +63,7 @@ async function ingestOutcomes<L extends OutcomeLine>(spec: OutcomeSpec<L>, calle
       spec.findExisting(parsed.map(({ value }) => value.externalId)),
     ]);
     const decisionByExternalId = new Map(decisions.map((decision) => [decision.externalId, decision]));
-    const existingContent = new Map(existing.map((row) => [row.externalId, row.content]));
+    const existingById = new Map(existing.map((row) => [row.externalId, row]));
     const firstLineOf = new Map<string, number>();
     const fresh: { id: string; decisionId: string; value: L }[] = [];
     let replayed = 0;
@@ -78,15 +79,23 @@ async function ingestOutcomes<L extends OutcomeLine>(spec: OutcomeSpec<L>, calle
         lineErrors.push({ line, field: "decisionExternalId", message: `"${value.decisionExternalId}" is not a decision Attest has ingested` });
         continue;
       }
+      // A stored row outside the token's regions (the decision, or an outcome already recorded under this
+      // id) is refused like any line the token may not touch, without its region or content.
       if (!caller.regions.includes(decision.regionCode)) {
-        const error = { line, field: "decisionExternalId", message: `"${value.decisionExternalId}" is a decision of region ${decision.regionCode}, outside this token's regions (${caller.regions.join(", ") || "none"})` };
+        const error = { line, field: "decisionExternalId", message: outsideTokenRegions(caller, value.decisionExternalId) };
         lineErrors.push(error);
         regionErrors.push(error);
         continue;
       }
-      const stored = existingContent.get(value.externalId);
+      const stored = existingById.get(value.externalId);
+      if (stored && !caller.regions.includes(stored.regionCode)) {
+        const error = { line, field: "externalId", message: outsideTokenRegions(caller, value.externalId) };
+        lineErrors.push(error);
+        regionErrors.push(error);
+        continue;
+      }
       if (stored !== undefined) {
-        if (stored === spec.contentOf(value, decision.id)) replayed++;
+        if (stored.content === spec.contentOf(value, decision.id)) replayed++;
         else lineErrors.push({ line, field: "externalId", message: `"${value.externalId}" was already ingested with different content; an outcome is immutable, send a new one with its own externalId` });
         continue;
       }
@@ -123,9 +132,10 @@ const repaymentSpec: OutcomeSpec<RepaymentOutcomeLine> = {
   kind: "repayment_outcomes",
   schema: RepaymentOutcomeLineSchema,
   async findExisting(externalIds) {
-    const rows = await db.repaymentOutcome.findMany({ where: { externalId: { in: externalIds } } });
+    const rows = await db.repaymentOutcome.findMany({ where: { externalId: { in: externalIds } }, include: { decision: { select: { regionCode: true } } } });
     return rows.map((row) => ({
       externalId: row.externalId,
+      regionCode: row.decision.regionCode,
       content: JSON.stringify([row.decisionId, row.status, row.observedAt.toISOString(), money(row.outstandingAmount)]),
     }));
   },
@@ -154,9 +164,10 @@ const fraudSpec: OutcomeSpec<FraudOutcomeLine> = {
   kind: "fraud_outcomes",
   schema: FraudOutcomeLineSchema,
   async findExisting(externalIds) {
-    const rows = await db.fraudOutcome.findMany({ where: { externalId: { in: externalIds } } });
+    const rows = await db.fraudOutcome.findMany({ where: { externalId: { in: externalIds } }, include: { decision: { select: { regionCode: true } } } });
     return rows.map((row) => ({
       externalId: row.externalId,
+      regionCode: row.decision.regionCode,
       content: JSON.stringify([row.decisionId, row.outcome, row.reportedAt.toISOString(), money(row.lossAmount)]),
     }));
   },

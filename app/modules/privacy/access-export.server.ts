@@ -204,7 +204,8 @@ function buildDataFiles(subject: Subject) {
       justification: decision.kind === "fraud" ? null : review.justification,
       decidedAt: review.decidedAt?.toISOString() ?? null,
       secondPersonApproved: review.approvedAt !== null,
-      isContest: review.trigger === "contest",
+      // A contest may be answered by a review that was already open for the decision (it is then linked).
+      isContest: review.trigger === "contest" || review.privacyRequestId !== null,
     })),
   );
 

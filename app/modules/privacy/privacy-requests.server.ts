@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { stringify } from "csv-stringify/sync";
 import { db, type Tx } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
-import { accessibleWhere, subjectOf } from "~/modules/access/ability.server";
+import { accessibleWhere, canReadPersonalData, subjectOf, WITHHELD_FREE_TEXT } from "~/modules/access/ability.server";
 import { forbidden, notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import type { ApiCaller } from "~/modules/access/api-tokens.server";
 import { regionScope } from "~/modules/access/region-scope.server";
@@ -270,8 +270,9 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
     include: {
       customer: { select: { id: true, reference: true, regionCode: true, isRestricted: true, restrictedAt: true, objectedAt: true, erasedAt: true } },
       decision: { select: { id: true, externalId: true, regionCode: true, outcome: true } },
-      // The human review that answers a contest (GDPR Art. 22(3)).
-      reviews: { where: { trigger: "contest" }, orderBy: { openedAt: "desc" }, take: 1, select: { id: true, status: true, verdict: true, closedAt: true } },
+      // The human review that answers a contest (GDPR Art. 22(3)): its own contest review, or the review
+      // already open for the decision that the contest joined.
+      reviews: { orderBy: { openedAt: "desc" }, take: 1, select: { id: true, status: true, verdict: true, closedAt: true } },
       assignee: staffName,
       identityVerifiedBy: staffName,
       approvalRequestedBy: staffName,
@@ -314,9 +315,19 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
   const canOnCustomer = (action: "rectify" | "restrict") =>
     customer ? actor.ability.can(action, subjectOf("Customer", customer) as never) : false;
   const isOpen = !isClosed(facts.state);
+  // The requester's words, notes, reasons and pause questions are free text that may name the subject
+  // or describe their situation (objection grounds are copied into a note): only a role that may read
+  // the customer's personal data fields gets them; others see that something is withheld. An unmatched
+  // request is judged by its region, as its customer would be.
+  const isFreeTextWithheld = !canReadPersonalData(actor.ability, customer ?? { regionCode: facts.regionCode });
+  const text = <T extends string | null>(value: T): T => (isFreeTextWithheld && value ? (WITHHELD_FREE_TEXT as T) : value);
   return {
+    isFreeTextWithheld,
     request: {
       ...facts,
+      details: text(facts.details),
+      refusalReason: text(facts.refusalReason),
+      extensionReason: text(facts.extensionReason),
       ...clockOf(facts),
       originalDueDay: localDay(facts.dueAt, timeZone),
       receivedDay: localDay(facts.receivedAt, timeZone),
@@ -351,10 +362,10 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
     contestReview: reviews[0] ?? null,
     duplicateOf,
     duplicates,
-    notes: notes.map((note) => ({ id: note.id, body: note.body, createdAt: note.createdAt, authorName: note.author.displayName })),
+    notes: notes.map((note) => ({ id: note.id, body: text(note.body), createdAt: note.createdAt, authorName: note.author.displayName })),
     pauses: pauses.map((pause) => ({
       id: pause.id,
-      reason: pause.reason,
+      reason: text(pause.reason),
       startedAt: pause.startedAt,
       endedAt: pause.endedAt,
       startedByName: pause.startedBy.displayName,
