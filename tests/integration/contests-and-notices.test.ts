@@ -7,6 +7,7 @@ import { ContestRefusedError, contestDecisionAsStaff } from "~/modules/decisions
 import { NoticeRefusedError, generateDecisionNotice } from "~/modules/decisions/notices.server";
 import { noticeTextLines } from "~/modules/decisions/notice-document";
 import { listReviewQueue } from "~/modules/decisions/review-queue.server";
+import { getDecision } from "~/modules/decisions/decisions.server";
 import { claimReview, decideReview } from "~/modules/decisions/review.server";
 import { ReviewQueueQuerySchema } from "~/modules/decisions/schema";
 import { db } from "~/utils/db.server";
@@ -171,6 +172,25 @@ describe("contest of an erased customer's decision", () => {
 });
 
 describe("contest by staff", () => {
+  it("shows the customer's words to the person deciding the contest's review, and records that read", async () => {
+    const decision = await makeDecision("SE", "declined");
+    const contest = await contestDecisionAsStaff(compliance, decision.id, { details: "The bureau entry belongs to my namesake.", channel: "phone" });
+    const wordsFor = async (actor: Actor) => (await getDecision(actor, decision.id)).reviews!.find((review) => review.contest)!.contest!;
+    // Not yet claimed: a compliance officer may not read the customer's free text.
+    expect(await wordsFor(compliance2)).toMatchObject({ details: null, withheldBecause: "personal_data" });
+    await claimReview(compliance, { reviewId: contest.reviewId, version: 1 });
+    const before = await ledgerSize();
+    expect(await wordsFor(compliance)).toMatchObject({ details: "The bureau entry belongs to my namesake.", withheldBecause: null });
+    const [read, ...more] = await eventsSince(before);
+    expect(more).toEqual([]);
+    expect(read).toMatchObject({ action: "privacy_request.details_read", subjectId: contest.requestId, actorId: compliance.user.id });
+    expect(serialized(read)).not.toContain("namesake");
+    // Someone else, who does not hold the review, still sees it withheld, and nothing is recorded.
+    const middle = await ledgerSize();
+    expect(await wordsFor(compliance2)).toMatchObject({ details: null, withheldBecause: "personal_data" });
+    expect(await ledgerSize()).toBe(middle);
+  });
+
   it("lets compliance record a contest in their regions, not an ops manager or another region", async () => {
     const decision = await makeDecision("SE", "declined");
     const before = await ledgerSize();

@@ -1,5 +1,6 @@
 import { isProcessingRestricted, unrestrictedSubjectFilter } from "~/modules/privacy/restriction";
 import { db, queryRows } from "~/utils/db.server";
+import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { Prisma } from "~/generated/prisma/client";
 import type { DecisionKind, DecisionOutcome, ReviewState } from "~/generated/prisma/enums";
 import { accessibleWhere, canReadPersonalData, subjectOf } from "~/modules/access/ability.server";
@@ -334,8 +335,9 @@ export async function getDecision(actor: Actor, decisionId: string) {
   // fields (decided on this customer record, as the customer page does), and not while restricted.
   const canReadContestWords = canReadContests && !isCustomerDataWithheld && canReadPersonalData(actor.ability, customer);
   const decisionSubject = subjectOf("Decision", scalars) as never;
+  const disclosedContests: string[] = [];
 
-  return {
+  const view = {
     decision: { ...facts, amount: amount.toString() },
     customer: { id: customer.id, reference: customer.reference, canOpen: can("Customer"), isProcessingRestricted: customer.isRestricted, isDataWithheld: isCustomerDataWithheld },
     ruleSetVersion: ruleSetVersion ? { ...ruleSetVersion, canOpen: can("RuleSetVersion") } : null,
@@ -355,20 +357,27 @@ export async function getDecision(actor: Actor, decisionId: string) {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value: formatFeatureValue(value) })),
     reviews:
-      reviews?.map(({ privacyRequest, ...review }) => ({
-        ...review,
-        contest: privacyRequest
-          ? {
-              ...privacyRequest,
-              details: canReadContestWords ? privacyRequest.details : null,
-              canOpen: canReadContests,
-              // Why the words are not shown: the customer restricted processing, or the role may not read their personal data.
-              withheldBecause: isCustomerDataWithheld ? ("restricted" as const) : !canReadContestWords && privacyRequest.details ? ("personal_data" as const) : null,
-            }
-          : null,
-        ...reviewControls(actor, review as ReviewDetailRow),
-        ...slaOf(review),
-      })) ?? null,
+      reviews?.map(({ privacyRequest, ...review }) => {
+        const controls = reviewControls(actor, review as ReviewDetailRow);
+        // The person deciding (or approving) the review that answers a contest must hear the customer's
+        // view (GDPR Art. 22(3)): they read it for that purpose, and the read is recorded below.
+        const mayReadWords = canReadContestWords || (!isCustomerDataWithheld && (controls.canDecide || controls.canApprove));
+        if (privacyRequest?.details && mayReadWords) disclosedContests.push(privacyRequest.id);
+        return {
+          ...review,
+          contest: privacyRequest
+            ? {
+                ...privacyRequest,
+                details: mayReadWords ? privacyRequest.details : null,
+                canOpen: canReadContests,
+                // Why the words are not shown: the customer restricted processing, or the role may not read their personal data.
+                withheldBecause: isCustomerDataWithheld ? ("restricted" as const) : !mayReadWords && privacyRequest.details ? ("personal_data" as const) : null,
+              }
+            : null,
+          ...controls,
+          ...slaOf(review),
+        };
+      }) ?? null,
     repayments: repayments.map((repayment) => ({ ...repayment, outstandingAmount: repayment.outstandingAmount.toString() })),
     otherDecisions: otherDecisions.map(({ amount: otherAmount, repayments: latest, ...other }) => ({
       ...other,
@@ -394,4 +403,19 @@ export async function getDecision(actor: Actor, decisionId: string) {
       },
     },
   };
+  // A customer's own words shown unmasked are a read of their personal data: one event per contest.
+  if (disclosedContests.length > 0) {
+    await db.$transaction(async (tx) => {
+      for (const requestId of disclosedContests) {
+        await appendAuditEvent(tx, actor.audit, {
+          action: "privacy_request.details_read",
+          subjectType: "PrivacyRequest",
+          subjectId: requestId,
+          regionCode: scalars.regionCode,
+          changes: { decisionId: scalars.id, shownOn: "decision page" },
+        });
+      }
+    });
+  }
+  return view;
 }
