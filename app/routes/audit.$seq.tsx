@@ -16,6 +16,17 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return getAuditEvent(actor, parsed.data.seq);
 }
 
+/** Why the justification column is empty: sealed under the customer's key, or kept only on the record. */
+function freeTextNote(changes: unknown) {
+  const listed = (key: string) => {
+    const value = changes && typeof changes === "object" ? (changes as Record<string, unknown>)[key] : null;
+    return Array.isArray(value) && value.includes("justification");
+  };
+  if (listed("sealedFields")) return "sealed under the customer's key (may contain personal data)";
+  if (listed("withheldFields")) return "not in the ledger (may contain personal data); kept on the record";
+  return "—";
+}
+
 export default function AuditEventRoute() {
   const { event, inclusion } = useLoaderData<typeof loader>();
   return (
@@ -56,7 +67,7 @@ export default function AuditEventRoute() {
             <dt>Region</dt>
             <dd>{event.regionCode ?? <span className="muted">none</span>}</dd>
             <dt>Justification</dt>
-            <dd>{event.justification ?? <span className="muted">—</span>}</dd>
+            <dd>{event.justification ?? <span className="muted">{freeTextNote(event.changes)}</span>}</dd>
           </dl>
         </section>
         <section className="card" aria-labelledby="actor-title">

@@ -284,7 +284,8 @@ describe("several app processes", () => {
 
 describe("crypto-shredding", () => {
   it("seals personal data with the subject's key, and destroying the key leaves the ledger verifiable", async () => {
-    const customer = await db.customer.findFirstOrThrow();
+    // A customer of its own: destroying a shared fixture customer's key would change what other files see.
+    const customer = await db.customer.create({ data: { reference: `CUS-SE-SHRED-${Date.now().toString(36).toUpperCase()}`, regionCode: "SE" } });
     const { id } = await db.$transaction((tx) =>
       appendAuditEvent(tx, systemAuditContext, {
         action: "customer.personal_data_read",
@@ -304,5 +305,6 @@ describe("crypto-shredding", () => {
     expect(key.keyMaterial).toBeNull();
     await createCheckpoint();
     expect((await verifyLedger({ databaseUrl })).problem).toBeNull();
+    await db.customer.delete({ where: { id: customer.id } });
   });
 });

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -7,7 +8,10 @@ import { requireActor, type Actor } from "~/modules/access/actor.server";
 import { openSealed, SubjectKeyDestroyedError, isSealedPersonalData } from "~/modules/audit/subject-keys.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
 import { AccessExportRefusedError, downloadPrivacyArtefact, generateAccessExport } from "~/modules/privacy/access-export.server";
+import { claimReview, decideReview, escalateReview } from "~/modules/decisions/review.server";
 import { ErasureRefusedError, decideErasureApproval, executeErasure, getErasurePage, requestErasureApproval } from "~/modules/privacy/erasure.server";
+import { actOnPrivacyRequest, createPrivacyRequest } from "~/modules/privacy/privacy-requests.server";
+import type { PrivacyRequestAction } from "~/modules/privacy/schema";
 import type { ErasurePlan } from "~/modules/privacy/erasure-plan";
 import { runRetentionSweep } from "~/modules/privacy/retention.server";
 import { db, type Tx } from "~/utils/db.server";
@@ -16,7 +20,7 @@ import { staffIdFor } from "../fixtures/ids";
 import { personas } from "../fixtures/staff";
 import { databaseEnv, runNodeScript } from "../support/test-database";
 import { actorFor, createTestStaff, requestWithSession, signInAs, thrownResponse } from "./helpers/actors";
-import { changesOf, eventsSince, ledgerSize } from "./helpers/ledger";
+import { changesOf, eventsSince, ledgerSize, sealedOf, serialized } from "./helpers/ledger";
 
 // Issue 5, parts 3 and 4: the signed access export, verified with real gpg and sha256sum; the erasure
 // plan for a subject with records in several retention states; four-eyes; execution leaving no trace of
@@ -67,6 +71,12 @@ function pgDump() {
   const result = spawnSync("pg_dump", ["--no-owner", "--dbname", databaseUrl], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`pg_dump failed: ${result.stderr}`);
   return result.stdout;
+}
+
+/** One step on a privacy request through the workflow service, at the request's current version. */
+async function act(actor: Actor, requestId: string, input: Record<string, unknown> & { intent: PrivacyRequestAction["intent"] }) {
+  const { version } = await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId }, select: { version: true } });
+  return actOnPrivacyRequest(actor, requestId, { ...input, version } as PrivacyRequestAction);
 }
 
 /** Every form the subject's personal data was stored in (dates as PostgreSQL prints a date column). */
@@ -192,10 +202,55 @@ describe("erasure", () => {
   let dumpBefore: string;
   const now = new Date();
 
+  let workedReview: string;
+  let ledgerBeforeText: number;
+  let ledgerAfterText: number;
+
   beforeAll(async () => {
     subject = await createErasureSubject(db, { tag: "G", staffId: personas.dpo.id, now });
     await generateAccessExport(dpo, subject.ids.requests.access);
+    // Staff write about the subject through the services, in words bound for the ledger: a reviewer's
+    // escalation and justification, a DPO's note, refusal and its rejection, naming the person.
+    const p = subject.personal;
+    ledgerBeforeText = await ledgerSize();
+    const review = await db.review.create({
+      data: { decisionId: subject.ids.decisions.contestedDecline, regionCode: "US", trigger: "referral", priority: 50, openedAt: now, dueAt: new Date(now.getTime() + 86_400_000) },
+    });
+    workedReview = review.id;
+    await claimReview(compliance, { reviewId: review.id, version: 1 });
+    await escalateReview(compliance, { reviewId: review.id, version: 2, reason: `Caller ${p.email} disputes the referral` });
+    await decideReview(compliance, { reviewId: review.id, version: 3, verdict: "upheld", reason: "history_explained", justification: `Called ${p.fullName} on ${p.phone}; the delinquency is theirs.` });
+    const accessId = subject.ids.requests.access;
+    await act(dpo, accessId, { intent: "note", body: `Letter returned from ${p.street}, ${p.postalCode} ${p.city}.` });
+    await act(dpo, accessId, { intent: "proposeRefusal", reason: `Manifestly unfounded: ${p.fullName} already had everything at ${p.email}` });
+    await act(dpo2, accessId, { intent: "rejectRefusal", reason: `Answer it: ${p.fullName} moved to ${p.postalCode} ${p.city}, phone ${p.phone}` });
+    ledgerAfterText = await ledgerSize();
     if (isPostgres) dumpBefore = pgDump();
+  });
+
+  it("seals what staff wrote about the subject under the subject's key: nothing of it is in clear in the ledger", async () => {
+    const events = (await eventsSince(ledgerBeforeText)).filter((event) => Number(event.seq) <= ledgerAfterText);
+    expect(events.map((event) => event.action)).toEqual([
+      "review.claimed",
+      "review.escalated",
+      "review.decided",
+      "privacy_request.note_added",
+      "privacy_request.refusal_proposed",
+      "privacy_request.refusal_rejected",
+    ]);
+    for (const event of events) {
+      expect(event.justification).toBeNull();
+      for (const value of Object.values(storedForms(subject.personal))) expect(serialized(event)).not.toContain(value);
+    }
+    const byAction = Object.fromEntries(events.map((event) => [event.action, event]));
+    expect(changesOf(byAction["review.decided"]!).sealedFields).toEqual(["justification"]);
+    expect(await sealedOf(byAction["review.decided"]!)).toEqual({ justification: expect.stringContaining(subject.personal.phone) });
+    expect(await sealedOf(byAction["review.escalated"]!)).toEqual({ justification: expect.stringContaining(subject.personal.email) });
+    expect(await sealedOf(byAction["privacy_request.refusal_rejected"]!)).toEqual({
+      justification: expect.stringContaining(subject.personal.city),
+      withdrawnRefusalReason: expect.stringContaining(subject.personal.email),
+    });
+    for (const event of events) if (event.action !== "review.claimed" && event.action !== "privacy_request.note_added") expect((changesOf(event).personal as { kid?: string }).kid).toBe(subject.ids.customer);
   });
 
   it("plans per category from the subject's actual records: erased now, kept with basis and date", async () => {
@@ -211,7 +266,7 @@ describe("erasure", () => {
     expect(byCategory.fraud_aml_records!.kept[0]!.records.map((record) => record.id)).toEqual([subject.ids.decisions.fraudHold]);
     expect(byCategory.fraud_aml_records!.kept[0]!.basis).toContain("31 CFR 1010.430");
     expect(byCategory.repayment_records!.kept[0]!.records.map((record) => record.id)).toEqual([subject.ids.repayment]);
-    expect(byCategory.reviews_and_contests!.kept[0]!.records.map((record) => record.id)).toEqual([subject.ids.review]);
+    expect(byCategory.reviews_and_contests!.kept.flatMap((group) => group.records.map((record) => record.id)).sort()).toEqual([subject.ids.review, workedReview].sort());
     expect(byCategory.privacy_request_records!.eraseNow.map((record) => record.id)).toEqual([subject.ids.requests.oldAccess]);
     expect(byCategory.privacy_request_records!.kept[0]!.records.map((record) => record.id)).toEqual([subject.ids.requests.access]);
     // Dates follow the records: a kept item's date is after today, and differs by record.
@@ -284,6 +339,13 @@ describe("erasure", () => {
     expect(await db.decision.count({ where: { customerId: subject.ids.customer } })).toBe(3);
     const review = await db.review.findUniqueOrThrow({ where: { id: subject.ids.review } });
     expect(review.justification).toBe("Spoke to [erased] on [erased]; the collection record is theirs.");
+    expect((await db.review.findUniqueOrThrow({ where: { id: workedReview } })).justification).toBe("Called [erased] on [erased]; the delinquency is theirs.");
+    const notes = await db.privacyRequestNote.findMany({ where: { requestId: subject.ids.requests.access }, select: { body: true } });
+    expect(notes.map((note) => note.body)).toContain("Letter returned from [erased], [erased] [erased].");
+    for (const value of Object.values(storedForms(subject.personal))) expect(JSON.stringify(notes)).not.toContain(value);
+    // What the ledger holds of the staff's words is sealed under the destroyed key: unreadable for good.
+    const decided = await db.auditEvent.findFirstOrThrow({ where: { subjectType: "Review", subjectId: workedReview, action: "review.decided" } });
+    await expect(sealedOf(decided)).rejects.toThrow(SubjectKeyDestroyedError);
 
     await expect(db.$transaction((tx) => openSealed(tx as unknown as Tx, sealed as never))).rejects.toThrow(SubjectKeyDestroyedError);
     const retained = await db.retainedRecord.findMany({ where: { customerId: subject.ids.customer }, orderBy: { retainUntil: "asc" } });
@@ -450,5 +512,74 @@ describe("an erasure plan that no longer matches the records", () => {
     await decideErasureApproval(dpo, requestId, { intent: "approve", justification: "Checked the new plan" });
     await executeErasure(dpo, requestId, { intent: "execute", confirmReference: subject.reference });
     expect(await db.customerPersonalData.count({ where: { customerId: subject.ids.customer } })).toBe(0);
+  });
+});
+
+describe("erasure text cleaning", () => {
+  it("cleans postal code, city, the requester's own name and email, and values replaced by a rectification; leaves other customers' requests alone", async () => {
+    const subject = await createErasureSubject(db, { tag: "R", staffId: personas.dpo.id });
+    const p = subject.personal;
+    const intake = { name: "Edda Rookwood-Pallister", email: "edda.rookwood.pallister@example.net" };
+    // A rectification taken through the workflow: the old phone, postal code and city are replaced.
+    const rectification = await createPrivacyRequest(dpo, {
+      type: "rectification",
+      regionCode: "US",
+      channel: "email",
+      customerReference: subject.reference,
+      requesterName: intake.name,
+      requesterEmail: intake.email,
+    });
+    await act(dpo, rectification.id, { intent: "verifyIdentity", method: "email_on_file", checks: ["email_matches"], result: "verified" });
+    await act(dpo, rectification.id, { intent: "rectify", phone: "+1 646 555 0199", postalCode: "10001", city: "Harbourview" });
+    await act(dpo, rectification.id, {
+      intent: "note",
+      body: `Moved from ${p.postalCode} ${p.city}; old number ${p.phone}. Asked on behalf by ${intake.name} (${intake.email}).`,
+    });
+    // Another customer sharing the subject's address, with a request of theirs; and one matched to nobody.
+    const other = await db.customer.create({
+      data: { reference: `CUS-US-SHARE-${subject.ids.customer.slice(0, 6)}`, regionCode: "US", personalData: { create: { fullName: "Ottilie Marchbank", email: p.email, phone: "+1 718 555 0123", dateOfBirth: new Date("1980-01-01T00:00:00Z"), street: "1 Elm Row", postalCode: "11201", city: "Brooklyn", country: "US" } } },
+    });
+    createdCustomers.push(other.id);
+    const requestRow = (id: string, customerId: string | null, details: string) => ({
+      id,
+      reference: `PR-US-T-${id.slice(0, 8)}`,
+      type: "access" as const,
+      customerId,
+      regionCode: "US",
+      regime: "ccpa",
+      channel: "email",
+      requesterName: customerId ? "Ottilie Marchbank" : p.fullName,
+      requesterEmail: p.email,
+      details,
+      receivedAt: new Date(),
+      dueAt: new Date(Date.now() + 45 * 86_400_000),
+    });
+    const othersRequest = crypto.randomUUID();
+    const unmatched = crypto.randomUUID();
+    await db.privacyRequest.createMany({
+      data: [requestRow(othersRequest, other.id, "Ottilie's own request"), requestRow(unmatched, null, `Filed before the account existed, by ${p.fullName}`)],
+    });
+    try {
+      const requestId = subject.ids.requests.erasure;
+      await requestErasureApproval(dpo, requestId, { intent: "request_approval", justification: `Verified ${p.fullName} asked for erasure; plan checked.` });
+      await decideErasureApproval(dpo2, requestId, { intent: "approve", justification: "Plan matches the retention policy" });
+      await executeErasure(dpo2, requestId, { intent: "execute", confirmReference: subject.reference });
+
+      const notes = await db.privacyRequestNote.findMany({ where: { requestId: rectification.id }, select: { body: true } });
+      const text = JSON.stringify(notes);
+      for (const value of [p.postalCode, p.city, p.phone, intake.name, intake.email, "Rookwood"]) expect(text, value).not.toContain(value);
+      expect(text).toContain("Moved from [erased] [erased]; old number [erased]. Asked on behalf by [erased] ([erased]).");
+      expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: rectification.id } })).toMatchObject({ requesterName: null, requesterEmail: null });
+      // The request filed under the address and matched to nobody is the subject's: its contact is gone.
+      expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: unmatched } })).toMatchObject({ requesterName: null, requesterEmail: null, details: null });
+      // The other customer's request sharing the address is theirs, untouched.
+      expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: othersRequest } })).toMatchObject({ requesterName: "Ottilie Marchbank", requesterEmail: p.email, details: "Ottilie's own request" });
+      if (isPostgres) {
+        const dump = pgDump();
+        for (const value of [p.postalCode, p.city, p.phone, intake.name, intake.email, p.fullName, "Harbourview"]) expect(dump.includes(value), `${value} is still in the database`).toBe(false);
+      }
+    } finally {
+      await db.privacyRequest.deleteMany({ where: { id: { in: [othersRequest, unmatched] } } });
+    }
   });
 });

@@ -21,7 +21,7 @@ import { db } from "~/utils/db.server";
 import { fixtureIds as ids } from "../fixtures/ids";
 import { personas } from "../fixtures/staff";
 import { actorFor, createTestStaff, requestWithSession, signInAs, thrownResponse } from "./helpers/actors";
-import { changesOf, eventsSince, ledgerSize, serialized } from "./helpers/ledger";
+import { changesOf, eventsSince, ledgerSize, sealedOf, serialized } from "./helpers/ledger";
 
 // Privacy requests (issue 5): intake from the form and the API, regime deadlines, identity, duplicates,
 // extensions, UK pauses, four-eyes refusal, rectification, restriction and objection — each change
@@ -249,7 +249,9 @@ describe("extensions", () => {
     expect(stored.extensionReason).toBe("Complex request over many years");
     expect(stored.extensionNotifiedAt).not.toBeNull();
     expect(localDay(stored.extendedDueAt!, "Europe/Stockholm") > localDay(stored.dueAt, "Europe/Stockholm")).toBe(true);
-    expect(event.justification).toBe("Complex request over many years");
+    expect(event.justification).toBeNull();
+    expect(changesOf(event).sealedFields).toEqual(["justification"]);
+    expect(await sealedOf(event)).toEqual({ justification: "Complex request over many years" });
     const again = await refusal(() => act(dpo, created.id, { intent: "extend", extendBy: 1, reason: "Complex request over many years", notifiedOn: today }));
     expect(again.message).toContain("only once");
 
@@ -310,8 +312,30 @@ describe("four-eyes refusal", () => {
     const created = await createPrivacyRequest(dpo, { type: "access", regionCode: "SE", channel: "email", customerReference: customer.reference });
     await act(dpo, created.id, verify);
     await act(dpo, created.id, { intent: "proposeRefusal", reason: "Manifestly excessive: the fourth identical request this month" });
-    await oneEvent("privacy_request.refusal_rejected", () => act(secondDpo, created.id, { intent: "rejectRefusal", reason: "Only the second request; answer it" }));
+    const { event } = await oneEvent("privacy_request.refusal_rejected", () => act(secondDpo, created.id, { intent: "rejectRefusal", reason: "Only the second request; answer it" }));
     expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: created.id } })).toMatchObject({ state: "in_progress", pendingAction: null, refusalReason: null });
+    // Both reasons may describe the customer: sealed under their key, neither in clear in the ledger.
+    expect(event.justification).toBeNull();
+    expect(serialized(event)).not.toContain("Manifestly excessive");
+    expect(serialized(event)).not.toContain("Only the second request");
+    expect(changesOf(event).sealedFields).toEqual(["justification", "withdrawnRefusalReason"]);
+    expect(await sealedOf(event)).toEqual({ justification: "Only the second request; answer it", withdrawnRefusalReason: "Manifestly excessive: the fourth identical request this month" });
+    // The withdrawn reason stays on the request, where erasure can clean it.
+    const notes = await db.privacyRequestNote.findMany({ where: { requestId: created.id }, select: { body: true } });
+    expect(notes.map((note) => note.body)).toContainEqual(expect.stringContaining("proposed reason: Manifestly excessive"));
+  });
+
+  it("keeps the reasons of a request matched to nobody off the ledger: they stay on the request only", async () => {
+    const email = `nobody.${crypto.randomBytes(4).toString("hex")}@example.se`;
+    const created = await createPrivacyRequest(dpo, { type: "access", regionCode: "SE", channel: "email", requesterEmail: email });
+    expect(created.customerId).toBeNull();
+    const reason = `Sender ${email} could not be identified after two letters`;
+    const { event } = await oneEvent("privacy_request.refusal_proposed", () => act(dpo, created.id, { intent: "proposeRefusal", reason }));
+    expect(event.justification).toBeNull();
+    expect(serialized(event)).not.toContain(email);
+    expect(changesOf(event).withheldFields).toEqual(["justification"]);
+    expect(changesOf(event).personal).toBeUndefined();
+    expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: created.id } })).refusalReason).toBe(reason);
   });
 });
 

@@ -20,7 +20,7 @@ import { fixtureIds as ids } from "../fixtures/ids";
 import { personas } from "../fixtures/staff";
 import { actorFor, requestWithSession, signInAs, thrownResponse } from "./helpers/actors";
 import { scratchDecisions } from "./helpers/scratch-decisions";
-import { changesOf, eventsSince, ledgerSize } from "./helpers/ledger";
+import { changesOf, eventsSince, ledgerSize, sealedOf } from "./helpers/ledger";
 
 // The review workflow (issue 4.5) against real PostgreSQL: claim-to-work, optimistic concurrency,
 // four-eyes on overturning declines and fraud holds, bulk assignment by leads, region isolation, and
@@ -176,7 +176,12 @@ describe("four-eyes on overturning a decline or a fraud hold", () => {
       ["review.overturn_proposed", compliance.user.id, review.id],
       ["review.overturn_approved", compliance2.user.id, review.id],
     ]);
-    expect(events[0]!.justification).toBe("Payslips cover the installments comfortably.");
+    // The reviewer's words may describe the customer: sealed under their key, never in clear.
+    expect(events[0]!.justification).toBeNull();
+    expect(changesOf(events[0]!).sealedFields).toEqual(["justification"]);
+    expect(JSON.stringify(events[0]!.changes)).not.toContain("Payslips");
+    expect(await sealedOf(events[0]!)).toEqual({ justification: "Payslips cover the installments comfortably." });
+    expect(await sealedOf(events[1]!)).toEqual({ justification: "Checked the payslips." });
     expect(changesOf(events[1]!).after).toMatchObject({ status: "closed", approverId: compliance2.user.id });
   });
 

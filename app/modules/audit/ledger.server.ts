@@ -3,7 +3,7 @@ import type { Tx } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
 import type { AuditAction } from "./actions";
 import { eventLeafTemplate } from "./event-document";
-import { sealForSubject } from "./subject-keys.server";
+import { sealForSubject, SubjectKeyDestroyedError } from "./subject-keys.server";
 
 // The single audit entry point (DESIGN.md §6). Every state change, every read of unmasked personal
 // data and every export calls appendAuditEvent with the transaction that makes the change, so there
@@ -31,6 +31,51 @@ export interface AuditEventInput {
   changes?: { before?: Record<string, unknown>; after?: Record<string, unknown> } | Record<string, unknown>;
   /** Personal data the event must carry, sealed with the data subject's own key (crypto-shredding). */
   personalData?: { customerId: string; fields: Record<string, unknown> };
+  /**
+   * Whom the event's free text (`justification`, `sealedText`) may describe. Set it whenever staff or a
+   * requester wrote that text about a customer (review reasons, privacy request notes and reasons): the
+   * ledger is append-only, so such text never goes in clear. With a customer id the text is sealed
+   * under that customer's key with `personalData` (erasure destroys the key), the justification column
+   * holds null and `changes.sealedFields` names what was sealed. With `customerId: null` (the requester
+   * is not identified yet), or when that customer's key was already destroyed, the text is not written to
+   * the ledger at all (`changes.withheldFields`): it stays only in the tables, which erasure cleans.
+   * Leave it unset only for text about no customer (API tokens, staff accounts, key rotation).
+   */
+  freeTextSubject?: { customerId: string | null };
+  /** Further free text about the subject the event records (e.g. a withdrawn reason); needs `freeTextSubject`. */
+  sealedText?: Record<string, string | null | undefined>;
+}
+
+type Changes = Record<string, unknown> | null;
+
+/**
+ * Splits the event's free text out of its clear columns (see `freeTextSubject`): what stays in clear,
+ * and the fields to seal (when a customer is known). Pure, so the rule is tested without a database.
+ */
+export function separateFreeText(event: AuditEventInput): {
+  justification: string | null;
+  changes: Changes;
+  sealed: { customerId: string; fields: Record<string, unknown> } | null;
+} {
+  const changes = (event.changes ?? null) as Changes;
+  if (!event.freeTextSubject) {
+    if (event.sealedText && Object.keys(event.sealedText).length > 0) throw new Error("sealedText needs freeTextSubject: say which customer the text is about");
+    return { justification: event.justification ?? null, changes, sealed: event.personalData ?? null };
+  }
+  const freeText: Record<string, string> = {};
+  if (event.justification?.trim()) freeText.justification = event.justification;
+  for (const [field, text] of Object.entries(event.sealedText ?? {})) if (text?.trim()) freeText[field] = text;
+  const fields = Object.keys(freeText);
+  if (fields.length === 0) return { justification: null, changes, sealed: event.personalData ?? null };
+  const { customerId } = event.freeTextSubject;
+  if (event.personalData && event.personalData.customerId !== customerId) {
+    throw new Error("an event's personal data and its free text must concern the same customer");
+  }
+  if (customerId === null) return { justification: null, changes: { ...(changes ?? {}), withheldFields: fields }, sealed: event.personalData ?? null };
+  const personal = event.personalData?.fields ?? {};
+  const clash = fields.find((field) => field in personal);
+  if (clash) throw new Error(`the free text field ${clash} clashes with a personal data field of the same name`);
+  return { justification: null, changes: { ...(changes ?? {}), sealedFields: fields }, sealed: { customerId, fields: { ...personal, ...freeText } } };
 }
 
 export const systemAuditContext: AuditContext = {
@@ -50,10 +95,19 @@ export const systemAuditContext: AuditContext = {
  * The sequence number and time exist only once the transaction has committed: read them by `id`.
  */
 export async function appendAuditEvent(tx: Tx, context: AuditContext, event: AuditEventInput) {
-  const changes = event.personalData
-    ? { ...(event.changes ?? {}), personal: await sealForSubject(tx, event.personalData.customerId, event.personalData.fields) }
-    : (event.changes ?? null);
-  const staged = stagedAuditEvent(context, event, changes);
+  const separated = separateFreeText(event);
+  let changes: Changes = separated.changes;
+  if (separated.sealed) {
+    try {
+      changes = { ...(changes ?? {}), personal: await sealForSubject(tx, separated.sealed.customerId, separated.sealed.fields) };
+    } catch (error) {
+      // The customer was erased: free text about them is no longer written anywhere it cannot be cleaned.
+      if (!(error instanceof SubjectKeyDestroyedError) || event.personalData) throw error;
+      const { sealedFields, ...rest } = changes ?? {};
+      changes = { ...rest, withheldFields: sealedFields };
+    }
+  }
+  const staged = stagedAuditEvent(context, { ...event, justification: separated.justification }, changes);
   await tx.$executeRaw`SELECT attest_stage_audit_event(${JSON.stringify(staged)}::jsonb)`;
   return { id: staged.id };
 }

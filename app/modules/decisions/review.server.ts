@@ -54,7 +54,7 @@ const reviewSelect = {
   privacyRequestId: true,
   claimedBy: { select: { displayName: true } },
   assignee: { select: { displayName: true } },
-  decision: { select: { outcome: true, regionCode: true, reviewState: true } },
+  decision: { select: { outcome: true, regionCode: true, reviewState: true, customerId: true } },
 } as const;
 
 type ReviewRow = NonNullable<Awaited<ReturnType<typeof readReview>>>;
@@ -168,7 +168,9 @@ async function audit(
     subjectType: "Review",
     subjectId: review.id,
     regionCode: review.regionCode,
+    // A reviewer's words are about the decision's customer: sealed under their key, never in clear.
     justification: justification ?? null,
+    freeTextSubject: { customerId: review.decision.customerId },
     changes: { before: { ...before, version: review.version }, after: { ...after, version: review.version + 1 }, decisionId: review.decisionId },
   });
 }

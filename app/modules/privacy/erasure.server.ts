@@ -4,7 +4,7 @@ import { subjectOf } from "~/modules/access/ability.server";
 import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
-import { destroySubjectKey } from "~/modules/audit/subject-keys.server";
+import { destroySubjectKey, isSealedPersonalData, openSealed, SubjectKeyDestroyedError } from "~/modules/audit/subject-keys.server";
 import { completePrivacyRequest } from "./privacy-requests.server";
 import { loadArtefactSigner } from "./artefact-signing.server";
 import { issueErasureCertificate, type CertificateStaff } from "./erasure-certificate.server";
@@ -53,6 +53,31 @@ function permissionRow(request: ErasureRequest) {
   return { id: request.id, regionCode: request.regionCode, type: request.type, state: request.state, customerId: request.customerId };
 }
 
+/**
+ * The subject's values replaced by rectifications (GDPR Art. 16): they exist only sealed in the
+ * ledger, yet may still appear in free text and on requests filed under them. Empty once the key is gone.
+ */
+async function rectifiedAwayValues(tx: Tx | typeof db, customerId: string) {
+  const events = await tx.auditEvent.findMany({
+    where: { subjectType: "Customer", subjectId: customerId, action: "customer.personal_data_rectified" },
+    select: { changes: true },
+    orderBy: { seq: "asc" },
+  });
+  const values: Record<string, string>[] = [];
+  for (const event of events) {
+    const sealed = (event.changes as { personal?: unknown } | null)?.personal;
+    if (!isSealedPersonalData(sealed)) continue;
+    try {
+      const opened = await openSealed(tx as Tx, sealed);
+      values.push((opened.before ?? {}) as Record<string, string>);
+    } catch (error) {
+      if (error instanceof SubjectKeyDestroyedError) return [];
+      throw error;
+    }
+  }
+  return values;
+}
+
 /** Everything Attest holds about the subject, as the plan needs it (ids and dates only). */
 async function loadSubjectRecords(tx: Tx | typeof db, request: ErasureRequest): Promise<SubjectRecords & { contactEmail: string | null }> {
   const customerId = request.customerId!;
@@ -62,17 +87,20 @@ async function loadSubjectRecords(tx: Tx | typeof db, request: ErasureRequest): 
   });
   const ofCustomer = { decision: { customerId } };
   const contactEmail = customer.personalData?.email ?? null;
+  // The current address and any the subject had before a rectification.
+  const emails = [...new Set([contactEmail, ...(await rectifiedAwayValues(tx, customerId)).map((before) => before.email)].filter((email): email is string => Boolean(email)))];
   const [decisions, repayments, fraudOutcomes, reviews, privacyRequests, withContact, accessExports] = [
     await tx.decision.findMany({ where: { customerId }, select: { id: true, kind: true, decidedAt: true }, orderBy: { decidedAt: "asc" } }),
     await tx.repaymentOutcome.findMany({ where: ofCustomer, select: { id: true, decisionId: true, observedAt: true } }),
     await tx.fraudOutcome.findMany({ where: ofCustomer, select: { id: true, decisionId: true, reportedAt: true } }),
     await tx.review.findMany({ where: ofCustomer, select: { id: true, decisionId: true, openedAt: true, closedAt: true } }),
     await tx.privacyRequest.findMany({ where: { customerId, id: { not: request.id } }, select: { id: true, receivedAt: true, completedAt: true } }),
-    // Requests filed under the subject's email but never matched to them hold the same contact details.
+    // Requests filed under the subject's email but never matched to anyone hold the same contact details;
+    // a request matched to another customer sharing the address is theirs, and is left alone.
     await tx.privacyRequest.findMany({
       where: {
         AND: [
-          { OR: [{ customerId }, ...(contactEmail ? [{ requesterEmail: { equals: contactEmail, mode: "insensitive" as const } }] : [])] },
+          { OR: [{ customerId }, ...emails.map((email) => ({ customerId: null, requesterEmail: { equals: email, mode: "insensitive" as const } }))] },
           { OR: [{ requesterName: { not: null } }, { requesterEmail: { not: null } }, { details: { not: null } }] },
         ],
       },
@@ -193,6 +221,8 @@ export async function requestErasureApproval(actor: Actor, requestId: string, in
       subjectId: request.id,
       regionCode: request.regionCode,
       justification: input.justification,
+      // The reason may describe the subject: sealed under their key (destroyed when the erasure runs).
+      freeTextSubject: { customerId: request.customerId },
       changes: { before: { state: request.state }, after: { state: "awaiting_approval", pendingAction: "erasure_execution" }, plan: summarisePlan(plan) },
     });
     return plan;
@@ -234,6 +264,8 @@ export async function decideErasureApproval(actor: Actor, requestId: string, inp
       subjectId: request.id,
       regionCode: request.regionCode,
       justification: input.justification,
+      // The reason may describe the subject: sealed under their key (destroyed when the erasure runs).
+      freeTextSubject: { customerId: request.customerId },
       changes: isApproved
         ? { after: { approverId: actor.user.id }, proposedBy: request.approvalRequestedById }
         : { before: { state: "awaiting_approval", pendingAction: "erasure_execution" }, after: { state: "in_progress", pendingAction: null } },
@@ -244,23 +276,38 @@ export async function decideErasureApproval(actor: Actor, requestId: string, inp
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** The forms the subject's personal data may take in free text written about them. */
-function personalDataNeedles(personal: { fullName: string; email: string; phone: string; street: string; dateOfBirth: Date }) {
-  const iso = personal.dateOfBirth.toISOString().slice(0, 10);
-  const [year, month, day] = iso.split("-");
-  const needles = [
-    personal.fullName,
-    ...personal.fullName.split(/[\s-]+/).filter((part) => part.length >= 3),
-    personal.email,
-    personal.phone,
-    personal.phone.replace(/\D/g, ""),
-    personal.street,
-    iso,
-    `${day}.${month}.${year}`,
-    `${day}/${month}/${year}`,
-    `${month}/${day}/${year}`,
-  ].filter((needle) => needle.trim().length >= 3);
-  return [...new Set(needles)].sort((a, b) => b.length - a.length);
+interface PersonalValues {
+  fullName?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  street?: string | null;
+  postalCode?: string | null;
+  city?: string | null;
+  /** A Date from the table, or the ISO day (YYYY-MM-DD) a rectification replaced. */
+  dateOfBirth?: Date | string | null;
+}
+
+/**
+ * The forms the subject's personal data may take in free text written about them: the values held now,
+ * those replaced by rectifications, and the name and email the requester gave at intake.
+ */
+export function personalDataNeedles(...records: PersonalValues[]) {
+  const needles: string[] = [];
+  for (const personal of records) {
+    if (personal.fullName) needles.push(personal.fullName, ...personal.fullName.split(/[\s-]+/).filter((part) => part.length >= 3));
+    if (personal.email) needles.push(personal.email);
+    if (personal.phone) needles.push(personal.phone, personal.phone.replace(/\D/g, ""));
+    if (personal.street) needles.push(personal.street);
+    if (personal.postalCode) needles.push(personal.postalCode, personal.postalCode.replace(/\s/g, ""));
+    if (personal.city) needles.push(personal.city);
+    const birth = personal.dateOfBirth instanceof Date ? personal.dateOfBirth.toISOString().slice(0, 10) : personal.dateOfBirth;
+    if (birth && /^\d{4}-\d{2}-\d{2}$/.test(birth)) {
+      const [year, month, day] = birth.split("-");
+      needles.push(birth, `${day}.${month}.${year}`, `${day}/${month}/${year}`, `${month}/${day}/${year}`);
+    }
+  }
+  const kept = needles.map((needle) => needle.trim()).filter((needle) => needle.length >= 3);
+  return [...new Set(kept)].sort((a, b) => b.length - a.length);
 }
 
 function scrubber(needles: string[]) {
@@ -378,7 +425,18 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
       }
       const customerId = subject.customerId;
       const personal = await tx.customerPersonalData.findUnique({ where: { customerId } });
-      const scrub = scrubber(personal ? personalDataNeedles(personal) : []);
+      // Read before the requests' contact columns are cleared and before the key is destroyed.
+      const requesters = await tx.privacyRequest.findMany({
+        where: { id: { in: [request.id, ...subject.requestsWithContact, ...subject.privacyRequests.map((entry) => entry.id)] } },
+        select: { requesterName: true, requesterEmail: true },
+      });
+      const scrub = scrubber(
+        personalDataNeedles(
+          ...(personal ? [personal] : []),
+          ...(await rectifiedAwayValues(tx, customerId)),
+          ...requesters.map((requester) => ({ fullName: requester.requesterName, email: requester.requesterEmail })),
+        ),
+      );
 
       const erased = await eraseSubjectRecords(tx, recordsToEraseNow(plan));
       const keptRequestIds = [

@@ -608,8 +608,13 @@ async function updateVersioned(tx: Tx, row: RequestRow, expectedVersion: number,
   }
 }
 
-function event(row: RequestRow, action: Parameters<typeof appendAuditEvent>[2]["action"], rest: Omit<Parameters<typeof appendAuditEvent>[2], "action" | "subjectType" | "subjectId" | "regionCode"> = {}) {
-  return { action, subjectType: "PrivacyRequest", subjectId: row.id, regionCode: row.regionCode, ...rest };
+/**
+ * A request's event. Its free text (notes, reasons) may describe the subject, so it is sealed under the
+ * matched customer's key; while the request is not matched it belongs to an unidentified requester and
+ * stays only on the request (which erasure cleans), never in the ledger (AuditEventInput.freeTextSubject).
+ */
+function event(row: RequestRow, action: Parameters<typeof appendAuditEvent>[2]["action"], rest: Omit<Parameters<typeof appendAuditEvent>[2], "action" | "subjectType" | "subjectId" | "regionCode" | "freeTextSubject"> = {}) {
+  return { action, subjectType: "PrivacyRequest", subjectId: row.id, regionCode: row.regionCode, freeTextSubject: { customerId: row.customerId }, ...rest };
 }
 
 /** What must hold before any request is completed, whoever completes it. */
@@ -925,10 +930,14 @@ async function rejectRefusal(tx: Tx, actor: Actor, row: RequestRow, input: { rea
   }
   const state = stateBeforeApproval(row);
   await updateVersioned(tx, row, row.version, { state, pendingAction: null, refusalReason: null, approvalRequestedById: null, approvalRequestedAt: null });
-  await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: `Refusal not approved: ${input.reason}` } });
+  // The withdrawn reason leaves the request's column: the note keeps it on the request (which erasure cleans).
+  await tx.privacyRequestNote.create({
+    data: { requestId: row.id, authorId: actor.user.id, body: `Refusal not approved: ${input.reason}${row.refusalReason ? ` (proposed reason: ${row.refusalReason})` : ""}` },
+  });
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.refusal_rejected", {
     justification: input.reason,
-    changes: { before: { state: row.state, refusalReason: row.refusalReason }, after: { state } },
+    sealedText: { withdrawnRefusalReason: row.refusalReason },
+    changes: { before: { state: row.state, pendingAction: "refusal" }, after: { state } },
   }));
   return "Refusal rejected; the request is open again.";
 }
@@ -1006,6 +1015,7 @@ async function restrict(tx: Tx, actor: Actor, row: RequestRow, input: { reason: 
     subjectId: customer.id,
     regionCode: customer.regionCode,
     justification: input.reason,
+    freeTextSubject: { customerId: customer.id },
     changes: { before: { isRestricted: false }, after: { isRestricted: true, restrictedAt: now.toISOString() }, requestId: row.id, reference: row.reference },
   });
   return "Processing restricted: the customer's personal data is withheld from processing views and exports.";
@@ -1025,6 +1035,7 @@ async function liftRestriction(tx: Tx, actor: Actor, row: RequestRow, input: { r
     subjectId: customer.id,
     regionCode: customer.regionCode,
     justification: input.reason,
+    freeTextSubject: { customerId: customer.id },
     changes: { before: { isRestricted: true, restrictedAt: customer.restrictedAt?.toISOString() ?? null }, after: { isRestricted: false }, requestId: row.id, reference: row.reference },
   });
   return "Restriction lifted.";

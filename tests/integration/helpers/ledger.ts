@@ -1,4 +1,5 @@
 import { db } from "~/utils/db.server";
+import { isSealedPersonalData, openSealed } from "~/modules/audit/subject-keys.server";
 
 // Reading the audit ledger the way an auditor would: by sequence, action and subject.
 
@@ -20,4 +21,11 @@ export function changesOf(event: { changes: unknown }) {
 /** An event as the JSON an export would carry (sequence numbers are bigint). */
 export function serialized(value: unknown) {
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item));
+}
+
+/** The personal data an event sealed under its subject's key, opened (null when it sealed none). */
+export async function sealedOf(event: { changes: unknown }) {
+  const sealed = (event.changes as { personal?: unknown } | null)?.personal;
+  if (!isSealedPersonalData(sealed)) return null;
+  return db.$transaction((tx) => openSealed(tx, sealed));
 }
