@@ -6,6 +6,7 @@ import { getAuditEvent } from "~/modules/audit/audit-events.server";
 import { AuditSeqSchema } from "~/modules/audit/schema";
 import { SubjectLink } from "~/modules/audit/ui/subject-link";
 import { formatDateTime } from "~/utils/format";
+import { freeTextNote } from "~/modules/audit/free-text";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Event ${data?.event.seq ?? ""} · Audit ledger · Attest` }];
 
@@ -14,17 +15,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const parsed = AuditSeqSchema.safeParse(params);
   if (!parsed.success) throw notFound("That ledger event");
   return getAuditEvent(actor, parsed.data.seq);
-}
-
-/** Why the justification column is empty: sealed under the customer's key, or kept only on the record. */
-function freeTextNote(changes: unknown) {
-  const listed = (key: string) => {
-    const value = changes && typeof changes === "object" ? (changes as Record<string, unknown>)[key] : null;
-    return Array.isArray(value) && value.includes("justification");
-  };
-  if (listed("sealedFields")) return "sealed under the customer's key (may contain personal data)";
-  if (listed("withheldFields")) return "not in the ledger (may contain personal data); kept on the record";
-  return "—";
 }
 
 export default function AuditEventRoute() {

@@ -1,5 +1,6 @@
 import { isProcessingRestricted, unrestrictedSubjectFilter } from "~/modules/privacy/restriction";
 import { db, queryRows } from "~/utils/db.server";
+import { freeTextNote } from "~/modules/audit/free-text";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { Prisma } from "~/generated/prisma/client";
 import type { DecisionKind, DecisionOutcome, ReviewState } from "~/generated/prisma/enums";
@@ -324,7 +325,7 @@ export async function getDecision(actor: Actor, decisionId: string) {
         where: { AND: [accessibleWhere(actor.ability, "read", "AuditEvent"), { OR: relatedSubjects }] },
         orderBy: { seq: "desc" },
         take: 200,
-        select: { seq: true, occurredAt: true, action: true, actorLabel: true, actorRole: true, justification: true, subjectType: true },
+        select: { seq: true, occurredAt: true, action: true, actorLabel: true, actorRole: true, justification: true, changes: true, subjectType: true },
       })
     : null;
 
@@ -385,7 +386,8 @@ export async function getDecision(actor: Actor, decisionId: string) {
       latestRepayment: latest[0] ?? null,
     })),
     fraudOutcomes: fraudOutcomes?.map((outcome) => ({ ...outcome, lossAmount: outcome.lossAmount?.toString() ?? null })) ?? null,
-    auditEvents: auditEvents?.map((event) => ({ ...event, seq: event.seq.toString() })) ?? null,
+    auditEvents:
+      auditEvents?.map(({ changes, ...event }) => ({ ...event, seq: event.seq.toString(), justification: event.justification ?? freeTextNote(changes) })) ?? null,
     notices: notices.map((notice) => ({ ...notice, generatedBy: notice.generatedBy?.displayName ?? null })),
     viewer: {
       id: actor.user.id,
