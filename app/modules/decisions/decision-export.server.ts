@@ -58,8 +58,9 @@ export async function exportDecisionsCsv(actor: Actor, query: DecisionListQuery)
   requirePermission(actor, "export", "Decision");
   const canReadReference = actor.ability.can("read", "Customer", "reference");
   const { after: _after, before: _before, cols: _cols, ...filter } = query;
-  // filtersOf leaves out customers who restricted processing, as the list does.
-  const where: Prisma.DecisionWhereInput[] = filtersOf(actor, query);
+  // Each exported row must be one the viewer may export (not only read); customers who restricted
+  // processing are left out, as in the list.
+  const where: Prisma.DecisionWhereInput[] = filtersOf(actor, query, "export");
   const { sort, order } = query;
   await db.$transaction((tx) =>
     appendAuditEvent(tx, actor.audit, {

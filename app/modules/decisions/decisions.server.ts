@@ -53,9 +53,9 @@ function readCursor(cursor: string, sort: DecisionSortKey, field: "after" | "bef
 }
 
 /** The explorer's filter as Prisma conditions, always within the viewer's access and region filter (the CSV export's query; the page sends the same conditions as SQL, decision-page.server.ts). */
-export function filtersOf(actor: Actor, query: DecisionListQuery): Prisma.DecisionWhereInput[] {
+export function filtersOf(actor: Actor, query: DecisionListQuery, action: "read" | "export" = "read"): Prisma.DecisionWhereInput[] {
   // Customers who restricted processing (GDPR Art. 18) are left out of the list and its export (ADR 007).
-  const filters: Prisma.DecisionWhereInput[] = [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor, query.region), unrestrictedSubjectFilter];
+  const filters: Prisma.DecisionWhereInput[] = [accessibleWhere(actor.ability, action, "Decision"), regionScope(actor, query.region), unrestrictedSubjectFilter];
   if (query.kind) filters.push({ kind: query.kind });
   if (query.outcome) filters.push({ outcome: query.outcome });
   if (query.review) filters.push({ reviewState: query.review });
