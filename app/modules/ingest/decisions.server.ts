@@ -4,7 +4,7 @@ import { findRegion } from "~/modules/access/regions.server";
 import { canonicalJson } from "~/modules/audit/canonical-json";
 import { openReviewsForIngestedDecisions } from "~/modules/decisions/queue-rules.server";
 import { findReasonCode } from "~/modules/decisions/reason-codes.server";
-import { db } from "~/utils/db.server";
+import { db, type Tx } from "~/utils/db.server";
 import {
   auditAcceptedBatch,
   isIngestResult,
@@ -237,6 +237,22 @@ async function planAgainstDatabase(caller: ApiCaller, lines: ParsedLine<Decision
   return { fresh, replayed, customerIdByReference, newCustomers, ruleSetVersionIds };
 }
 
+/** A customer the plan found live was erased before the batch's transaction locked it: plan again. */
+class CustomerErasedMeanwhileError extends Error {}
+
+/**
+ * Locks the batch's existing customers against erasure for the rest of the transaction (FOR SHARE
+ * waits for an erasure in flight) and checks none was erased since the plan read them outside it.
+ */
+async function lockLiveCustomers(tx: Tx, plan: DecisionPlan) {
+  const created = new Set(plan.newCustomers.map((customer) => customer.id));
+  const existing = [...new Set(plan.customerIdByReference.values())].filter((id) => !created.has(id));
+  if (existing.length === 0) return;
+  const rows = await tx.$queryRaw<{ erased: boolean }[]>`
+    SELECT erased_at IS NOT NULL AS erased FROM customer WHERE id = ANY(${existing}::uuid[]) ORDER BY id FOR SHARE`;
+  if (rows.some((row) => row.erased)) throw new CustomerErasedMeanwhileError("a customer of this batch was erased while it was being written");
+}
+
 /**
  * Writes the batch in one transaction. The rows go in as one INSERT … SELECT FROM unnest(…) per table:
  * Prisma's createMany binds every value separately and took ≈1 s for a thousand decisions, this ≈50 ms
@@ -249,6 +265,7 @@ async function writeDecisions(caller: ApiCaller, batch: BatchBody, lines: number
   );
   return db.$transaction(
     async (tx) => {
+      await lockLiveCustomers(tx, plan);
       if (plan.newCustomers.length > 0) {
         await tx.$executeRaw`
           INSERT INTO customer (id, reference, region_code)
@@ -317,7 +334,8 @@ export async function ingestDecisions(caller: ApiCaller, request: Request): Prom
     } catch (error) {
       // A concurrent batch wrote the same external id or customer reference between our checks and
       // our insert: check again, so its lines become replays (or conflicts) of what it wrote.
-      if (attempt < 3 && isUniqueViolation(error)) continue;
+      // Likewise when one of its customers was erased meanwhile: the next plan refuses those lines.
+      if (attempt < 3 && (isUniqueViolation(error) || error instanceof CustomerErasedMeanwhileError)) continue;
       throw error;
     }
   }
