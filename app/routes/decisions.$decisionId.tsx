@@ -29,6 +29,7 @@ import {
 } from "~/modules/decisions/schema";
 import { OutcomeBadge, ReviewStateBadge, ReviewStatusBadge, SlaBadge } from "~/modules/decisions/ui/badges";
 import { formatDateTime, formatMoney } from "~/utils/format";
+import { FormErrors, FormNotice } from "~/components/forms/field";
 
 export const meta: MetaFunction<typeof loader> = ({ data: loaded }) => [
   { title: `${loaded?.decision.externalId ?? "Decision"} · Decisions · Attest` },
@@ -278,16 +279,8 @@ export default function DecisionRoute() {
           Oversight metrics
         </Link>
       </div>
-      {actionData?.notice ? (
-        <div className="alert alert--ok" role="status">
-          {actionData.notice}
-        </div>
-      ) : null}
-      {formErrors && formErrors.length > 0 ? (
-        <div className="alert alert--error" role="alert">
-          {formErrors.join(" ")}
-        </div>
-      ) : null}
+      <FormNotice notice={actionData?.notice} />
+      <FormErrors errors={formErrors} />
 
       <div className="grid grid--2">
         <section className="card" aria-labelledby="facts-title">

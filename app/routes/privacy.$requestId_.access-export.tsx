@@ -8,6 +8,7 @@ import { AccessExportActionSchema } from "~/modules/privacy/erasure-schema";
 import { PrivacyRequestIdSchema } from "~/modules/privacy/schema";
 import { PrivacyStateBadge } from "~/modules/privacy/ui/badges";
 import { formatDateTime } from "~/utils/format";
+import { FormErrors, FormNotice } from "~/components/forms/field";
 
 // /privacy/:requestId/access-export — generate the signed access/portability export of everything
 // held about the subject, and list the request's files (exports, certificates) for download.
@@ -67,16 +68,8 @@ export default function AccessExportRoute() {
           </p>
         </div>
       </div>
-      {actionData?.notice ? (
-        <div className="alert alert--ok" role="status">
-          {actionData.notice}
-        </div>
-      ) : null}
-      {errors ? (
-        <div className="alert alert--error" role="alert">
-          {errors.join(" ")}
-        </div>
-      ) : null}
+      <FormNotice notice={actionData?.notice} />
+      <FormErrors errors={errors} />
 
       <div className="grid grid--2">
         <section className="card" aria-labelledby="generate-title">

@@ -8,6 +8,7 @@ import { ErasureActionSchema } from "~/modules/privacy/erasure-schema";
 import { PrivacyRequestIdSchema } from "~/modules/privacy/schema";
 import { PrivacyStateBadge } from "~/modules/privacy/ui/badges";
 import { formatDate, formatDateTime } from "~/utils/format";
+import { FormErrors, FormNotice } from "~/components/forms/field";
 
 // /privacy/:requestId/erasure — the erasure plan (what is erased now, what is kept, with basis and
 // date), then four-eyes: one DPO proposes, a second approves, a person other than the proposer
@@ -84,16 +85,8 @@ export default function ErasureRoute() {
         </div>
       </div>
 
-      {actionData?.notice ? (
-        <div className="alert alert--ok" role="status">
-          {actionData.notice}
-        </div>
-      ) : null}
-      {formErrors ? (
-        <div className="alert alert--error" role="alert">
-          {formErrors.join(" ")}
-        </div>
-      ) : null}
+      <FormNotice notice={actionData?.notice} />
+      <FormErrors errors={formErrors} />
 
       <div className="grid grid--2">
         <section className="card" aria-labelledby="four-eyes-title">

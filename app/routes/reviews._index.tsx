@@ -12,6 +12,7 @@ import { ReviewRefusedError, assignReviews, claimReview } from "~/modules/decisi
 import { AssignReviewsSchema, ClaimReviewSchema, ReviewQueueQuerySchema, openReviewStatuses, reviewTriggers } from "~/modules/decisions/schema";
 import { OutcomeBadge, ReviewStatusBadge, SlaBadge } from "~/modules/decisions/ui/badges";
 import { formatDate, formatDateTime } from "~/utils/format";
+import { FormErrors, FormNotice } from "~/components/forms/field";
 
 export const meta: MetaFunction = () => [{ title: "Review queue · Attest" }];
 
@@ -183,16 +184,8 @@ export default function ReviewQueueRoute() {
           </Link>
         ))}
       </nav>
-      {actionData?.notice ? (
-        <div className="alert alert--ok" role="status">
-          {actionData.notice}
-        </div>
-      ) : null}
-      {messages.length > 0 ? (
-        <div className="alert alert--error" role="alert">
-          {messages.join(" ")}
-        </div>
-      ) : null}
+      <FormNotice notice={actionData?.notice} />
+      <FormErrors errors={messages} />
       {view === "escalation" ? <p className="muted">Overdue items and items a reviewer escalated, for leads to reassign or take over.</p> : null}
       <FilterBar resetTo={view === "queue" ? "/reviews" : `/reviews?view=${view}`} keep={["sort", "order", "view"]}>
         <SelectFilter name="status" label="Status" options={openReviewStatuses} anyLabel="Any open" />

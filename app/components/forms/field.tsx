@@ -30,11 +30,21 @@ export function Field({
   );
 }
 
-export function FormErrors({ errors, id }: { errors?: string[]; id?: string }) {
+export function FormErrors({ errors, id }: { errors?: string[] | null; id?: string }) {
   if (!errors || errors.length === 0) return null;
   return (
     <div className="alert alert--error" role="alert" id={id}>
       {errors.join(" ")}
+    </div>
+  );
+}
+
+/** The outcome of a form that succeeded, announced to assistive technology. */
+export function FormNotice({ notice }: { notice?: string | null }) {
+  if (!notice) return null;
+  return (
+    <div className="alert alert--ok" role="status">
+      {notice}
     </div>
   );
 }
