@@ -92,6 +92,20 @@ function StepField({ name, label, hint, children }: { name: string; label: strin
   );
 }
 
+/** The DPOs and compliance officers of the request's region a request (or objection) can be routed to. */
+function HandlerSelect({ handlers, ...props }: { handlers: { id: string; displayName: string; role: string }[]; defaultValue: string } & React.ComponentProps<"select">) {
+  return (
+    <select {...props}>
+      <option value="">Choose…</option>
+      {handlers.map((handler) => (
+        <option key={handler.id} value={handler.id}>
+          {handler.displayName} ({handler.role === "dpo" ? "DPO" : "compliance"})
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function Facts({ items }: { items: [string, React.ReactNode][] }) {
   return (
     <dl className="facts">
@@ -232,16 +246,7 @@ export default function PrivacyRequestRoute() {
           {permissions.assign && handlers.length > 0 ? (
             <StepForm intent="assign" version={version} label="Assign" tone="ghost">
               <StepField name="assigneeId" label="Assign to">
-                {(props) => (
-                  <select {...props} defaultValue={request.assigneeId ?? ""}>
-                    <option value="">Choose…</option>
-                    {handlers.map((handler) => (
-                      <option key={handler.id} value={handler.id}>
-                        {handler.displayName} ({handler.role === "dpo" ? "DPO" : "compliance"})
-                      </option>
-                    ))}
-                  </select>
-                )}
+                {(props) => <HandlerSelect {...props} handlers={handlers} defaultValue={request.assigneeId ?? ""} />}
               </StepField>
             </StepForm>
           ) : null}
@@ -513,16 +518,7 @@ function SubjectRights({ view }: { view: ReturnType<typeof useLoaderData<typeof 
             {(props) => <textarea rows={2} {...props} />}
           </StepField>
           <StepField name="routeToId" label="Route to">
-            {(props) => (
-              <select {...props} defaultValue="">
-                <option value="">Choose…</option>
-                {handlers.map((handler) => (
-                  <option key={handler.id} value={handler.id}>
-                    {handler.displayName} ({handler.role === "dpo" ? "DPO" : "compliance"})
-                  </option>
-                ))}
-              </select>
-            )}
+            {(props) => <HandlerSelect {...props} handlers={handlers} defaultValue="" />}
           </StepField>
         </StepForm>
       ) : null}
