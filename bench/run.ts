@@ -1,6 +1,7 @@
 // Benchmark harness: `npm run bench [-- --only name[,name] --quick --rebuild]`. Discovers every
 // measurement in bench/measurements/, runs each several times, prints a table and writes
 // bench/results/latest.json and docs/benchmarks.md. See docs/benchmarks.md.
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -65,6 +66,8 @@ async function main() {
   }
   const selected = wanted ? all.filter((measurement) => wanted.includes(measurement.name)) : all;
 
+  // Every app process a measurement starts tags its ledger events with one key (production provides it).
+  process.env.ATTEST_LEDGER_HMAC_KEY ??= randomBytes(32).toString("base64");
   const databases = new BenchDatabases(
     process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/attest_bench",
     log,

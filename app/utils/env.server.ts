@@ -34,6 +34,18 @@ const EnvSchema = z.object({
   ATTEST_SIGNING_KEY_FILE: z.string().optional(),
   ATTEST_SIGNING_KEY_PASSPHRASE: z.string().optional(),
   ATTEST_SIGNING_KEYS_DIR: z.string().default("./data/keys"),
+  // The log's identity in its C2SP signed-note checkpoints (first line, and the note key's name): a
+  // schema-less URL that never changes for the life of the ledger, e.g. attest.example.com/ledger.
+  // Unset: the origin of the ledger's previous checkpoint, or attest.invalid/ledger for a new one.
+  ATTEST_LEDGER_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]+$/u, "ATTEST_LEDGER_ORIGIN must be non-empty, without spaces or '+' (e.g. attest.example.com/ledger)")
+    .optional(),
+  // Event authentication tag keys (HMAC-SHA-256, base64, at least 32 bytes; docs/ledger.md): never in
+  // the database. Comma-separated in the variable, one per line in the file; the first one tags new
+  // events, the others only verify older ones (rotation). Demo mode generates one next to the signing key.
+  ATTEST_LEDGER_HMAC_KEY: z.string().optional(),
+  ATTEST_LEDGER_HMAC_KEY_FILE: z.string().optional(),
   // ADR 004: whether an audited transaction waits for its WAL flush while it holds the ledger head.
   // "on" (default): every acknowledged action is durable. "off": the lock is not held over a disk flush
   // (about 3× the audited actions per second for the database); a database crash may lose the last few

@@ -1,7 +1,7 @@
 // The e2e web server (playwright.config.ts webServer): builds the app if needed, creates and migrates
 // a database of its own (PostgreSQL from TEST_DATABASE_URL/DATABASE_URL, else embedded PGlite), loads
 // tests/fixtures, and serves the production build on ATTEST_E2E_PORT until Playwright stops it.
-import { ensureAppBuild, generateTestSigningKey, startAppServer, type AppServer } from "../support/app-server";
+import { ensureAppBuild, generateTestEventTagKey, generateTestSigningKey, startAppServer, type AppServer } from "../support/app-server";
 import { createTestDatabase, databaseEnv, runNodeScript, seedFixtureData, type TestDatabase } from "../support/test-database";
 
 const port = Number(process.env.ATTEST_E2E_PORT);
@@ -30,6 +30,8 @@ process.on("SIGINT", () => void stop(0));
 try {
   const started = Date.now();
   const buildRoot = ensureAppBuild(log);
+  // One event tag key for the seeding processes and the server (they inherit this environment).
+  process.env.ATTEST_LEDGER_HMAC_KEY = generateTestEventTagKey();
   creating = createTestDatabase("e2e");
   const database = await creating;
   log(`${database.label} migrated`);

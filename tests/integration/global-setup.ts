@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { generateTestSigningKey } from "../support/app-server";
+import { generateTestEventTagKey, generateTestSigningKey } from "../support/app-server";
 import { createTestDatabase, seedFixtureData } from "../support/test-database";
 
 // One fresh database per integration run (PostgreSQL when TEST_DATABASE_URL or DATABASE_URL is set,
@@ -12,11 +12,16 @@ declare module "vitest" {
     databaseKind: "postgresql" | "embedded";
     /** The checkpoint signing key every app server started on this database uses. */
     signingKey: string;
+    /** The ledger event tag key (ATTEST_LEDGER_HMAC_KEY) every process appending to it uses. */
+    eventTagKey: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const started = Date.now();
+  // Set before seeding: the fixture seed appends ledger events, and child processes inherit it.
+  const eventTagKey = generateTestEventTagKey();
+  process.env.ATTEST_LEDGER_HMAC_KEY = eventTagKey;
   const database = await createTestDatabase("int");
   try {
     await seedFixtureData(database.url);
@@ -28,6 +33,7 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", database.url);
   project.provide("databaseKind", database.kind);
   project.provide("signingKey", await generateTestSigningKey());
+  project.provide("eventTagKey", eventTagKey);
   return async () => {
     await database.drop();
   };

@@ -74,7 +74,10 @@ describe("ledger governance", () => {
     expect(changesOf(event!)).toMatchObject({ format: "jsonl", filter: { action: "staff.signed_in" } });
     const lines = (await new Response(stream).text()).trim().split("\n");
     expect(lines.length).toBeGreaterThan(0);
-    expect(lines.every((line) => (JSON.parse(line) as { leaf: { action: string } }).leaf.action === "staff.signed_in")).toBe(true);
+    // A v2 line carries the leaf envelope and the content it hashes; the action is in the content.
+    const exported = lines.map((line) => JSON.parse(line) as { leaf: { v: number; action?: string }; content: { action: string } | null });
+    expect(exported.every((line) => (line.content?.action ?? line.leaf.action) === "staff.signed_in")).toBe(true);
+    expect(exported.some((line) => line.leaf.v === 2)).toBe(true);
   });
 
   it("records a verification started from the app, with its result", async () => {

@@ -14,6 +14,8 @@ delete process.env.TEST_DATABASE_URL;
 // One checkpoint signing key per test database, shared by this process and every app server the
 // suite starts on it: whoever signs first activates it, and all of them can then go on signing.
 process.env.ATTEST_SIGNING_KEY = inject("signingKey");
+// Likewise one event tag key: events appended by any process on the database verify with it.
+process.env.ATTEST_LEDGER_HMAC_KEY = inject("eventTagKey");
 // Settings a file may have changed for itself must not leak into the next file.
 for (const key of ["LOGIN_MAX_FAILURES_PER_EMAIL", "LOGIN_MAX_FAILURES_PER_IP", "LOGIN_WINDOW_MINUTES", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "ATTEST_DEMO"]) delete process.env[key];
 

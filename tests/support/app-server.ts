@@ -129,6 +129,14 @@ export async function generateTestSigningKey() {
   return privateKey;
 }
 
+/**
+ * A ledger event tag key (ATTEST_LEDGER_HMAC_KEY) for one test database: every process appending to
+ * it — the test process, fixture seeding, app servers — must tag with the same key, as in production.
+ */
+export function generateTestEventTagKey() {
+  return crypto.randomBytes(32).toString("base64");
+}
+
 /** Starts `server.ts` (through tsx, like `npm start`) on a free port against `databaseUrl`. */
 export async function startAppServer(
   databaseUrl: string,

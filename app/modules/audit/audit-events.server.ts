@@ -7,7 +7,8 @@ import { modelSubjects } from "~/modules/access/policy.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import { auditActions, isAuditAction } from "./actions";
 import { stringify } from "csv-stringify/sync";
-import { eventDocument } from "./event-document";
+import { firstCheckpointCovering, signedNoteOf } from "./checkpoints.server";
+import { eventLeafDocuments } from "./event-document";
 import { appendAuditEvent } from "./ledger.server";
 import { verifyInclusion } from "./merkle";
 import { treeInclusionProof } from "./tree.server";
@@ -138,24 +139,22 @@ export async function getAuditEvent(actor: Actor, seq: string) {
  * shown: the audit path from the event's leaf to that checkpoint's signed root.
  */
 async function inclusionInCoveringCheckpoint(seq: number, leafHash: Buffer) {
-  const checkpoint = await db.checkpoint.findFirst({
-    where: { treeSize: { gte: BigInt(seq) } },
-    orderBy: { treeSize: "asc" },
-    include: { signingKey: { select: { fingerprint: true } } },
-  });
+  const checkpoint = await firstCheckpointCovering(seq);
   if (!checkpoint) return { checkpoint: null, auditPath: [], isVerified: false };
-  const treeSize = Number(checkpoint.treeSize);
+  const treeSize = checkpoint.treeSize;
   const auditPath = await treeInclusionProof(db, seq - 1, treeSize);
-  const root = Buffer.from(checkpoint.rootHash);
+  const root = Buffer.from(checkpoint.rootHash, "hex");
   return {
     checkpoint: {
-      id: checkpoint.id.toString(),
+      id: checkpoint.id,
+      number: checkpoint.number,
       treeSize,
-      rootHash: root.toString("hex"),
-      signedAt: checkpoint.createdAt,
-      keyFingerprint: checkpoint.signingKey.fingerprint,
+      rootHash: checkpoint.rootHash,
+      signedAt: new Date(checkpoint.timestamp),
+      keyFingerprint: checkpoint.keyFingerprint,
       body: checkpoint.body,
       signature: checkpoint.signature,
+      signedNote: signedNoteOf(checkpoint),
     },
     auditPath: auditPath.map((hash) => hash.toString("hex")),
     isVerified: verifyInclusion(leafHash, seq - 1, treeSize, auditPath, root),
@@ -163,12 +162,13 @@ async function inclusionInCoveringCheckpoint(seq: number, leafHash: Buffer) {
 }
 
 const EXPORT_BATCH = 2_000;
-const exportColumns = ["seq", "occurredAt", "actorType", "actorId", "actorLabel", "actorRole", "action", "subjectType", "subjectId", "regionCode", "justification", "changes", "requestId", "ipAddress", "leafHash"];
+const exportColumns = ["seq", "occurredAt", "actorType", "actorId", "actorLabel", "actorRole", "action", "subjectType", "subjectId", "regionCode", "justification", "changes", "requestId", "ipAddress", "businessTime", "tagKeyId", "tag", "leafHash"];
 
 /**
  * A filtered range of the ledger as CSV or JSON Lines, oldest first, streamed in batches. The export
  * is itself recorded first (DESIGN.md §6: no export without its event). Each JSON line carries the
- * exact leaf document and its hash, so the range can be re-hashed and checked against the proofs.
+ * exact leaf document (and, from leaf format v2 on, the content document whose SHA-256 the leaf names)
+ * and the leaf hash, so the range can be re-hashed and checked against the proofs.
  */
 export async function exportAuditEvents(actor: Actor, query: AuditEventListQuery, format: "csv" | "jsonl") {
   if (!actor.ability.can("export", "AuditEvent")) throw forbidden("export", "AuditEvent");
@@ -199,9 +199,9 @@ export async function exportAuditEvents(actor: Actor, query: AuditEventListQuery
       for (const row of rows) {
         const leafHash = row.leafHash ? Buffer.from(row.leafHash).toString("hex") : null;
         if (format === "jsonl") {
-          text += `${JSON.stringify({ leaf: eventDocument(row), leafHash })}\n`;
+          text += `${JSON.stringify({ ...eventLeafDocuments(row), leafHash })}\n`;
         } else {
-          text += stringify([[row.seq.toString(), row.occurredAt.toISOString(), row.actorType, row.actorId, row.actorLabel, row.actorRole, row.action, row.subjectType, row.subjectId, row.regionCode, row.justification, row.changes === null ? "" : JSON.stringify(row.changes), row.requestId, row.ipAddress, leafHash]]);
+          text += stringify([[row.seq.toString(), row.occurredAt.toISOString(), row.actorType, row.actorId, row.actorLabel, row.actorRole, row.action, row.subjectType, row.subjectId, row.regionCode, row.justification, row.changes === null ? "" : JSON.stringify(row.changes), row.requestId, row.ipAddress, row.businessTime?.toISOString() ?? null, row.tagKeyId, row.tag, leafHash]]);
         }
       }
       if (text) controller.enqueue(encoder.encode(text));

@@ -1,15 +1,27 @@
-import { db, type Tx } from "~/utils/db.server";
+import { db, type Db, type Tx } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
 import { logger } from "~/utils/logger.server";
-import { CHECKPOINT_FORMAT, checkpointBody } from "./checkpoint-statement";
+import {
+  CHECKPOINT_FORMAT,
+  checkpointBody,
+  checkpointBodySha256,
+  checkpointStatementNoteText,
+  DEFAULT_LEDGER_ORIGIN,
+  parseCheckpointBody,
+  type AnyCheckpointStatement,
+} from "./checkpoint-statement";
 import { appendAuditEvent, systemAuditContext } from "./ledger.server";
 import { signDetached } from "./openpgp";
+import { signNote } from "./signed-note";
 import { activeSigningKeyRow, loadedSigningKeys, registerSigningKeys } from "./signing-keys.server";
 import { committedTreeSize, treeRoot } from "./tree.server";
 
-// Signed checkpoints (DESIGN.md §6): the tree size, root hash, UTC time and signing key, as canonical
-// JSON signed with an OpenPGP detached signature. One instance signs at a time (advisory lock); the
-// others skip. Checkpoints are not audit events themselves — they are statements about the events.
+// Signed checkpoints (DESIGN.md §6, docs/ledger.md "Checkpoints"): each one signs, as canonical JSON
+// with an OpenPGP detached signature, the log's origin, its own number, the tree size, root hash, UTC
+// time and signing key, and the previous checkpoint's number and body hash; the same tree head is also
+// a C2SP tlog-checkpoint note signed with the same Ed25519 key. One instance signs at a time (advisory
+// lock); the others skip. Checkpoints are not audit events themselves — they are statements about them.
+// Other modules read checkpoints only through the functions at the end of this file.
 
 export const CHECKPOINT_LOCK = 7_240_331; // pg advisory lock key: "one checkpoint signer at a time"
 
@@ -37,36 +49,70 @@ export async function ensureActiveSigningKey() {
   });
 }
 
+export class LedgerOriginChangedError extends Error {}
+
+/**
+ * The origin the next checkpoint names: ATTEST_LEDGER_ORIGIN, else the previous checkpoint's, else the
+ * default. A log's origin never changes (witnesses track a log by it), so a configured origin that
+ * differs from the one the ledger already signed is refused rather than silently forking the log.
+ */
+function nextOrigin(previous: AnyCheckpointStatement | null) {
+  const signed = previous && "origin" in previous ? previous.origin : null;
+  const configured = env.ATTEST_LEDGER_ORIGIN ?? null;
+  if (configured && signed && configured !== signed) {
+    throw new LedgerOriginChangedError(`ATTEST_LEDGER_ORIGIN is ${configured} but this ledger's checkpoints name ${signed}: a log's origin never changes`);
+  }
+  return configured ?? signed ?? DEFAULT_LEDGER_ORIGIN;
+}
+
+/** The ledger's origin as the latest checkpoint signed it (or as the next checkpoint will). */
+export async function ledgerOrigin(client: Db | Tx = db) {
+  const latest = await client.checkpoint.findFirst({ orderBy: { number: "desc" }, select: { body: true } });
+  const parsed = latest ? parseCheckpointBody(latest.body) : null;
+  return nextOrigin(parsed && "statement" in parsed ? parsed.statement : null);
+}
+
 /** Signs a checkpoint of the current committed tree when it has grown; returns it, or null. */
-export async function createCheckpoint(options: { force?: boolean } = {}) {
+export async function createCheckpoint(options: { force?: boolean } = {}): Promise<SignedCheckpoint | null> {
   const keys = await loadedSigningKeys();
-  return db.$transaction(async (tx: Tx) => {
+  const row = await db.$transaction(async (tx: Tx) => {
     // Always a synchronous commit: flushing the checkpoint flushes every event it covers (ADR 004).
     await tx.$executeRaw`SET LOCAL synchronous_commit = on`;
     const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${CHECKPOINT_LOCK}) AS locked`;
     if (!lock?.locked) return null;
     const treeSize = await committedTreeSize(tx);
-    const latest = await tx.checkpoint.findFirst({ orderBy: { treeSize: "desc" } });
+    const latest = await tx.checkpoint.findFirst({ orderBy: { number: "desc" }, include: checkpointInclude });
     if (latest && Number(latest.treeSize) >= treeSize && !options.force) return null;
     if (latest && Number(latest.treeSize) === treeSize) return latest;
     const keyRow = await activeSigningKeyRow(tx);
     if (!keyRow) throw new NoSigningKeyError("no signing key is active; start the app once or approve a rotation");
     const signer = keys.get(keyRow.fingerprint);
     if (!signer) throw new NoSigningKeyError(`the active signing key ${keyRow.fingerprint} is not available to this instance`);
+    const previous = latest ? parseCheckpointBody(latest.body) : null;
+    if (previous && "error" in previous) throw new Error(`the latest checkpoint (number ${latest!.number}) cannot be chained to: ${previous.error}`);
     const root = await treeRoot(tx, treeSize);
     const createdAt = new Date();
-    const body = checkpointBody({
+    const statement = {
       format: CHECKPOINT_FORMAT,
+      origin: nextOrigin(previous?.statement ?? null),
+      number: latest ? Number(latest.number) + 1 : 1,
       treeSize,
       rootHash: root.toString("hex"),
       timestamp: createdAt.toISOString(),
       keyFingerprint: keyRow.fingerprint,
-    });
+      previousNumber: latest ? Number(latest.number) : null,
+      previousBodySha256: latest ? checkpointBodySha256(latest.body) : null,
+    } as const;
+    const body = checkpointBody(statement);
     const signature = await signDetached(signer.privateKey, body);
+    const note = checkpointStatementNoteText(statement);
+    const noteSignature = signNote(note, { name: statement.origin, ...signer.noteKey });
     return tx.checkpoint.create({
-      data: { treeSize: BigInt(treeSize), rootHash: new Uint8Array(root), createdAt, signingKeyId: keyRow.id, body, signature },
+      data: { number: BigInt(statement.number), treeSize: BigInt(treeSize), rootHash: new Uint8Array(root), createdAt, signingKeyId: keyRow.id, body, signature, note, noteSignature },
+      include: checkpointInclude,
     });
   });
+  return row ? signedCheckpointOf(row) : null;
 }
 
 /**
@@ -96,6 +142,106 @@ export function startCheckpointWorker() {
   return () => clearInterval(interval);
 }
 
-export async function latestCheckpoint() {
-  return db.checkpoint.findFirst({ orderBy: { treeSize: "desc" }, include: { signingKey: { select: { fingerprint: true } } } });
+// ─── Reading checkpoints (the one way other modules do) ────────────────────────────────────────
+
+export interface CheckpointCosignatureView {
+  witnessName: string;
+  witnessKeyId: string;
+  /** When the witness signed (from its signed timestamp). */
+  cosignedAt: string;
+  /** The witness's note signature line, as it returned it (ends with a newline). */
+  signatureLine: string;
+}
+
+/** A signed checkpoint with everything needed to check it offline. */
+export interface SignedCheckpoint {
+  id: string;
+  number: number;
+  format: AnyCheckpointStatement["format"];
+  /** null on format v1 checkpoints. */
+  origin: string | null;
+  treeSize: number;
+  /** Lowercase hex. */
+  rootHash: string;
+  /** ISO-8601 UTC, as signed. */
+  timestamp: string;
+  keyFingerprint: string;
+  previousNumber: number | null;
+  previousBodySha256: string | null;
+  /** The exact signed statement (canonical JSON, UTF-8, no trailing newline): `gpg --verify signature body`. */
+  body: string;
+  /** Armored OpenPGP detached signature over `body`. */
+  signature: string;
+  /** C2SP tlog-checkpoint note text (origin, size, base64 root, each line ending in a newline); null on v1. */
+  note: string | null;
+  /** The log's Ed25519 note signature line over `note` (ends with a newline); null on v1. */
+  noteSignature: string | null;
+  cosignatures: CheckpointCosignatureView[];
+}
+
+const checkpointInclude = {
+  signingKey: { select: { fingerprint: true } },
+  cosignatures: { orderBy: { witnessName: "asc" as const } },
+};
+
+type CheckpointRow = Awaited<ReturnType<typeof db.checkpoint.findFirstOrThrow<{ include: typeof checkpointInclude }>>>;
+
+function signedCheckpointOf(row: CheckpointRow): SignedCheckpoint {
+  const parsed = parseCheckpointBody(row.body);
+  const statement = "statement" in parsed ? parsed.statement : null;
+  return {
+    id: row.id.toString(),
+    number: Number(row.number),
+    format: statement?.format ?? CHECKPOINT_FORMAT,
+    origin: statement && "origin" in statement ? statement.origin : null,
+    treeSize: Number(row.treeSize),
+    rootHash: Buffer.from(row.rootHash).toString("hex"),
+    timestamp: row.createdAt.toISOString(),
+    keyFingerprint: row.signingKey.fingerprint,
+    previousNumber: statement && "previousNumber" in statement ? statement.previousNumber : null,
+    previousBodySha256: statement && "previousBodySha256" in statement ? statement.previousBodySha256 : null,
+    body: row.body,
+    signature: row.signature,
+    note: row.note,
+    noteSignature: row.noteSignature,
+    cosignatures: row.cosignatures.map((cosignature) => ({
+      witnessName: cosignature.witnessName,
+      witnessKeyId: cosignature.witnessKeyId,
+      cosignedAt: cosignature.cosignedAt.toISOString(),
+      signatureLine: cosignature.signatureLine,
+    })),
+  };
+}
+
+/** The newest signed checkpoint, or null before the first one. */
+export async function latestCheckpoint(): Promise<SignedCheckpoint | null> {
+  const row = await db.checkpoint.findFirst({ orderBy: { number: "desc" }, include: checkpointInclude });
+  return row ? signedCheckpointOf(row) : null;
+}
+
+export async function checkpointByNumber(number: number): Promise<SignedCheckpoint | null> {
+  const row = await db.checkpoint.findUnique({ where: { number: BigInt(number) }, include: checkpointInclude });
+  return row ? signedCheckpointOf(row) : null;
+}
+
+/** The checkpoint that signed exactly `treeSize` events, if one did. */
+export async function checkpointAtSize(treeSize: number): Promise<SignedCheckpoint | null> {
+  const row = await db.checkpoint.findUnique({ where: { treeSize: BigInt(treeSize) }, include: checkpointInclude });
+  return row ? signedCheckpointOf(row) : null;
+}
+
+/** The first checkpoint whose tree contains event `seq` (tree size ≥ seq), if one is signed yet. */
+export async function firstCheckpointCovering(seq: number): Promise<SignedCheckpoint | null> {
+  const row = await db.checkpoint.findFirst({ where: { treeSize: { gte: BigInt(seq) } }, orderBy: { treeSize: "asc" }, include: checkpointInclude });
+  return row ? signedCheckpointOf(row) : null;
+}
+
+/**
+ * The checkpoint as a C2SP signed note: its text, a blank line, the log's signature line and (unless
+ * `withCosignatures` is false) every stored witness cosignature. Null for a v1 checkpoint.
+ */
+export function signedNoteOf(checkpoint: Pick<SignedCheckpoint, "note" | "noteSignature" | "cosignatures">, options: { withCosignatures?: boolean } = {}) {
+  if (!checkpoint.note || !checkpoint.noteSignature) return null;
+  const cosignatures = options.withCosignatures === false ? [] : checkpoint.cosignatures.map((cosignature) => cosignature.signatureLine);
+  return `${checkpoint.note}\n${checkpoint.noteSignature}${cosignatures.join("")}`;
 }

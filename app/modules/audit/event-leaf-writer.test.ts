@@ -1,10 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { eventLeafBytes, eventLeafHash, type AuditEventFields } from "./event-document";
+import { eventContentBytes, eventContentSha256, eventLeafBytes, eventLeafHash, type AuditEventFields } from "./event-document";
+import { computeEventTag, parseEventTagKeys } from "./event-tag";
 import { EVENT_COLUMN_COUNT, EventLeafWriter, type RawColumns } from "./event-leaf-writer";
 
 // The verifier's byte-level leaf builder must produce exactly the leaf the published format defines
-// (eventLeafBytes: canonical JSON of the event document), for any text, any JSON and any time.
+// (eventLeafBytes: canonical JSON of the leaf document, v2 or v1), for any text, any JSON and any time.
 
 const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
 
@@ -17,6 +18,7 @@ function binaryColumns(event: AuditEventFields, leaf: Buffer | null = null): Raw
   };
   const text = (value: string | null) => (value === null ? null : Buffer.from(value, "utf8"));
   const occurredAt = typeof event.occurredAt === "string" ? new Date(event.occurredAt) : event.occurredAt;
+  const businessTime = typeof event.businessTime === "string" ? new Date(event.businessTime) : (event.businessTime ?? null);
   const values = [
     int8(Number(event.seq)),
     Buffer.from(event.id.replace(/-/g, ""), "hex"),
@@ -34,6 +36,9 @@ function binaryColumns(event: AuditEventFields, leaf: Buffer | null = null): Raw
     text(event.requestId),
     text(event.ipAddress),
     leaf,
+    businessTime ? int8((businessTime.getTime() - POSTGRES_EPOCH_MS) * 1000) : null,
+    text(event.tagKeyId ?? null),
+    text(event.tag ?? null),
   ];
   // Every value in one buffer, as COPY delivers them.
   const buffer = Buffer.concat(values.filter((value): value is Buffer => value !== null));
@@ -65,18 +70,37 @@ const sample: AuditEventFields = {
   ipAddress: "10.0.0.1",
 };
 
+const tagKey = parseEventTagKeys(Buffer.alloc(32, 3).toString("base64"), "test")[0]!;
+
+/** The event as the app appends it today: leaf format v2, with its tag. */
+function tagged(event: AuditEventFields): AuditEventFields {
+  return { ...event, tagKeyId: tagKey.id, tag: computeEventTag(tagKey, eventContentSha256(event)) };
+}
+
 describe("EventLeafWriter", () => {
-  it("writes the published leaf bytes for an event with escapes, non-ASCII text and nested JSON", () => {
+  it("writes the v2 content and leaf (envelope) bytes, with business time, escapes and nested JSON", () => {
+    const event = tagged({ ...sample, businessTime: new Date("2025-02-03T04:05:06.789Z") });
+    const writer = new EventLeafWriter();
+    expect(Buffer.from(writer.contentBytes(binaryColumns(event))).toString("utf8")).toBe(eventContentBytes(event).toString("utf8"));
+    expect(Buffer.from(writer.leafBytes(binaryColumns(event), Number(event.seq))).toString("utf8")).toBe(Buffer.concat([Buffer.from([0]), eventLeafBytes(event)]).toString("utf8"));
+    expect(Buffer.from(writer.leafHashLatin1(binaryColumns(event)), "latin1")).toEqual(eventLeafHash(event));
+    expect(Buffer.from(writer.contentSha256, "latin1")).toEqual(eventContentSha256(event));
+    expect(Buffer.from(writer.leafHashAtLatin1(binaryColumns(event), 5), "latin1")).toEqual(eventLeafHash({ ...event, seq: 5 }));
+  });
+
+  it("writes the published v1 leaf bytes for an event appended before tags", () => {
     const writer = new EventLeafWriter();
     expect(Buffer.from(writer.leafBytes(binaryColumns(sample), Number(sample.seq))).toString("utf8")).toBe(Buffer.concat([Buffer.from([0]), eventLeafBytes(sample)]).toString("utf8"));
     expect(Buffer.from(writer.leafHashLatin1(binaryColumns(sample)), "latin1")).toEqual(eventLeafHash(sample));
   });
 
-  it("writes nulls and recomputes a leaf at another sequence number", () => {
+  it("writes nulls and recomputes a leaf at another sequence number, in both formats", () => {
     const bare = { ...sample, actorId: null, actorLabel: null, actorRole: null, subjectId: null, regionCode: null, justification: null, changes: null, requestId: null, ipAddress: null };
     const writer = new EventLeafWriter();
-    expect(Buffer.from(writer.leafHashLatin1(binaryColumns(bare)), "latin1")).toEqual(eventLeafHash(bare));
-    expect(Buffer.from(writer.leafHashLatin1(binaryColumns(bare), 9), "latin1")).toEqual(eventLeafHash({ ...bare, seq: 9 }));
+    for (const event of [bare, tagged(bare)]) {
+      expect(Buffer.from(writer.leafHashLatin1(binaryColumns(event)), "latin1")).toEqual(eventLeafHash(event));
+      expect(Buffer.from(writer.leafHashLatin1(binaryColumns(event), 9), "latin1")).toEqual(eventLeafHash({ ...event, seq: 9 }));
+    }
   });
 
   it("matches eventLeafHash for arbitrary text, JSON and times", () => {
@@ -100,12 +124,16 @@ describe("EventLeafWriter", () => {
           changes: fc.option(fc.jsonValue({ noUnicodeString: false }).map((value) => JSON.parse(JSON.stringify(value)) as unknown), { nil: null }),
           requestId: nullableText,
           ipAddress: nullableText,
+          businessTime: fc.option(fc.date({ min: new Date("1000-01-01T00:00:00Z"), max: new Date("2999-12-31T23:59:59Z"), noInvalidDate: true }), { nil: null }),
+          isTagged: fc.boolean(),
         }),
-        (event) => {
+        ({ isTagged, ...event }) => {
           // PostgreSQL text cannot hold NUL; the database would have refused such an event.
           const fields = JSON.parse(JSON.stringify(event).replace(/\\u0000/g, "")) as AuditEventFields;
           fields.occurredAt = event.occurredAt;
-          expect(Buffer.from(writer.leafHashLatin1(binaryColumns(fields)), "latin1")).toEqual(eventLeafHash(fields));
+          fields.businessTime = isTagged ? event.businessTime : null;
+          const appended = isTagged ? tagged(fields) : fields;
+          expect(Buffer.from(writer.leafHashLatin1(binaryColumns(appended)), "latin1")).toEqual(eventLeafHash(appended));
         },
       ),
       { numRuns: 500 },

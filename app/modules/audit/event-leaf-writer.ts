@@ -1,14 +1,15 @@
 import { hash } from "node:crypto";
 import { canonicalJson } from "./canonical-json";
-import { LEAF_FORMAT_VERSION } from "./event-document";
+import { LEAF_FORMAT_VERSION, LEGACY_LEAF_FORMAT_VERSION } from "./event-document";
 import { writeCanonicalJsonb } from "./jsonb-canonical";
 
-// The verifier's leaf builder: writes the leaf input (0x00 ‖ RFC 8785 canonical JSON of the event,
-// docs/ledger.md) straight from the database's binary column values into one reused buffer, so
-// checking millions of events allocates almost nothing. Its output is byte-for-byte
-// eventLeafBytes(eventDocument(…)) — event-leaf-writer.test.ts holds it to that — but it never builds
-// the event object: the document's members are fixed and written in their sorted order, and only
-// `changes` (free-form JSON) goes through the generic canonicaliser.
+// The verifier's leaf builder: writes the leaf's inputs (docs/ledger.md "Events and leaves") straight
+// from the database's binary column values into reused buffers, so checking millions of events
+// allocates almost nothing. For a v2 event that is the content's canonical JSON, hashed, then the
+// envelope naming that hash (0x00 ‖ canonical JSON); for a v1 event the whole event's canonical JSON.
+// Its output is byte-for-byte eventLeafBytes(…) — event-leaf-writer.test.ts holds it to that — but it
+// never builds the event object: the documents' members are fixed and written in their sorted order,
+// and only `changes` (free-form JSON) goes through the generic canonicaliser.
 
 /** A column value: bytes [start, end) of `buffer` in PostgreSQL's binary format, or null (start = -1). */
 export interface RawColumns {
@@ -19,7 +20,7 @@ export interface RawColumns {
 
 /** The audit_event columns the verifier reads, in this order (EVENT_COLUMN_LIST). */
 export const EVENT_COLUMN_LIST =
-  "seq, id, occurred_at, actor_type, actor_id, actor_label, actor_role, action, subject_type, subject_id, region_code, justification, changes, request_id, ip_address, leaf_hash";
+  "seq, id, occurred_at, actor_type, actor_id, actor_label, actor_role, action, subject_type, subject_id, region_code, justification, changes, request_id, ip_address, leaf_hash, business_time, tag_key_id, tag";
 export const enum Column {
   Seq,
   Id,
@@ -37,8 +38,11 @@ export const enum Column {
   RequestId,
   IpAddress,
   LeafHash,
+  BusinessTime,
+  TagKeyId,
+  Tag,
 }
-export const EVENT_COLUMN_COUNT = 16;
+export const EVENT_COLUMN_COUNT = 19;
 
 const ascii = (text: string) => Buffer.from(text, "latin1");
 const PIECES = {
@@ -57,8 +61,34 @@ const PIECES = {
   seq: ascii(',"seq":'),
   subjectId: ascii(',"subject":{"id":'),
   subjectType: ascii(',"type":'),
-  end: ascii(`},"v":${LEAF_FORMAT_VERSION}}`),
+  end: ascii(`},"v":${LEGACY_LEAF_FORMAT_VERSION}}`),
   null: ascii("null"),
+};
+// Leaf format v2: the content document, then the envelope.
+const CONTENT = {
+  start: ascii('{"action":'),
+  actorId: ascii(',"actor":{"id":'),
+  actorLabel: ascii(',"label":'),
+  actorRole: ascii(',"role":'),
+  actorType: ascii(',"type":'),
+  businessTime: ascii('},"businessTime":'),
+  changes: ascii(',"changes":'),
+  id: ascii(',"id":"'),
+  ipAddress: ascii('","ipAddress":'),
+  justification: ascii(',"justification":'),
+  regionCode: ascii(',"regionCode":'),
+  requestId: ascii(',"requestId":'),
+  subjectId: ascii(',"subject":{"id":'),
+  subjectType: ascii(',"type":'),
+  end: ascii("}}"),
+};
+const ENVELOPE = {
+  start: ascii('\0{"content":"'),
+  occurredAt: ascii('","occurredAt":"'),
+  seq: ascii('Z","seq":'),
+  tagKeyId: ascii(',"tag":{"kid":'),
+  tag: ascii(',"mac":'),
+  end: ascii(`},"v":${LEAF_FORMAT_VERSION}}`),
 };
 const HEX = ascii("0123456789abcdef");
 // JSON.stringify's short escapes; every other control character becomes \u00XX.
@@ -71,10 +101,19 @@ export function readInt64(buffer: Buffer, start: number) {
   return buffer.readInt32BE(start) * 0x1_0000_0000 + buffer.readUInt32BE(start + 4);
 }
 
-/** The event's time as the verifier and the leaf format write it: ISO-8601 UTC with milliseconds. */
-export function occurredAtMs(columns: RawColumns) {
-  const micros = readInt64(columns.buffers[Column.OccurredAt]!, columns.starts[Column.OccurredAt]!);
+/** A timestamptz column as the verifier and the leaf format write it: ISO-8601 UTC with milliseconds. */
+export function timestampMs(columns: RawColumns, column: Column) {
+  const micros = readInt64(columns.buffers[column]!, columns.starts[column]!);
   return POSTGRES_EPOCH_MS + Math.floor(micros / 1000);
+}
+
+export function occurredAtMs(columns: RawColumns) {
+  return timestampMs(columns, Column.OccurredAt);
+}
+
+/** Is the event in `columns` written in leaf format v2 (it carries a tag)? */
+export function isTaggedColumns(columns: RawColumns) {
+  return columns.starts[Column.Tag]! >= 0;
 }
 
 export class EventLeafWriter {
@@ -84,23 +123,51 @@ export class EventLeafWriter {
   // Events arrive milliseconds apart: the date-and-second part of the time is reused while it holds.
   private cachedSecond = NaN;
   private cachedSecondBytes = Buffer.alloc(0);
+  private envelope = Buffer.allocUnsafe(512);
+  private envelopeLength = 0;
+  /** The SHA-256 of the last v2 event's content, as a 32-character latin1 string (for its tag check). */
+  contentSha256 = "";
 
   /**
    * The leaf hash of the event in `columns`, as if it had sequence number `seq` (default: its own), as
    * a 32-character latin1 string: a string digest costs a third of a Buffer one (no ArrayBuffer each).
    */
   leafHashLatin1(columns: RawColumns, seq = readInt64(columns.buffers[Column.Seq]!, columns.starts[Column.Seq]!)) {
-    this.write(columns, seq);
-    return hash("sha256", this.out.subarray(0, this.length), "binary");
+    if (!isTaggedColumns(columns)) {
+      this.writeLegacy(columns, seq);
+      return hash("sha256", this.out.subarray(0, this.length), "binary");
+    }
+    this.writeEnvelope(columns, seq);
+    return hash("sha256", this.envelope.subarray(0, this.envelopeLength), "binary");
+  }
+
+  /**
+   * The leaf hash again at another sequence number, reusing the last event's content hash (a v2
+   * event's content does not depend on its position): the search for where a moved event belongs.
+   */
+  leafHashAtLatin1(columns: RawColumns, seq: number) {
+    if (!isTaggedColumns(columns)) return this.leafHashLatin1(columns, seq);
+    this.writeEnvelopeAround(columns, seq);
+    return hash("sha256", this.envelope.subarray(0, this.envelopeLength), "binary");
   }
 
   /** The leaf input bytes (0x00 ‖ canonical JSON); a view into a buffer the next call overwrites. */
   leafBytes(columns: RawColumns, seq: number) {
-    this.write(columns, seq);
+    if (!isTaggedColumns(columns)) {
+      this.writeLegacy(columns, seq);
+      return this.out.subarray(0, this.length);
+    }
+    this.writeEnvelope(columns, seq);
+    return this.envelope.subarray(0, this.envelopeLength);
+  }
+
+  /** The v2 content's canonical JSON bytes; a view into a buffer the next call overwrites. */
+  contentBytes(columns: RawColumns) {
+    this.writeContent(columns);
     return this.out.subarray(0, this.length);
   }
 
-  private write(columns: RawColumns, seq: number) {
+  private prepare(columns: RawColumns) {
     let worstCase = 256;
     for (let column = 0; column < EVENT_COLUMN_COUNT; column++) {
       if (columns.starts[column]! >= 0) worstCase += 6 * (columns.ends[column]! - columns.starts[column]!);
@@ -108,6 +175,87 @@ export class EventLeafWriter {
     if (this.out.length < worstCase) this.out = Buffer.allocUnsafe(worstCase * 2);
     this.reserve = worstCase;
     this.length = 0;
+  }
+
+  private writeContent(columns: RawColumns) {
+    this.prepare(columns);
+    this.piece(CONTENT.start);
+    this.text(columns, Column.Action);
+    this.piece(CONTENT.actorId);
+    this.text(columns, Column.ActorId);
+    this.piece(CONTENT.actorLabel);
+    this.text(columns, Column.ActorLabel);
+    this.piece(CONTENT.actorRole);
+    this.text(columns, Column.ActorRole);
+    this.piece(CONTENT.actorType);
+    this.text(columns, Column.ActorType);
+    this.piece(CONTENT.businessTime);
+    if (columns.starts[Column.BusinessTime]! < 0) {
+      this.piece(PIECES.null);
+    } else {
+      this.out[this.length++] = 0x22;
+      this.time(timestampMs(columns, Column.BusinessTime));
+      this.out[this.length++] = 0x5a;
+      this.out[this.length++] = 0x22;
+    }
+    this.piece(CONTENT.changes);
+    this.changes(columns);
+    this.piece(CONTENT.id);
+    this.uuid(columns.buffers[Column.Id]!, columns.starts[Column.Id]!);
+    this.piece(CONTENT.ipAddress);
+    this.text(columns, Column.IpAddress);
+    this.piece(CONTENT.justification);
+    this.text(columns, Column.Justification);
+    this.piece(CONTENT.regionCode);
+    this.text(columns, Column.RegionCode);
+    this.piece(CONTENT.requestId);
+    this.text(columns, Column.RequestId);
+    this.piece(CONTENT.subjectId);
+    this.text(columns, Column.SubjectId);
+    this.piece(CONTENT.subjectType);
+    this.text(columns, Column.SubjectType);
+    this.piece(CONTENT.end);
+  }
+
+  private writeEnvelope(columns: RawColumns, seq: number) {
+    this.writeContent(columns);
+    this.contentSha256 = hash("sha256", this.out.subarray(0, this.length), "binary");
+    this.writeEnvelopeAround(columns, seq);
+  }
+
+  /** The envelope around this.contentSha256: 0x00 ‖ {"content":…,"occurredAt":…,"seq":…,"tag":…,"v":2}. */
+  private writeEnvelopeAround(columns: RawColumns, seq: number) {
+    const tagBytes = (columns.ends[Column.Tag]! - columns.starts[Column.Tag]!) + Math.max(0, columns.ends[Column.TagKeyId]! - columns.starts[Column.TagKeyId]!);
+    const worstCase = 256 + 6 * tagBytes;
+    if (this.envelope.length < worstCase) this.envelope = Buffer.allocUnsafe(worstCase * 2);
+    // The envelope is written with the same helpers, into its own buffer.
+    const [out, length] = [this.out, this.length];
+    this.out = this.envelope;
+    this.length = 0;
+    this.piece(ENVELOPE.start);
+    const digest = this.contentSha256;
+    for (let i = 0; i < 32; i++) {
+      const byte = digest.charCodeAt(i);
+      this.out[this.length++] = HEX[byte >> 4]!;
+      this.out[this.length++] = HEX[byte & 15]!;
+    }
+    this.piece(ENVELOPE.occurredAt);
+    this.time(occurredAtMs(columns));
+    this.piece(ENVELOPE.seq);
+    this.integer(seq);
+    this.piece(ENVELOPE.tagKeyId);
+    this.text(columns, Column.TagKeyId);
+    this.piece(ENVELOPE.tag);
+    this.text(columns, Column.Tag);
+    this.piece(ENVELOPE.end);
+    this.envelope = this.out;
+    this.envelopeLength = this.length;
+    this.out = out;
+    this.length = length;
+  }
+
+  private writeLegacy(columns: RawColumns, seq: number) {
+    this.prepare(columns);
     this.out[this.length++] = 0x00;
     this.piece(PIECES.start);
     this.text(columns, Column.Action);

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Tx } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
 import type { AuditAction } from "./actions";
-import { eventLeafTemplate } from "./event-document";
+import { eventContentSha256, eventLeafTemplate } from "./event-document";
+import { computeEventTag } from "./event-tag";
+import { currentEventTagKey } from "./event-tag-keys.server";
 import { sealForSubject, SubjectKeyDestroyedError } from "./subject-keys.server";
 
 // The single audit entry point (DESIGN.md §6). Every state change, every read of unmasked personal
@@ -44,6 +46,12 @@ export interface AuditEventInput {
   freeTextSubject?: { customerId: string | null };
   /** Further free text about the subject the event records (e.g. a withdrawn reason); needs `freeTextSubject`. */
   sealedText?: Record<string, string | null | undefined>;
+  /**
+   * When the action happened in the story the ledger records, where that differs from now: e.g. the
+   * demo seed replaying a history through this entry point. The event's `occurredAt` is always the
+   * database clock at append (it orders the ledger); `businessTime` is part of the signed leaf.
+   */
+  businessTime?: Date | null;
 }
 
 type Changes = Record<string, unknown> | null;
@@ -112,13 +120,23 @@ export async function appendAuditEvent(tx: Tx, context: AuditContext, event: Aud
   return { id: staged.id };
 }
 
+const FIRST_ISO_MS = Date.parse("0001-01-01T00:00:00.000Z");
+const LAST_ISO_MS = Date.parse("9999-12-31T23:59:59.999Z");
+
 /**
- * The row attest_stage_audit_event stages, keyed by column: the event's fields and its leaf's canonical
- * JSON around the sequence number and time, which the database splices in at COMMIT under the head lock
- * (migration …_ledger_sequence_at_commit). The verifier recomputes every leaf independently. One JSON
- * parameter: binding many costs the app more than the insert costs the database.
+ * The row attest_stage_audit_event stages, keyed by column: the event's fields, its authentication tag
+ * (HMAC of the content under the application's tag key, computed here: the database never holds that
+ * key) and its leaf's canonical JSON around the sequence number and time, which the database splices
+ * in at COMMIT under the head lock (migration …_ledger_sequence_at_commit, leaf format v2 in
+ * event-document.ts). The verifier recomputes every leaf and tag independently. One JSON parameter:
+ * binding many costs the app more than the insert costs the database.
  */
 export function stagedAuditEvent(context: AuditContext, event: AuditEventInput, changes: unknown) {
+  const businessMs = event.businessTime?.getTime();
+  // The leaf writes times as ISO-8601 with a four-digit year (and PostgreSQL stores them to the ms).
+  if (businessMs !== undefined && !(businessMs >= FIRST_ISO_MS && businessMs <= LAST_ISO_MS)) {
+    throw new TypeError("businessTime must be a valid date between the years 0001 and 9999");
+  }
   const fields = {
     id: randomUUID(),
     actorType: context.actorType,
@@ -133,8 +151,12 @@ export function stagedAuditEvent(context: AuditContext, event: AuditEventInput, 
     changes,
     requestId: context.requestId,
     ipAddress: context.ipAddress,
+    businessTime: event.businessTime ?? null,
   };
-  const leaf = eventLeafTemplate(fields);
+  const contentSha256 = eventContentSha256(fields);
+  const tagKey = currentEventTagKey();
+  const tag = computeEventTag(tagKey, contentSha256);
+  const leaf = eventLeafTemplate(contentSha256, { kid: tagKey.id, mac: tag });
   return {
     id: fields.id,
     leaf_prefix: leaf.prefix,
@@ -152,6 +174,9 @@ export function stagedAuditEvent(context: AuditContext, event: AuditEventInput, 
     changes,
     request_id: fields.requestId,
     ip_address: fields.ipAddress,
+    business_time: fields.businessTime?.toISOString() ?? null,
+    tag_key_id: tagKey.id,
+    tag,
     is_synchronous_commit: env.AUDIT_SYNCHRONOUS_COMMIT === "on",
   };
 }

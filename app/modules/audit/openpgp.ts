@@ -33,3 +33,23 @@ export async function verifyDetached(armoredPublicKey: string, text: string, arm
     return false;
   }
 }
+
+/**
+ * The raw Ed25519 key inside an OpenPGP v4 EdDSA (ed25519Legacy) key: its 32-byte public point and, for
+ * a decrypted private key, its 32-byte seed. The ledger signs its C2SP note checkpoints with the same
+ * key material as its OpenPGP checkpoints, so one pinned OpenPGP fingerprint also pins the note key.
+ */
+export function ed25519KeyMaterial(key: openpgp.Key): { publicKey: Buffer; seed: Buffer | null } {
+  const packet = key.keyPacket as unknown as { algorithm: number; publicParams: { oid?: { toHex(): string }; Q?: Uint8Array }; privateParams?: { seed?: Uint8Array } };
+  const q = packet.publicParams.Q;
+  // Algorithm 22 (EdDSA legacy) on curve OID 1.3.6.1.4.1.11591.15.1 (Ed25519); Q = 0x40 ‖ 32 bytes.
+  if (packet.algorithm !== 22 || packet.publicParams.oid?.toHex() !== "2b06010401da470f01" || !q || q.length !== 33 || q[0] !== 0x40) {
+    throw new Error(`key ${key.getFingerprint().toUpperCase()} is not an Ed25519 (EdDSA legacy) OpenPGP key`);
+  }
+  const seed = packet.privateParams?.seed;
+  return { publicKey: Buffer.from(q.subarray(1)), seed: seed ? Buffer.from(seed) : null };
+}
+
+export async function readArmoredPublicKey(armoredKey: string) {
+  return openpgp.readKey({ armoredKey });
+}

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { db } from "~/utils/db.server";
 import { getOptionalSession, requireActor, requirePermission } from "~/modules/access/actor.server";
 import { bearerToken, requireApiCaller } from "~/modules/access/api-tokens.server";
+import { checkpointAtSize, latestCheckpoint, ledgerOrigin, signedNoteOf, type SignedCheckpoint } from "./checkpoints.server";
+import { publicKeyChain } from "./signing-keys.server";
 import { committedTreeSize, treeConsistencyProof, treeInclusionProof, treeRoot } from "./tree.server";
 
 // What an outside verifier needs from the ledger (DESIGN.md §6): the latest signed checkpoint,
@@ -27,22 +29,29 @@ export async function requireLedgerReader(request: Request) {
 
 const hex = (value: Uint8Array) => Buffer.from(value).toString("hex");
 
-export function checkpointView(checkpoint: { id: bigint; treeSize: bigint; rootHash: Uint8Array; createdAt: Date; body: string; signature: string; signingKey: { fingerprint: string } }) {
+export function checkpointView(checkpoint: SignedCheckpoint) {
   return {
-    id: checkpoint.id.toString(),
-    treeSize: Number(checkpoint.treeSize),
-    rootHash: hex(checkpoint.rootHash),
-    timestamp: checkpoint.createdAt.toISOString(),
-    keyFingerprint: checkpoint.signingKey.fingerprint,
+    id: checkpoint.id,
+    number: checkpoint.number,
+    format: checkpoint.format,
+    origin: checkpoint.origin,
+    treeSize: checkpoint.treeSize,
+    rootHash: checkpoint.rootHash,
+    timestamp: checkpoint.timestamp,
+    keyFingerprint: checkpoint.keyFingerprint,
+    previousNumber: checkpoint.previousNumber,
+    previousBodySha256: checkpoint.previousBodySha256,
     // `body` is exactly what was signed: save it without a trailing newline and run
     // `gpg --verify signature.asc body` with the keys from /api/v1/audit/keys.
     body: checkpoint.body,
     signature: checkpoint.signature,
+    // The same tree head as a C2SP signed note (with any witness cosignatures): GET /api/v1/audit/checkpoint.
+    signedNote: signedNoteOf(checkpoint),
   };
 }
 
 export async function latestCheckpointView() {
-  const checkpoint = await db.checkpoint.findFirst({ orderBy: { treeSize: "desc" }, include: { signingKey: { select: { fingerprint: true } } } });
+  const checkpoint = await latestCheckpoint();
   return checkpoint ? checkpointView(checkpoint) : null;
 }
 
@@ -62,7 +71,7 @@ function parseQuery<T extends z.ZodTypeAny>(schema: T, url: URL): z.infer<T> {
 }
 
 async function checkpointAt(treeSize: number) {
-  const checkpoint = await db.checkpoint.findUnique({ where: { treeSize: BigInt(treeSize) }, include: { signingKey: { select: { fingerprint: true } } } });
+  const checkpoint = await checkpointAtSize(treeSize);
   return checkpoint ? checkpointView(checkpoint) : null;
 }
 
@@ -70,8 +79,8 @@ async function checkpointAt(treeSize: number) {
 export async function inclusionProofView(url: URL) {
   const query = parseQuery(InclusionQuery, url);
   const committed = await committedTreeSize(db);
-  const latest = await db.checkpoint.findFirst({ orderBy: { treeSize: "desc" }, select: { treeSize: true } });
-  const treeSize = query.treeSize ?? (latest ? Number(latest.treeSize) : committed);
+  const latest = await latestCheckpoint();
+  const treeSize = query.treeSize ?? latest?.treeSize ?? committed;
   if (treeSize > committed) throw badRequest(`treeSize ${treeSize} is larger than the ledger (${committed} events)`);
   if (query.seq > treeSize) throw badRequest(`seq ${query.seq} is not in a tree of ${treeSize} events`);
   const event = await db.auditEvent.findUnique({ where: { seq: BigInt(query.seq) }, select: { leafHash: true } });
@@ -116,15 +125,7 @@ export async function consistencyProofView(url: URL) {
   };
 }
 
+/** The public keys, oldest first, with the transition statements that chain them (docs/ledger.md). */
 export async function signingKeyHistory() {
-  const keys = await db.signingKey.findMany({ orderBy: { createdAt: "asc" } });
-  return keys.map((key) => ({
-    fingerprint: key.fingerprint,
-    algorithm: key.algorithm,
-    createdAt: key.createdAt.toISOString(),
-    validFrom: key.activatedAt?.toISOString() ?? null,
-    validUntil: key.retiredAt?.toISOString() ?? null,
-    status: key.retiredAt ? "retired" : key.activatedAt ? "active" : "staged",
-    armoredPublicKey: key.armoredPublicKey,
-  }));
+  return publicKeyChain(await ledgerOrigin());
 }

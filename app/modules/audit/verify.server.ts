@@ -1,11 +1,11 @@
 import { hash } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import pg from "pg";
-import { canonicalJson } from "./canonical-json";
-import { CHECKPOINT_FORMAT, type CheckpointStatement } from "./checkpoint-statement";
-import { Column, EVENT_COLUMN_COUNT, EVENT_COLUMN_LIST, EventLeafWriter, occurredAtMs, readInt64, type RawColumns } from "./event-leaf-writer";
+import { checkpointBodySha256, checkpointStatementNoteText, parseCheckpointBody } from "./checkpoint-statement";
+import { Column, EVENT_COLUMN_COUNT, EVENT_COLUMN_LIST, EventLeafWriter, isTaggedColumns, occurredAtMs, readInt64, type RawColumns } from "./event-leaf-writer";
 import { CompactRange, rootOfSubtrees, type Subtree } from "./merkle";
-import { verifyDetached } from "./openpgp";
+import { ed25519KeyMaterial, readArmoredPublicKey, verifyDetached } from "./openpgp";
+import { SIGNATURE_TYPE_ED25519, verifierKey, verifyNote } from "./signed-note";
 import { readRawRows, type RawRowSource } from "./raw-rows.server";
 
 // The ledger verifier (DESIGN.md §6), shared by `npm run ledger:verify` and the auditors' page. It
@@ -230,6 +230,10 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
     if (seq > head) {
       return { kind: "inserted", seq, message: `event ${seq} lies beyond the ledger head (${head} events were appended): it was inserted outside the ledger` };
     }
+    const isTagged = isTaggedColumns(columns);
+    if (!isTagged && columns.starts[Column.BusinessTime]! >= 0) {
+      return { kind: "changed", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) has a business time its v1 leaf does not cover: it was changed after it was written` };
+    }
     const leaf = writer.leafHashLatin1(columns, seq);
     if (!isSameHash(leaf, columns.buffers[Column.LeafHash]!, columns.starts[Column.LeafHash]!, columns.ends[Column.LeafHash]!)) {
       const original = findOriginalPosition(writer, columns, seq);
@@ -278,7 +282,7 @@ function findOriginalPosition(writer: EventLeafWriter, columns: RawColumns, seq:
   if (start < 0) return null;
   for (let offset = 1; offset <= 64; offset++) {
     for (const candidate of [seq - offset, seq + offset]) {
-      if (candidate >= 1 && isSameHash(writer.leafHashLatin1(columns, candidate), stored, start, end)) return candidate;
+      if (candidate >= 1 && isSameHash(writer.leafHashAtLatin1(columns, candidate), stored, start, end)) return candidate;
     }
   }
   return null;
@@ -362,9 +366,9 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     }
     // Checkpoints first: each signed a size the head had reached, so none is beyond the head read below.
     const checkpoints = (
-      await client.query<{ id: string; tree_size: string; root_hash: Buffer; created_at: Date; body: string; signature: string; fingerprint: string; armored_public_key: string; activated_at: Date | null; retired_at: Date | null }>(
-        `SELECT c.id::text, c.tree_size::text, c.root_hash, c.created_at, c.body, c.signature, k.fingerprint, k.armored_public_key, k.activated_at, k.retired_at
-           FROM checkpoint c JOIN signing_key k ON k.id = c.signing_key_id ORDER BY c.tree_size, c.id`,
+      await client.query<{ id: string; number: string; tree_size: string; root_hash: Buffer; created_at: Date; body: string; signature: string; note: string | null; note_signature: string | null; fingerprint: string; armored_public_key: string; activated_at: Date | null; retired_at: Date | null }>(
+        `SELECT c.id::text, c.number::text, c.tree_size::text, c.root_hash, c.created_at, c.body, c.signature, c.note, c.note_signature, k.fingerprint, k.armored_public_key, k.activated_at, k.retired_at
+           FROM checkpoint c JOIN signing_key k ON k.id = c.signing_key_id ORDER BY c.number, c.tree_size, c.id`,
       )
     ).rows;
     // The highest stored event first, then the head: every legitimately appended event is ≤ the head
@@ -373,38 +377,58 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]?.size ?? 0);
     const totalEvents = Math.max(head, maxSeq);
 
-    // Every checkpoint's signature, statement and key validity first: cheap, and independent of events.
+    // Every checkpoint's signature, statement, chain link and key validity first: cheap, and independent of events.
     let previousTime = 0;
+    let previous: (typeof checkpoints)[number] | null = null;
+    let origin: string | null = null;
     for (const checkpoint of checkpoints) {
       const where = { checkpointId: checkpoint.id, treeSize: Number(checkpoint.tree_size) };
+      const name = `checkpoint ${checkpoint.number} (tree size ${checkpoint.tree_size})`;
       if (!(await verifyDetached(checkpoint.armored_public_key, checkpoint.body, checkpoint.signature))) {
-        return report({ kind: "bad_signature", ...where, message: `checkpoint ${checkpoint.id} (tree size ${checkpoint.tree_size}): the signature does not verify with key ${checkpoint.fingerprint}` }, totalEvents, 0);
+        return report({ kind: "bad_signature", ...where, message: `${name}: the signature does not verify with key ${checkpoint.fingerprint}` }, totalEvents, 0);
       }
-      let statement: CheckpointStatement;
-      try {
-        statement = JSON.parse(checkpoint.body) as CheckpointStatement;
-      } catch {
-        return report({ kind: "invalid_checkpoint", ...where, message: `checkpoint ${checkpoint.id}: the signed statement is not JSON` }, totalEvents, 0);
-      }
+      const parsed = parseCheckpointBody(checkpoint.body);
+      if ("error" in parsed) return report({ kind: "invalid_checkpoint", ...where, message: `${name}: ${parsed.error}` }, totalEvents, 0);
+      const { statement } = parsed;
       const isStatementConsistent =
-        statement.format === CHECKPOINT_FORMAT &&
-        canonicalJson(statement) === checkpoint.body &&
         statement.treeSize === Number(checkpoint.tree_size) &&
         statement.rootHash === checkpoint.root_hash.toString("hex") &&
         statement.keyFingerprint === checkpoint.fingerprint &&
-        statement.timestamp === checkpoint.created_at.toISOString();
+        statement.timestamp === checkpoint.created_at.toISOString() &&
+        (statement.format === "attest-checkpoint/v1" || statement.number === Number(checkpoint.number));
       if (!isStatementConsistent) {
-        return report({ kind: "invalid_checkpoint", ...where, message: `checkpoint ${checkpoint.id}: its stored size, root, time or key differ from what was signed` }, totalEvents, 0);
+        return report({ kind: "invalid_checkpoint", ...where, message: `${name}: its stored number, size, root, time or key differ from what was signed` }, totalEvents, 0);
+      }
+      if (statement.format === "attest-checkpoint/v2") {
+        const isLinked = previous
+          ? statement.previousNumber === Number(previous.number) && statement.previousBodySha256 === checkpointBodySha256(previous.body)
+          : statement.previousNumber === null && statement.number === 1;
+        if (!isLinked) {
+          return report({ kind: "invalid_checkpoint", ...where, message: `${name}: it does not link to the checkpoint before it (${previous ? `number ${previous.number}` : "none"}): a checkpoint was removed, inserted or reordered` }, totalEvents, 0);
+        }
+        if (origin !== null && statement.origin !== origin) {
+          return report({ kind: "invalid_checkpoint", ...where, message: `${name}: its origin ${statement.origin} is not the ledger's (${origin})` }, totalEvents, 0);
+        }
+        origin = statement.origin;
+        const noteKey = verifierKey(statement.origin, SIGNATURE_TYPE_ED25519, ed25519KeyMaterial(await readArmoredPublicKey(checkpoint.armored_public_key)).publicKey);
+        const isNoteValid =
+          checkpoint.note === checkpointStatementNoteText(statement) && checkpoint.note_signature !== null && verifyNote(`${checkpoint.note}\n${checkpoint.note_signature}`, noteKey);
+        if (!isNoteValid) {
+          return report({ kind: "bad_signature", ...where, message: `${name}: its signed note does not verify with key ${checkpoint.fingerprint} or does not state the same tree head` }, totalEvents, 0);
+        }
+      } else if (origin !== null) {
+        return report({ kind: "invalid_checkpoint", ...where, message: `${name}: a v1 checkpoint follows a v2 one` }, totalEvents, 0);
       }
       const signedAt = checkpoint.created_at.getTime();
       const isKeyValid = checkpoint.activated_at !== null && checkpoint.activated_at.getTime() <= signedAt && (checkpoint.retired_at === null || signedAt <= checkpoint.retired_at.getTime());
       if (!isKeyValid) {
-        return report({ kind: "invalid_checkpoint", ...where, message: `checkpoint ${checkpoint.id}: signed by key ${checkpoint.fingerprint} outside its validity period` }, totalEvents, 0);
+        return report({ kind: "invalid_checkpoint", ...where, message: `${name}: signed by key ${checkpoint.fingerprint} outside its validity period` }, totalEvents, 0);
       }
-      if (signedAt < previousTime) {
-        return report({ kind: "invalid_checkpoint", ...where, message: `checkpoint ${checkpoint.id}: a larger tree was signed before a smaller one` }, totalEvents, 0);
+      if (signedAt < previousTime || (previous && Number(previous.tree_size) >= Number(checkpoint.tree_size))) {
+        return report({ kind: "invalid_checkpoint", ...where, message: `${name}: checkpoints do not grow in number, size and time together` }, totalEvents, 0);
       }
       previousTime = signedAt;
+      previous = checkpoint;
     }
 
     let checkpointIndex = 0;

@@ -485,10 +485,10 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
           sealedLedgerEvents: Number(sealed?.count ?? 0),
           checkpoint: checkpoint
             ? {
-                treeSize: Number(checkpoint.treeSize),
-                rootHash: Buffer.from(checkpoint.rootHash).toString("hex"),
-                signedAt: checkpoint.createdAt.toISOString(),
-                keyFingerprint: checkpoint.signingKey.fingerprint,
+                treeSize: checkpoint.treeSize,
+                rootHash: checkpoint.rootHash,
+                signedAt: checkpoint.timestamp,
+                keyFingerprint: checkpoint.keyFingerprint,
               }
             : null,
         },
