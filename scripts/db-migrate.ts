@@ -14,6 +14,8 @@ import pg from "pg";
 import { parse as parseConnectionString } from "pg-connection-string";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import { SchemaEngine } from "@prisma/schema-engine-wasm";
+import { installJobQueue } from "../app/modules/jobs/install.server";
+import { JOB_QUEUE_SCHEMA } from "../app/modules/jobs/kinds";
 import { startEmbeddedDatabase } from "../app/utils/embedded-db.server";
 import { parseEnv } from "../app/utils/env.server";
 
@@ -117,6 +119,16 @@ function loadMigrationsList() {
   };
 }
 
+async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
 function timestamp() {
   return new Date().toISOString().replace(/[-:TZ]/g, "").slice(0, 14);
 }
@@ -146,6 +158,8 @@ async function main() {
   try {
     if (isReset) {
       await engine.reset({ filter: noFilter });
+      // The job queue's schema lies outside the datamodel, like the ledger's staging schema.
+      await withClient(url, (client) => client.query(`DROP SCHEMA IF EXISTS ${JOB_QUEUE_SCHEMA} CASCADE`));
       console.log(`reset ${where}`);
     }
     if (isCreate || isCheck) {
@@ -187,6 +201,9 @@ async function main() {
         ? `applied ${appliedMigrationNames.length} migration(s) to ${where}: ${appliedMigrationNames.join(", ")}`
         : `${where} is up to date`,
     );
+    // pg-boss's schema and one queue per job kind (ADR 008), installed by the owner as part of migrating.
+    const queues = await installJobQueue(url);
+    console.log(`job queue ready (${queues} kind(s) in schema ${JOB_QUEUE_SCHEMA})`);
   } finally {
     engine.free();
     await embedded?.stop();

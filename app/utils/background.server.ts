@@ -1,15 +1,28 @@
 import { disconnectDatabase } from "./db.server";
+import { env } from "./env.server";
 import { logger } from "./logger.server";
 
-// Work the app does beside serving requests: signing ledger checkpoints and erasing retained records
-// whose retention period ended. Started once per process by the server build (entry.server.tsx), so
-// it shares the build's database client; server.ts stops it on shutdown through the hook registered here.
+// Work the app does beside serving requests: signing ledger checkpoints, erasing retained records
+// whose retention period ended, and running background jobs. Started once per process by the server
+// build (entry.server.tsx), so it shares the build's database client; server.ts stops it on shutdown
+// through the hook registered here.
 
 interface BackgroundHooks {
   stop(): Promise<void>;
 }
 
 const slot = globalThis as { __attestBackground?: Promise<BackgroundHooks> };
+
+async function startJobs() {
+  try {
+    await import("~/modules/jobs/handlers.server");
+    const { startJobWorkers } = await import("~/modules/jobs/worker.server");
+    return await startJobWorkers();
+  } catch (error) {
+    logger.error(`background jobs cannot run on this instance: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+}
 
 export function startBackgroundWork() {
   slot.__attestBackground ??= (async () => {
@@ -25,10 +38,14 @@ export function startBackgroundWork() {
     const { startRetentionWorker } = await import("~/modules/privacy/retention.server");
     await import("~/modules/privacy/retention-policy.server");
     const stopRetention = startRetentionWorker();
+    // Background jobs (ADR 008): evidence packs, backtests, rollup rebuilds. JOB_WORKERS=false runs an
+    // instance that only serves pages; any other instance picks its jobs up.
+    const jobs = env.JOB_WORKERS ? await startJobs() : null;
     return {
       async stop() {
         stopCheckpoints();
         stopRetention();
+        await jobs?.stop();
         await disconnectDatabase();
       },
     };

@@ -54,6 +54,12 @@ const EnvSchema = z.object({
   AUDIT_SYNCHRONOUS_COMMIT: z.enum(["on", "off"]).default("on"),
   // A signed checkpoint at least this often while events arrive (at most 1000: DESIGN.md §6).
   CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).max(1000).default(1000),
+  // Background jobs (ADR 008): whether this instance runs workers, how often a running job proves it is
+  // alive, and after how long without that proof another instance takes the job over.
+  JOB_WORKERS: booleanFlag.default("true"),
+  JOB_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  JOB_STALE_AFTER_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

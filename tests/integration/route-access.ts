@@ -151,6 +151,9 @@ export const routeAccess: RouteCheck[] = [
   check("decisions._index.tsx", "/decisions?sort=score&order=asc&scoreMin=0.2&scoreMax=0.9&cols=externalId%2Cscore", customerDataReaders),
   check("decisions._index.tsx", "/decisions?scoreMin=2", { default: "400", admin: "403" }),
   check("decisions.export.tsx", "/decisions/export?amountMin=abc", { default: "403", compliance: "400", opsSe: "400" }),
+  // ── Background jobs (ADR 008): a job's domain decides who sees it; an unknown or invisible job is a 404 ──
+  check("jobs.$jobId.tsx", `/jobs/${ids.missing}`, { default: "404" }, { form: { intent: "cancel" }, expect: { default: "404" } }),
+  check("jobs.$jobId.tsx", "/jobs/not-a-job-id", { default: "404" }, { form: { intent: "stop" }, expect: { default: "400" } }),
 ];
 
 export const everyone: Who[] = ["anonymous", "compliance", "opsSe", "fraud", "dpo", "auditor", "admin"];

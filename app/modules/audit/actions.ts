@@ -71,6 +71,12 @@ export const auditActions = {
   "ingest.fraud_outcomes_accepted": "A batch of fraud outcomes was ingested (one event per call)",
   "ingest.batch_rejected": "An ingestion call was refused as a whole (invalid lines, outside the token's regions, too large); nothing was written",
   "decision.exported": "The filtered decision list was exported as CSV",
+  // ── Background jobs (ADR 008): the domain records why a job was asked for; these record how it ended ──
+  "job.succeeded": "A background job finished its work and its result was recorded",
+  "job.failed": "A background job failed (the reason is recorded; nothing half-built is offered)",
+  "job.cancel_requested": "A staff member asked a running background job to stop",
+  "job.cancelled": "A background job was cancelled before it finished",
+  "job.restarted": "A background job whose worker stopped (or shut down) was queued again to start from the beginning",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;
