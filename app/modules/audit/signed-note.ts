@@ -48,9 +48,10 @@ export function verifierKey(name: string, type: number, publicKey: Uint8Array): 
 }
 
 export function parseVerifierKey(text: string): VerifierKey {
-  const parts = text.trim().split("+");
-  if (parts.length !== 3) throw new NoteFormatError(`a verifier key is name+keyid+key: "${text.trim()}" has ${parts.length} parts`);
-  const [name, keyId, material] = parts as [string, string, string];
+  // The name holds no '+' and the id is hex, but the base64 key may hold '+': split at the first two only.
+  const match = /^([^+]+)\+([^+]+)\+(.+)$/.exec(text.trim());
+  if (!match) throw new NoteFormatError(`a verifier key is name+keyid+key: "${text.trim()}" is not`);
+  const [, name, keyId, material] = match as unknown as [string, string, string, string];
   if (!isValidKeyName(name)) throw new NoteFormatError(`the verifier key's name "${name}" is not valid`);
   if (!/^[0-9a-f]{8}$/.test(keyId)) throw new NoteFormatError(`the verifier key's id "${keyId}" is not 8 lowercase hex digits`);
   const raw = Buffer.from(material, "base64");
