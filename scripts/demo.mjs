@@ -22,6 +22,8 @@ function step(title, command, args) {
 step("Building the app", "npm", ["run", "--silent", "build"]);
 step("Applying database migrations", "npm", ["run", "--silent", "db:migrate"]);
 step("Loading demo data (skipped when already loaded)", "npm", ["run", "--silent", "seed", "--", "--if-empty"]);
+// Demo data from before encryption at rest (ADR 009) is encrypted in place; a no-op otherwise.
+step("Encrypting personal data left in plain text", "npm", ["run", "--silent", "data:encrypt"]);
 
 console.log("\n▶ Starting Attest — open http://localhost:" + (env.PORT ?? "3000") + " and sign in as compliance@attest.test / attest-demo");
 const server = spawn("npm", ["run", "--silent", "start"], { stdio: "inherit", env });

@@ -46,6 +46,13 @@ const EnvSchema = z.object({
   // events, the others only verify older ones (rotation). Demo mode generates one next to the signing key.
   ATTEST_LEDGER_HMAC_KEY: z.string().optional(),
   ATTEST_LEDGER_HMAC_KEY_FILE: z.string().optional(),
+  // Key-encryption keys for personal data (ADR 009, docs/operations.md): ATTEST_KEK is
+  // "kid:base64key[,kid:base64key…]" (active first; rotated by the operator), else key files in
+  // ATTEST_KEK_DIR (generated in demo mode; rotated and destroyed by Attest every
+  // ATTEST_KEK_ROTATION_DAYS). Never stored with, or backed up with, the database.
+  ATTEST_KEK: z.string().optional(),
+  ATTEST_KEK_DIR: z.string().default("./data/keys/kek"),
+  ATTEST_KEK_ROTATION_DAYS: z.coerce.number().int().min(1).max(366).default(30),
   // ADR 004: whether an audited transaction waits for its WAL flush while it holds the ledger head.
   // "on" (default): every acknowledged action is durable. "off": the lock is not held over a disk flush
   // (about 3× the audited actions per second for the database); a database crash may lose the last few

@@ -319,6 +319,9 @@ function writePersonalData(
     person.city,
     market.countryCode,
     timestamp(customer.createdAt),
+    // Blind indexes: computed with the key-encryption key by SealingRowSink.
+    null,
+    null,
   ]);
 }
 

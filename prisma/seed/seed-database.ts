@@ -10,6 +10,8 @@ import { deriveSeed, Random } from "./random";
 import type { StaffDirectory } from "./reviews";
 import type { RuleSetPlan } from "./rule-sets";
 import { bulkTables, resetTables, type SeedTable } from "./tables";
+import { resolveKeyring } from "~/modules/customers/key-encryption-keys.server";
+import { SealingRowSink } from "./seal-personal-data";
 
 // One seed run inside one transaction: reset (optional), regions, demo staff, rule sets, then the
 // synthetic book. Either everything is there afterwards or nothing changed.
@@ -64,6 +66,8 @@ export async function seedDatabase(client: pg.ClientBase, options: SeedRunOption
       nextProgress = Math.ceil((written + 1) / progressStep) * progressStep;
       log(`${written.toLocaleString("en")} of ${options.decisions.toLocaleString("en")} decisions written (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
     });
+    // Personal data is encrypted in Node on its way to COPY (ADR 009), under the active key-encryption key.
+    const keyring = await resolveKeyring(async (text, values) => (await client.query(text, values)).rows as Record<string, unknown>[]);
     const statistics = await generateBook(
       options,
       {
@@ -72,7 +76,7 @@ export async function seedDatabase(client: pg.ClientBase, options: SeedRunOption
         currencyByRegion: new Map(regionPolicies.map((region) => [region.code, region.currency])),
       },
       ruleSets,
-      sink,
+      new SealingRowSink(sink, keyring),
     );
     await sink.finish();
     if (detached) {

@@ -9,9 +9,14 @@ export const seedTables = {
     "submitted_at", "approver_id", "approved_at", "effective_from", "retired_at", "backtest",
   ],
   customer: ["id", "reference", "region_code", "created_at", "is_restricted", "erased_at"],
+  // Written by SealingRowSink (prisma/seed/seal-personal-data.ts): keys wrapped, personal data encrypted.
+  subject_data_key: [
+    "subject_id", "subject_kind", "kek_id", "data_key", "ledger_key", "created_at", "data_key_destroyed_at",
+    "ledger_key_destroyed_at",
+  ],
   customer_personal_data: [
     "customer_id", "full_name", "email", "phone", "date_of_birth", "street", "postal_code", "city", "country",
-    "updated_at",
+    "updated_at", "email_index", "phone_index",
   ],
   decision: [
     "id", "external_id", "customer_id", "kind", "region_code", "model_name", "model_version", "score", "outcome",
@@ -41,6 +46,7 @@ export const seedTableOrder = Object.keys(seedTables) as SeedTable[];
 /** Tables that grow with --decisions; their indexes are rebuilt after a large load. */
 export const bulkTables: readonly SeedTable[] = [
   "customer",
+  "subject_data_key",
   "customer_personal_data",
   "decision",
   "decision_reason",

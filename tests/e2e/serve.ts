@@ -3,6 +3,7 @@
 // tests/fixtures, and serves the production build on ATTEST_E2E_PORT until Playwright stops it.
 import { ensureAppBuild, generateTestEventTagKey, generateTestSigningKey, startAppServer, type AppServer } from "../support/app-server";
 import { createTestDatabase, databaseEnv, runNodeScript, seedFixtureData, type TestDatabase } from "../support/test-database";
+import { createTestKeyDirectory } from "../support/test-keys";
 
 const port = Number(process.env.ATTEST_E2E_PORT);
 if (!port) throw new Error("ATTEST_E2E_PORT is not set (playwright.config.ts sets it)");
@@ -11,6 +12,10 @@ const log = (line: string) => console.log(`[e2e server] ${line}`);
 let creating: Promise<TestDatabase> | null = null;
 let server: AppServer | null = null;
 let isStopping = false;
+// The key-encryption keys of this database (ADR 009), for the fixture seed and the server alike.
+const keys = createTestKeyDirectory();
+process.env.ATTEST_KEK_DIR = keys.dir;
+delete process.env.ATTEST_KEK;
 
 async function stop(code: number) {
   if (isStopping) return;
@@ -22,6 +27,7 @@ async function stop(code: number) {
     await database.drop().catch((error: unknown) => console.error(`[e2e server] could not drop ${database.label}:`, error));
     log(`dropped ${database.label}`);
   }
+  keys.remove();
   process.exit(code);
 }
 process.on("SIGTERM", () => void stop(0));

@@ -10,6 +10,7 @@ import { listReviewQueue } from "~/modules/decisions/review-queue.server";
 import { getDecision } from "~/modules/decisions/decisions.server";
 import { claimReview, decideReview } from "~/modules/decisions/review.server";
 import { ReviewQueueQuerySchema } from "~/modules/decisions/schema";
+import { storedNoteBodies, storedRequestText } from "./helpers/stored-text";
 import { db } from "~/utils/db.server";
 import { action as contestApi } from "~/routes/api.v1.decisions.$externalId.contest";
 import { fixtureIds as ids } from "../fixtures/ids";
@@ -85,7 +86,7 @@ describe("contest API", () => {
 
     const request = await db.privacyRequest.findUniqueOrThrow({ where: { id: body.privacyRequestId } });
     expect(request).toMatchObject({ type: "contest", decisionId: decision.id, regionCode: "SE", regime: "eu_gdpr", channel: "in_app", identityState: "verified", state: "in_progress" });
-    expect(request.details).toBe("My income rose last month; please look at my new payslip.");
+    expect((await storedRequestText(request.id)).details).toBe("My income rose last month; please look at my new payslip.");
     // GDPR Art. 12(3): one calendar month, to the end of that day in Stockholm.
     const days = (request.dueAt.getTime() - request.receivedAt.getTime()) / 86_400_000;
     expect(days).toBeGreaterThanOrEqual(28);
@@ -250,8 +251,7 @@ describe("notices", () => {
     await expect(generateDecisionNotice(compliance, decision.id, "review_outcome")).rejects.toBeInstanceOf(NoticeRefusedError);
     const { approveReview } = await import("~/modules/decisions/review.server");
     await approveReview(compliance2, { reviewId: contest.reviewId, version: 3 });
-    const notes = await db.privacyRequestNote.findMany({ where: { requestId: contest.requestId } });
-    expect(notes.map((note) => note.body)).toEqual([expect.stringContaining("changed in the customer's favour")]);
+    expect(await storedNoteBodies(contest.requestId)).toEqual([expect.stringContaining("changed in the customer's favour")]);
     expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: contest.requestId } })).state).toBe("completed");
     const { notice, noticeId } = await generateDecisionNotice(compliance, decision.id, "review_outcome");
     expect(await db.decisionNotice.findUniqueOrThrow({ where: { id: noticeId } })).toMatchObject({ kind: "review_outcome", locale: "en-US", reasonCodes: [] });

@@ -4,6 +4,7 @@ import { PAGE_SIZE } from "~/components/data-table/url-state";
 import { exportDecisionsCsv } from "~/modules/decisions/decision-export.server";
 import { getDecision, listDecisions } from "~/modules/decisions/decisions.server";
 import { DecisionListQuerySchema } from "~/modules/decisions/schema";
+import { storedPersonalData } from "./helpers/stored-text";
 import { db } from "~/utils/db.server";
 import { fixtureIds as ids } from "../fixtures/ids";
 import { actorFor, thrownResponse } from "./helpers/actors";
@@ -164,7 +165,7 @@ describe("region isolation", () => {
     expect(records).toHaveLength(rows.length);
     expect(records.map((record) => record.decision_id)).toEqual([...rows].sort(byThenId((row) => Number(row.amount), "asc")).map((row) => row.id));
     expect(records[0]).toMatchObject({ customer_reference: expect.stringMatching(/^CUS-(SE|DE)-000001$/) as unknown as string });
-    const personal = await db.customerPersonalData.findUniqueOrThrow({ where: { customerId: ids.customers.SE } });
+    const personal = (await storedPersonalData(ids.customers.SE))!;
     expect(csv).not.toContain(personal.fullName);
     expect(csv).not.toContain(personal.email);
 

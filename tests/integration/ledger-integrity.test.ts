@@ -301,8 +301,8 @@ describe("crypto-shredding", () => {
 
     expect(await db.$transaction((tx) => destroySubjectKey(tx, customer.id))).toBe(true);
     await expect(db.$transaction((tx) => openSealed(tx, sealed))).rejects.toBeInstanceOf(SubjectKeyDestroyedError);
-    const key = await db.subjectDataKey.findUniqueOrThrow({ where: { customerId: customer.id } });
-    expect(key.keyMaterial).toBeNull();
+    const key = await db.subjectDataKey.findUniqueOrThrow({ where: { subjectId: customer.id } });
+    expect(key.ledgerKey).toBeNull();
     await createCheckpoint();
     expect((await verifyLedger({ databaseUrl })).problem).toBeNull();
     await db.customer.delete({ where: { id: customer.id } });

@@ -13,6 +13,7 @@ export const auditActions = {
   "staff_user.reactivated": "An administrator reactivated a staff account",
   "staff_user.mfa_reset": "An administrator removed a staff account's TOTP enrolment",
   "customer.personal_data_read": "Unmasked personal data of a customer was shown to a staff member",
+  "customer.personal_data_listed": "Unmasked personal data of several customers (the fields named) was shown to a staff member in a list",
   "privacy_request.details_read": "A customer's own words in a contest were shown to a staff member (the DPO, or the person deciding its review)",
   "seed.loaded": "Synthetic demo data was loaded",
   "api_token.created": "An administrator created an API token (its secret was shown once)",

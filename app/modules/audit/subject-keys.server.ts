@@ -1,10 +1,13 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { Tx } from "~/utils/db.server";
+import { destroySubjectKeys, ledgerKeyOf, SubjectKeyDestroyedError } from "~/modules/customers/subject-keys.server";
 
 // Crypto-shredding (DESIGN.md §6): personal data that must appear in an audit event is encrypted with
-// the data subject's own AES-256-GCM key, kept in subject_data_key — outside the ledger. Destroying
-// the key makes every such field unreadable while the ledger's hashes, which cover only ciphertext,
-// stay valid.
+// the data subject's own AES-256-GCM ledger key, kept in subject_data_key (wrapped by the key-encryption
+// key, ADR 009) — outside the ledger. Destroying the key makes every such field unreadable while the
+// ledger's hashes, which cover only ciphertext, stay valid.
+
+export { SubjectKeyDestroyedError };
 
 export interface SealedPersonalData {
   alg: "A256GCM";
@@ -15,29 +18,8 @@ export interface SealedPersonalData {
   ct: string;
 }
 
-export class SubjectKeyDestroyedError extends Error {
-  constructor(customerId: string) {
-    super(`the data key of subject ${customerId} was destroyed (erasure); the sealed data cannot be read`);
-  }
-}
-
-async function subjectKey(tx: Tx, customerId: string, isCreating: boolean) {
-  const existing = await tx.subjectDataKey.findUnique({ where: { customerId } });
-  if (existing) {
-    if (!existing.keyMaterial) throw new SubjectKeyDestroyedError(customerId);
-    return Buffer.from(existing.keyMaterial);
-  }
-  if (!isCreating) return null;
-  const key = randomBytes(32);
-  // Two transactions creating the first key of one subject at once: the loser reads the winner's.
-  await tx.$executeRaw`INSERT INTO subject_data_key (customer_id, key_material) VALUES (${customerId}::uuid, ${key}) ON CONFLICT (customer_id) DO NOTHING`;
-  const stored = await tx.subjectDataKey.findUniqueOrThrow({ where: { customerId } });
-  if (!stored.keyMaterial) throw new SubjectKeyDestroyedError(customerId);
-  return Buffer.from(stored.keyMaterial);
-}
-
 export async function sealForSubject(tx: Tx, customerId: string, data: Record<string, unknown>): Promise<SealedPersonalData> {
-  const key = (await subjectKey(tx, customerId, true))!;
+  const key = (await ledgerKeyOf(tx, customerId, true))!;
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   // The subject id is bound as associated data: a sealed value cannot be moved to another subject.
@@ -47,7 +29,7 @@ export async function sealForSubject(tx: Tx, customerId: string, data: Record<st
 }
 
 export async function openSealed(tx: Tx, sealed: SealedPersonalData): Promise<Record<string, unknown>> {
-  const key = await subjectKey(tx, sealed.kid, false);
+  const key = await ledgerKeyOf(tx, sealed.kid, false);
   if (!key) throw new SubjectKeyDestroyedError(sealed.kid);
   const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.iv, "base64"));
   decipher.setAAD(Buffer.from(sealed.kid));
@@ -56,15 +38,11 @@ export async function openSealed(tx: Tx, sealed: SealedPersonalData): Promise<Re
   return JSON.parse(plain.toString("utf8")) as Record<string, unknown>;
 }
 
-/** Destroys the subject's key for good (erasure). Idempotent; returns whether a key was destroyed now. */
-export async function destroySubjectKey(tx: Tx, customerId: string) {
-  const result = await tx.subjectDataKey.updateMany({
-    where: { customerId, keyMaterial: { not: null } },
-    data: { keyMaterial: null, destroyedAt: new Date() },
-  });
-  return result.count > 0;
-}
-
 export function isSealedPersonalData(value: unknown): value is SealedPersonalData {
   return Boolean(value && typeof value === "object" && (value as SealedPersonalData).alg === "A256GCM" && typeof (value as SealedPersonalData).ct === "string");
+}
+
+/** Destroys the subject's ledger key for good. Idempotent; returns whether a key was destroyed now. */
+export async function destroySubjectKey(tx: Tx, customerId: string) {
+  return (await destroySubjectKeys(tx, customerId, { data: false, ledger: true })).ledgerKeyDestroyed;
 }

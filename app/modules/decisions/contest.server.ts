@@ -1,3 +1,6 @@
+import { randomUUID } from "node:crypto";
+import { subjectKeyState } from "~/modules/customers/subject-keys.server";
+import { encryptRequestText } from "~/modules/customers/subject-text.server";
 import { db, type Tx } from "~/utils/db.server";
 import { notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import type { ApiCaller } from "~/modules/access/api-tokens.server";
@@ -53,8 +56,12 @@ async function recordContest(
   const clockStartedAt = region.privacyRegime === "uk_gdpr" && !intake.isIdentityVerified ? null : receivedAt;
   const { dueAt } = dueDatesInRegion(decision.regionCode, { clockStartedAt: clockStartedAt ?? receivedAt, now: receivedAt });
   const now = new Date();
+  // The customer's words are encrypted under their data key (ADR 009); after an erasure destroyed it,
+  // under the request's own key.
+  const requestId = randomUUID();
   const request = await tx.privacyRequest.create({
     data: {
+      id: requestId,
       reference: newPrivacyRequestReference(decision.regionCode, receivedAt),
       type: "contest",
       customerId: decision.customerId,
@@ -62,7 +69,7 @@ async function recordContest(
       regionCode: decision.regionCode,
       regime: region.privacyRegime,
       channel: input.channel,
-      details: input.details,
+      details: await encryptRequestText(tx, { id: requestId, customerId: decision.customerId }, input.details),
       receivedAt,
       clockStartedAt,
       dueAt,
@@ -119,8 +126,7 @@ async function recordContest(
     await tx.decision.update({ where: { id: decision.id }, data: { reviewState: "queued" } });
   }
   // After an erasure the subject's ledger key is gone for good: the words stay on the request only.
-  const subjectKey = await tx.subjectDataKey.findUnique({ where: { customerId: decision.customerId }, select: { keyMaterial: true } });
-  const isKeyDestroyed = subjectKey !== null && subjectKey.keyMaterial === null;
+  const isKeyDestroyed = (await subjectKeyState(tx, decision.customerId)).isLedgerKeyDestroyed;
   await appendAuditEvent(tx, audit, {
     action: "contest.received",
     subjectType: "PrivacyRequest",

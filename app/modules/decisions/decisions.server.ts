@@ -1,6 +1,7 @@
 import { isProcessingRestricted, unrestrictedSubjectFilter } from "~/modules/privacy/restriction";
 import { db, queryRows } from "~/utils/db.server";
 import { freeTextNote } from "~/modules/audit/free-text";
+import { decryptRequestTexts } from "~/modules/customers/subject-text.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { Prisma } from "~/generated/prisma/client";
 import type { DecisionKind, DecisionOutcome, ReviewState } from "~/generated/prisma/enums";
@@ -233,7 +234,7 @@ const reviewDetailSelect = {
   claimedBy: { select: { displayName: true } },
   reviewer: { select: { displayName: true } },
   approver: { select: { displayName: true } },
-  privacyRequest: { select: { id: true, reference: true, details: true, channel: true, receivedAt: true, dueAt: true, state: true } },
+  privacyRequest: { select: { id: true, customerId: true, reference: true, details: true, channel: true, receivedAt: true, dueAt: true, state: true } },
 } satisfies Prisma.ReviewSelect;
 
 type ReviewDetailRow = Prisma.ReviewGetPayload<{ select: typeof reviewDetailSelect }>;
@@ -338,6 +339,15 @@ export async function getDecision(actor: Actor, decisionId: string) {
   const decisionSubject = subjectOf("Decision", scalars) as never;
   const disclosedContests: string[] = [];
 
+  // The contest's words are decrypted only for those who may read them (ADR 009).
+  const readableContests = (reviews ?? []).flatMap(({ privacyRequest, ...review }) => {
+    const controls = reviewControls(actor, review as ReviewDetailRow);
+    const mayReadWords = canReadContestWords || (!isCustomerDataWithheld && (controls.canDecide || controls.canApprove));
+    return privacyRequest?.details && mayReadWords ? [privacyRequest] : [];
+  });
+  const contestWords = new Map(
+    (await decryptRequestTexts(db, readableContests.map((request) => ({ request, value: request.details })))).map((words, index) => [readableContests[index]!.id, words]),
+  );
   const view = {
     decision: { ...facts, amount: amount.toString() },
     customer: { id: customer.id, reference: customer.reference, canOpen: can("Customer"), isProcessingRestricted: customer.isRestricted, isDataWithheld: isCustomerDataWithheld },
@@ -364,15 +374,16 @@ export async function getDecision(actor: Actor, decisionId: string) {
         // view (GDPR Art. 22(3)): they read it for that purpose, and the read is recorded below.
         const mayReadWords = canReadContestWords || (!isCustomerDataWithheld && (controls.canDecide || controls.canApprove));
         if (privacyRequest?.details && mayReadWords) disclosedContests.push(privacyRequest.id);
+        const { customerId: _customerId, details: storedDetails, ...contestFacts } = privacyRequest ?? { customerId: null, details: null };
         return {
           ...review,
           contest: privacyRequest
             ? {
-                ...privacyRequest,
-                details: mayReadWords ? privacyRequest.details : null,
+                ...(contestFacts as Omit<NonNullable<typeof privacyRequest>, "customerId" | "details">),
+                details: mayReadWords ? (contestWords.get(privacyRequest.id) ?? null) : null,
                 canOpen: canReadContests,
                 // Why the words are not shown: the customer restricted processing, or the role may not read their personal data.
-                withheldBecause: isCustomerDataWithheld ? ("restricted" as const) : !mayReadWords && privacyRequest.details ? ("personal_data" as const) : null,
+                withheldBecause: isCustomerDataWithheld ? ("restricted" as const) : !mayReadWords && storedDetails ? ("personal_data" as const) : null,
               }
             : null,
           ...controls,

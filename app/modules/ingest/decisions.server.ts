@@ -4,6 +4,7 @@ import { findRegion } from "~/modules/access/regions.server";
 import { canonicalJson } from "~/modules/audit/canonical-json";
 import { openReviewsForIngestedDecisions } from "~/modules/decisions/queue-rules.server";
 import { findReasonCode } from "~/modules/decisions/reason-codes.server";
+import { createSubjectKeys } from "~/modules/customers/subject-keys.server";
 import { db, type Tx } from "~/utils/db.server";
 import {
   auditAcceptedBatch,
@@ -271,6 +272,8 @@ async function writeDecisions(caller: ApiCaller, batch: BatchBody, lines: number
           INSERT INTO customer (id, reference, region_code)
           SELECT * FROM unnest(${plan.newCustomers.map((customer) => customer.id)}::uuid[], ${plan.newCustomers.map((customer) => customer.reference)}::text[],
                                ${plan.newCustomers.map((customer) => customer.regionCode)}::varchar[])`;
+        // Each customer's own data and ledger keys, wrapped by the key-encryption key (ADR 009).
+        await createSubjectKeys(tx, plan.newCustomers.map((customer) => ({ id: customer.id, kind: "customer" as const })));
       }
       if (rows.length > 0) {
         await tx.$executeRaw`

@@ -10,6 +10,10 @@ import { accessPolicy } from "~/modules/access/policy.server";
 import type { Role } from "~/generated/prisma/enums";
 import type { DecisionFeatureName } from "~/modules/decisions/features";
 import { findReasonCode, getCustomerText, reasonCodeCatalogue, type NoticeLanguage } from "~/modules/decisions/reason-codes.server";
+import { decryptFieldBytes, encryptField, isEncryptedField } from "~/modules/customers/field-crypto";
+import { readPersonalDataForSystem } from "~/modules/customers/personal-data.server";
+import { dataKeyOf, dataKeysOf } from "~/modules/customers/subject-keys.server";
+import { decryptRequestTexts } from "~/modules/customers/subject-text.server";
 import { completePrivacyRequest } from "./privacy-requests.server";
 import { loadArtefactSigner, sha256Hex, type ArtefactSigner } from "./artefact-signing.server";
 
@@ -80,7 +84,23 @@ function effectOf(contribution: number) {
 }
 
 async function loadSubject(tx: Tx, customerId: string) {
-  const customer = await loadCustomer(tx, customerId);
+  const stored = await loadCustomer(tx, customerId);
+  // Decrypted in the app for the export (ADR 009); the export's own event records the read.
+  const personalData = await readPersonalDataForSystem(tx, customerId, "access export");
+  const texts = await decryptRequestTexts(
+    tx,
+    stored.privacyRequests.flatMap((request) => [request.details, request.extensionReason, request.refusalReason].map((value) => ({ request, value }))),
+  );
+  const customer = {
+    ...stored,
+    personalData,
+    privacyRequests: stored.privacyRequests.map((request, index) => ({
+      ...request,
+      details: texts[index * 3] ?? null,
+      extensionReason: texts[index * 3 + 1] ?? null,
+      refusalReason: texts[index * 3 + 2] ?? null,
+    })),
+  };
   // CJEU C-579/21: the subject may learn when and why their data was consulted (not by whom).
   const accessLog = await tx.auditEvent.findMany({
     where: {
@@ -99,7 +119,6 @@ async function loadCustomer(tx: Tx, customerId: string) {
   return tx.customer.findUniqueOrThrow({
     where: { id: customerId },
     include: {
-      personalData: true,
       decisions: {
         orderBy: { decidedAt: "asc" },
         include: {
@@ -135,7 +154,7 @@ function buildDataFiles(subject: Subject) {
           fullName: personal.fullName,
           email: personal.email,
           phone: personal.phone,
-          dateOfBirth: personal.dateOfBirth.toISOString().slice(0, 10),
+          dateOfBirth: personal.dateOfBirth,
           address: { street: personal.street, postalCode: personal.postalCode, city: personal.city, country: personal.country },
           lastUpdated: personal.updatedAt.toISOString(),
         }
@@ -426,7 +445,8 @@ export async function generateAccessExport(actor: Actor, requestId: string, opti
           kind: "access_export",
           fileName: `${built.folder}.zip`,
           contentType: "application/zip",
-          content: built.zip,
+          // The export holds the subject's personal data: stored encrypted under their data key (ADR 009).
+          content: encryptField(await dataKeyOf(tx, request.customer!.id), request.customer!.id, built.zip),
           sha256: sha256Hex(built.zip),
           sizeBytes: built.zip.length,
           signature: await signer.sign(built.zip),
@@ -459,6 +479,14 @@ export async function generateAccessExport(actor: Actor, requestId: string, opti
   );
 }
 
+/** An artefact's bytes: an access export is decrypted under its subject's data key, a certificate is plain. */
+async function openArtefact(tx: Tx, customerId: string | null, content: Uint8Array) {
+  if (!isEncryptedField(content)) return Buffer.from(content) as Buffer<ArrayBuffer>;
+  const key = customerId ? (await dataKeysOf(tx, [customerId])).get(customerId) : null;
+  if (!key) throw notFound("That file");
+  return decryptFieldBytes(key, customerId!, content) as Buffer<ArrayBuffer>;
+}
+
 /**
  * One artefact's bytes (or its detached signature) for download, recorded in the ledger in the same
  * transaction as the read. Exports hold personal data: only a role that may export them downloads them;
@@ -483,6 +511,6 @@ export async function downloadPrivacyArtefact(actor: Actor, requestId: string, a
     });
     return part === "signature"
       ? { fileName: `${artefact.fileName}.asc`, contentType: "application/pgp-signature", body: Buffer.from(artefact.signature, "utf8") }
-      : { fileName: artefact.fileName, contentType: artefact.contentType, body: Buffer.from(artefact.content) };
+      : { fileName: artefact.fileName, contentType: artefact.contentType, body: await openArtefact(tx, request.customerId, artefact.content) };
   });
 }

@@ -4,7 +4,10 @@ import { subjectOf } from "~/modules/access/ability.server";
 import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
-import { destroySubjectKey, isSealedPersonalData, openSealed, SubjectKeyDestroyedError } from "~/modules/audit/subject-keys.server";
+import { isSealedPersonalData, openSealed, SubjectKeyDestroyedError } from "~/modules/audit/subject-keys.server";
+import { blindIndexCandidates, deletePersonalData, readPersonalDataForSystem } from "~/modules/customers/personal-data.server";
+import { destroySubjectKeys, subjectKeyState } from "~/modules/customers/subject-keys.server";
+import { decryptRequestTexts, encryptRequestText } from "~/modules/customers/subject-text.server";
 import { completePrivacyRequest } from "./privacy-requests.server";
 import { loadArtefactSigner } from "./artefact-signing.server";
 import { issueErasureCertificate, type CertificateStaff } from "./erasure-certificate.server";
@@ -81,14 +84,14 @@ async function rectifiedAwayValues(tx: Tx | typeof db, customerId: string) {
 /** Everything Attest holds about the subject, as the plan needs it (ids and dates only). */
 async function loadSubjectRecords(tx: Tx | typeof db, request: ErasureRequest): Promise<SubjectRecords & { contactEmail: string | null }> {
   const customerId = request.customerId!;
-  const customer = await tx.customer.findUniqueOrThrow({
-    where: { id: customerId },
-    select: { id: true, reference: true, regionCode: true, personalData: { select: { email: true } }, dataKey: { select: { destroyedAt: true } } },
-  });
+  const customer = await tx.customer.findUniqueOrThrow({ where: { id: customerId }, select: { id: true, reference: true, regionCode: true } });
+  const personal = await readPersonalDataForSystem(tx as Tx, customerId, "erasure plan");
+  const keys = await subjectKeyState(tx, customerId);
   const ofCustomer = { decision: { customerId } };
-  const contactEmail = customer.personalData?.email ?? null;
+  const contactEmail = personal?.email ?? null;
   // The current address and any the subject had before a rectification.
   const emails = [...new Set([contactEmail, ...(await rectifiedAwayValues(tx, customerId)).map((before) => before.email)].filter((email): email is string => Boolean(email)))];
+  const emailIndexes = (await Promise.all(emails.map((email) => blindIndexCandidates(tx, "email", email)))).flat();
   const [decisions, repayments, fraudOutcomes, reviews, privacyRequests, withContact, accessExports] = [
     await tx.decision.findMany({ where: { customerId }, select: { id: true, kind: true, decidedAt: true }, orderBy: { decidedAt: "asc" } }),
     await tx.repaymentOutcome.findMany({ where: ofCustomer, select: { id: true, decisionId: true, observedAt: true } }),
@@ -100,7 +103,7 @@ async function loadSubjectRecords(tx: Tx | typeof db, request: ErasureRequest): 
     await tx.privacyRequest.findMany({
       where: {
         AND: [
-          { OR: [{ customerId }, ...emails.map((email) => ({ customerId: null, requesterEmail: { equals: email, mode: "insensitive" as const } }))] },
+          { OR: [{ customerId }, ...(emailIndexes.length > 0 ? [{ customerId: null, requesterEmailIndex: { in: emailIndexes } }] : [])] },
           { OR: [{ requesterName: { not: null } }, { requesterEmail: { not: null } }, { details: { not: null } }] },
         ],
       },
@@ -117,10 +120,10 @@ async function loadSubjectRecords(tx: Tx | typeof db, request: ErasureRequest): 
     fraudOutcomes,
     reviews,
     privacyRequests,
-    hasPersonalData: customer.personalData !== null,
+    hasPersonalData: personal !== null,
     requestsWithContact: withContact.map((row) => row.id),
     accessExports: accessExports.map((row) => row.id),
-    hasLedgerKey: customer.dataKey !== null && customer.dataKey.destroyedAt === null,
+    hasLedgerKey: keys.hasRow && !keys.isLedgerKeyDestroyed,
     contactEmail,
   };
 }
@@ -323,32 +326,45 @@ function scrubber(needles: string[]) {
 async function scrubKeptText(tx: Tx, customerId: string, requestIds: string[], scrub: (text: string | null) => string | null) {
   const requests = await tx.privacyRequest.findMany({
     where: { id: { in: requestIds } },
-    select: { id: true, refusalReason: true, extensionReason: true, complaintRightNotice: true, identityEvidence: true },
+    select: { id: true, customerId: true, refusalReason: true, extensionReason: true, complaintRightNotice: true, identityEvidence: true },
   });
+  // Encrypted free text is opened, cleaned and sealed again under the same subject's key: the key may
+  // outlive this erasure (a kept debt), and the text must not identify the subject meanwhile.
+  const rescrub = async (request: { id: string; customerId: string | null }, stored: Uint8Array<ArrayBuffer> | null) => {
+    if (!stored) return { changed: false, value: stored };
+    const [text] = await decryptRequestTexts(tx, [{ request, value: stored }]);
+    const cleaned = scrub(text ?? null);
+    if (text === null || cleaned === text) return { changed: false, value: stored };
+    return { changed: true, value: await encryptRequestText(tx, request, cleaned) };
+  };
   for (const request of requests) {
     const evidence = request.identityEvidence === null ? null : scrub(JSON.stringify(request.identityEvidence));
+    const refusal = await rescrub(request, request.refusalReason);
+    const extension = await rescrub(request, request.extensionReason);
     await tx.privacyRequest.update({
       where: { id: request.id },
       data: {
         requesterName: null,
         requesterEmail: null,
+        requesterEmailIndex: null,
         details: null,
-        refusalReason: scrub(request.refusalReason),
-        extensionReason: scrub(request.extensionReason),
+        ...(refusal.changed ? { refusalReason: refusal.value } : {}),
+        ...(extension.changed ? { extensionReason: extension.value } : {}),
         complaintRightNotice: scrub(request.complaintRightNotice),
         ...(evidence === null ? {} : { identityEvidence: JSON.parse(evidence) as never }),
       },
     });
   }
-  const notes = await tx.privacyRequestNote.findMany({ where: { requestId: { in: requestIds } }, select: { id: true, body: true } });
+  const requestById = new Map(requests.map((request) => [request.id, request]));
+  const notes = await tx.privacyRequestNote.findMany({ where: { requestId: { in: requestIds } }, select: { id: true, requestId: true, body: true } });
   for (const note of notes) {
-    const body = scrub(note.body)!;
-    if (body !== note.body) await tx.privacyRequestNote.update({ where: { id: note.id }, data: { body } });
+    const body = await rescrub(requestById.get(note.requestId)!, note.body);
+    if (body.changed) await tx.privacyRequestNote.update({ where: { id: note.id }, data: { body: body.value! } });
   }
-  const pauses = await tx.privacyRequestPause.findMany({ where: { requestId: { in: requestIds } }, select: { id: true, reason: true } });
+  const pauses = await tx.privacyRequestPause.findMany({ where: { requestId: { in: requestIds } }, select: { id: true, requestId: true, reason: true } });
   for (const pause of pauses) {
-    const reason = scrub(pause.reason)!;
-    if (reason !== pause.reason) await tx.privacyRequestPause.update({ where: { id: pause.id }, data: { reason } });
+    const reason = await rescrub(requestById.get(pause.requestId)!, pause.reason);
+    if (reason.changed) await tx.privacyRequestPause.update({ where: { id: pause.id }, data: { reason: reason.value! } });
   }
   const reviews = await tx.review.findMany({
     where: { decision: { customerId } },
@@ -424,19 +440,18 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
         );
       }
       const customerId = subject.customerId;
-      const personal = await tx.customerPersonalData.findUnique({ where: { customerId } });
-      // Read before the requests' contact columns are cleared and before the key is destroyed.
-      const requesters = await tx.privacyRequest.findMany({
+      const personal = await readPersonalDataForSystem(tx, customerId, "erasure");
+      // Read before the requests' contact columns are cleared and before the keys are destroyed.
+      const requesterRows = await tx.privacyRequest.findMany({
         where: { id: { in: [request.id, ...subject.requestsWithContact, ...subject.privacyRequests.map((entry) => entry.id)] } },
-        select: { requesterName: true, requesterEmail: true },
+        select: { id: true, customerId: true, requesterName: true, requesterEmail: true },
       });
-      const scrub = scrubber(
-        personalDataNeedles(
-          ...(personal ? [personal] : []),
-          ...(await rectifiedAwayValues(tx, customerId)),
-          ...requesters.map((requester) => ({ fullName: requester.requesterName, email: requester.requesterEmail })),
-        ),
+      const requesterTexts = await decryptRequestTexts(
+        tx,
+        requesterRows.flatMap((row) => [{ request: row, value: row.requesterName }, { request: row, value: row.requesterEmail }]),
       );
+      const requesters = requesterRows.map((_, index) => ({ fullName: requesterTexts[index * 2], email: requesterTexts[index * 2 + 1] }));
+      const scrub = scrubber(personalDataNeedles(...(personal ? [personal] : []), ...(await rectifiedAwayValues(tx, customerId)), ...requesters));
 
       const erased = await eraseSubjectRecords(tx, recordsToEraseNow(plan));
       const keptRequestIds = [
@@ -445,11 +460,15 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
         ...subject.privacyRequests.map((entry) => entry.id).filter((id) => !recordsToEraseNow(plan).some((record) => record.id === id)),
       ];
       await scrubKeptText(tx, customerId, [...new Set(keptRequestIds)], scrub);
-      await tx.customerPersonalData.deleteMany({ where: { customerId } });
+      await deletePersonalData(tx, customerId);
       const exports = await tx.privacyArtefact.deleteMany({ where: { kind: "access_export", request: { customerId } } });
       const [sealed] = await tx.$queryRaw<{ count: bigint }[]>`
         SELECT count(*) AS count FROM audit_event WHERE changes -> 'personal' ->> 'kid' = ${customerId}`;
-      const isKeyDestroyed = await destroySubjectKey(tx, customerId);
+      const destroyed = await destroySubjectKeys(tx, customerId, { data: true, ledger: true }, now);
+      const isKeyDestroyed = destroyed.ledgerKeyDestroyed;
+      // Requests filed under the subject's e-mail but never matched carry the requester's own key.
+      const unmatched = requesterRows.filter((row) => row.customerId === null).map((row) => row.id);
+      for (const requestId of unmatched) await destroySubjectKeys(tx, requestId, { data: true, ledger: false }, now);
 
       const kept = keptGroupsOf(plan);
       for (const group of kept) {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { stringify } from "csv-stringify/sync";
 import { db, type Tx } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
@@ -7,6 +7,8 @@ import { forbidden, notFound, requirePermission, requireRecordPermission, type A
 import type { ApiCaller } from "~/modules/access/api-tokens.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { appendAuditEvent, type AuditContext } from "~/modules/audit/ledger.server";
+import { findCustomersByBlindIndex, readPersonalDataForSystem, writePersonalData } from "~/modules/customers/personal-data.server";
+import { decryptRequestTexts, decryptTexts, encryptRequestText, encryptText, requesterEmailIndex } from "~/modules/customers/subject-text.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
 import {
   intakeRequestTypes,
@@ -211,6 +213,9 @@ export async function exportPrivacyRequests(actor: Actor, query: PrivacyRequestL
       });
       let text = isHeaderWritten ? "" : stringify([[...exportColumns]]);
       isHeaderWritten = true;
+      // The extension reason is free text about the requester: decrypted only for a reader of personal data.
+      const readable = rows.filter((row) => row.extensionReason && canReadPersonalData(actor.ability, { regionCode: row.regionCode }));
+      const reasons = new Map((await decryptRequestTexts(db, readable.map((row) => ({ request: row, value: row.extensionReason })))).map((reason, index) => [readable[index]!.id, reason]));
       const iso = (value: Date | null) => value?.toISOString() ?? "";
       for (const row of rows) {
         const review = row.reviews[0];
@@ -227,7 +232,7 @@ export async function exportPrivacyRequests(actor: Actor, query: PrivacyRequestL
             iso(row.clockStartedAt),
             iso(row.dueAt),
             iso(row.extendedDueAt),
-            row.extensionReason ?? "",
+            row.extensionReason ? (reasons.get(row.id) ?? WITHHELD_FREE_TEXT) : "",
             clock.band === "closed" ? "" : String(clock.daysLeft),
             row.duplicateOf?.reference ?? "",
             row.assignee?.displayName ?? "",
@@ -320,14 +325,21 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
   // the customer's personal data fields gets them; others see that something is withheld. An unmatched
   // request is judged by its region, as its customer would be.
   const isFreeTextWithheld = !canReadPersonalData(actor.ability, customer ?? { regionCode: facts.regionCode });
-  const text = <T extends string | null>(value: T): T => (isFreeTextWithheld && value ? (WITHHELD_FREE_TEXT as T) : value);
+  // Free text is decrypted only for a reader of personal data; others never receive even its ciphertext.
+  const stored = [facts.details, facts.refusalReason, facts.extensionReason, ...notes.map((note) => note.body), ...pauses.map((pause) => pause.reason)];
+  const opened = isFreeTextWithheld
+    ? stored.map((value) => (value ? WITHHELD_FREE_TEXT : null))
+    : await decryptRequestTexts(db, stored.map((value) => ({ request: facts, value })));
+  const [details, refusalReason, extensionReason] = opened;
+  const noteBodies = opened.slice(3, 3 + notes.length);
+  const pauseReasons = opened.slice(3 + notes.length);
   return {
     isFreeTextWithheld,
     request: {
       ...facts,
-      details: text(facts.details),
-      refusalReason: text(facts.refusalReason),
-      extensionReason: text(facts.extensionReason),
+      details: details ?? null,
+      refusalReason: refusalReason ?? null,
+      extensionReason: extensionReason ?? null,
       ...clockOf(facts),
       originalDueDay: localDay(facts.dueAt, timeZone),
       receivedDay: localDay(facts.receivedAt, timeZone),
@@ -362,10 +374,10 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
     contestReview: reviews[0] ?? null,
     duplicateOf,
     duplicates,
-    notes: notes.map((note) => ({ id: note.id, body: text(note.body), createdAt: note.createdAt, authorName: note.author.displayName })),
-    pauses: pauses.map((pause) => ({
+    notes: notes.map((note, index) => ({ id: note.id, body: noteBodies[index] ?? "", createdAt: note.createdAt, authorName: note.author.displayName })),
+    pauses: pauses.map((pause, index) => ({
       id: pause.id,
-      reason: text(pause.reason),
+      reason: pauseReasons[index] ?? "",
       startedAt: pause.startedAt,
       endedAt: pause.endedAt,
       startedByName: pause.startedBy.displayName,
@@ -413,13 +425,10 @@ async function matchCustomer(tx: Tx, input: { regionCode: string; customerRefere
     return { customerId: customer.id, matchedBy: "customer_reference" as const };
   }
   if (input.requesterEmail) {
-    const candidates = await tx.customerPersonalData.findMany({
-      where: { email: { equals: input.requesterEmail, mode: "insensitive" }, customer: { regionCode: input.regionCode } },
-      select: { customerId: true },
-      take: 2,
-    });
+    // By the e-mail's blind index: the database holds no searchable plain address (ADR 009).
+    const candidates = await findCustomersByBlindIndex(tx, { email: input.requesterEmail }, { regionCode: input.regionCode, take: 2 });
     // Two customers with one address cannot be told apart here; a person matches it by hand.
-    if (candidates.length === 1) return { customerId: candidates[0]!.customerId, matchedBy: "email" as const };
+    if (candidates.length === 1) return { customerId: candidates[0]!, matchedBy: "email" as const };
   }
   return { customerId: null, matchedBy: null };
 }
@@ -467,23 +476,29 @@ async function receiveRequest(caller: IntakeCaller, input: PrivacyIntakeInput, c
   return db.$transaction(async (tx) => {
     const { customerId, matchedBy } = await matchCustomer(tx, input);
     const original = customerId ? await findOriginal(tx, customerId, input.type) : null;
+    // The requester's words and contact details are encrypted under the matched customer's key, or under
+    // a key of the requester's own until the request is matched (ADR 009).
+    const id = randomUUID();
+    const subject = { id, customerId };
     const created = await tx.privacyRequest.create({
       data: {
+        id,
         reference: newPrivacyRequestReference(input.regionCode, receivedAt),
         type: input.type,
         customerId,
         regionCode: input.regionCode,
         regime: regimeKey,
         channel: input.channel,
-        details: input.details ?? null,
-        requesterName: input.requesterName ?? null,
-        requesterEmail: input.requesterEmail ?? null,
+        details: await encryptRequestText(tx, subject, input.details),
+        requesterName: await encryptRequestText(tx, subject, input.requesterName),
+        requesterEmail: await encryptRequestText(tx, subject, input.requesterEmail),
+        requesterEmailIndex: await requesterEmailIndex(tx, input.requesterEmail),
         duplicateOfId: original?.id ?? null,
         receivedAt,
         clockStartedAt,
         dueAt,
         notes: createdBy && original
-          ? { create: { authorId: createdBy, body: `Flagged at intake as a duplicate of ${original.reference} (an open ${input.type} request of the same customer).` } }
+          ? { create: { authorId: createdBy, body: await encryptRequestText(tx, subject, `Flagged at intake as a duplicate of ${original.reference} (an open ${input.type} request of the same customer).`) } }
           : undefined,
       },
       select: { id: true, reference: true, state: true, regionCode: true, dueAt: true, duplicateOfId: true, customerId: true, identityState: true },
@@ -668,7 +683,7 @@ export async function completePrivacyRequest(
   requireCompletable(row);
   const now = new Date();
   await updateVersioned(tx, row, row.version, { state: "completed", completedById: actor.user.id, completedAt: now, pendingAction: null });
-  if (note.trim()) await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: note.trim() } });
+  if (note.trim()) await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: await encryptRequestText(tx, row, note.trim()) } });
   if (isRecordedByCaller) return;
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.completed", {
     justification: note.trim() || null,
@@ -714,10 +729,32 @@ async function matchToCustomer(tx: Tx, actor: Actor, row: RequestRow, input: { c
   const { customerId } = await matchCustomer(tx, { regionCode: row.regionCode, customerReference: input.customerReference });
   const original = await findOriginal(tx, customerId!, row.type, row.id);
   await updateVersioned(tx, row, row.version, { customerId, duplicateOfId: original?.id ?? null });
+  await moveTextToCustomer(tx, row, customerId!);
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.matched", {
     changes: { after: { customerId, matchedBy: "customer_reference", duplicateOf: original?.reference ?? null } },
   }));
   return original ? `Matched. This request duplicates the open request ${original.reference}.` : "Matched to the customer.";
+}
+
+/**
+ * Matching moves the request's free text from the requester's own key to the customer's, so the
+ * customer's erasure reaches it, and deletes the requester's key (ADR 009).
+ */
+async function moveTextToCustomer(tx: Tx, row: RequestRow, customerId: string) {
+  const [notes, pauses] = await Promise.all([
+    tx.privacyRequestNote.findMany({ where: { requestId: row.id }, select: { id: true, body: true } }),
+    tx.privacyRequestPause.findMany({ where: { requestId: row.id }, select: { id: true, reason: true } }),
+  ]);
+  const fields = [row.details, row.requesterName, row.requesterEmail, row.refusalReason, row.extensionReason];
+  const stored = [...fields, ...notes.map((note) => note.body), ...pauses.map((pause) => pause.reason)];
+  const opened = await decryptTexts(tx, stored.map((value) => ({ subjectId: row.id, value })));
+  const customer = { id: customerId, kind: "customer" as const };
+  const sealed = await Promise.all(opened.map((text) => encryptText(tx, customer, text)));
+  const [details, requesterName, requesterEmail, refusalReason, extensionReason] = sealed;
+  await tx.privacyRequest.update({ where: { id: row.id }, data: { details, requesterName, requesterEmail, refusalReason, extensionReason } });
+  for (const [index, note] of notes.entries()) await tx.privacyRequestNote.update({ where: { id: note.id }, data: { body: sealed[fields.length + index]! } });
+  for (const [index, pause] of pauses.entries()) await tx.privacyRequestPause.update({ where: { id: pause.id }, data: { reason: sealed[fields.length + notes.length + index]! } });
+  await tx.subjectDataKey.deleteMany({ where: { subjectId: row.id, subjectKind: "requester" } });
 }
 
 async function requestIdentity(tx: Tx, actor: Actor, row: RequestRow) {
@@ -783,7 +820,7 @@ async function assign(tx: Tx, actor: Actor, row: RequestRow, input: { assigneeId
 
 async function addNote(tx: Tx, actor: Actor, row: RequestRow, input: { body: string }) {
   requireRecordPermission(actor, "update", "PrivacyRequest", row);
-  const note = await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: input.body }, select: { id: true } });
+  const note = await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: await encryptRequestText(tx, row, input.body) }, select: { id: true } });
   await updateVersioned(tx, row, row.version, {});
   // The note's text may name the subject, so the event carries its id, not its body.
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.note_added", { changes: { noteId: note.id } }));
@@ -813,7 +850,7 @@ async function extend(tx: Tx, actor: Actor, row: RequestRow, input: Extract<Priv
   // The form asks for the day the requester was told (notifiedOn); the policy check names the instant.
   if (problem) throw new PrivacyRequestRefusedError(problem.message, problem.field === "notifiedAt" ? "notifiedOn" : problem.field, 422);
   const extendedDueAt = extendedDueDate(row.dueAt, extension, timeZone);
-  await updateVersioned(tx, row, row.version, { extendedDueAt, extensionReason: input.reason!.trim(), extensionNotifiedAt: notifiedAt });
+  await updateVersioned(tx, row, row.version, { extendedDueAt, extensionReason: await encryptRequestText(tx, row, input.reason!.trim()), extensionNotifiedAt: notifiedAt });
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.extended", {
     justification: input.reason!.trim(),
     changes: {
@@ -834,7 +871,7 @@ async function pause(tx: Tx, actor: Actor, row: RequestRow, input: { reason: str
   if (!row.clockStartedAt) throw new PrivacyRequestRefusedError("the clock has not started yet (identity not confirmed); there is nothing to pause", "reason");
   requireNotPaused(row);
   const now = new Date();
-  const created = await tx.privacyRequestPause.create({ data: { requestId: row.id, reason: input.reason, startedAt: now, startedById: actor.user.id }, select: { id: true } });
+  const created = await tx.privacyRequestPause.create({ data: { requestId: row.id, reason: await encryptRequestText(tx, row, input.reason), startedAt: now, startedById: actor.user.id }, select: { id: true } });
   await updateVersioned(tx, row, row.version, { state: "scope_clarification" });
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.paused", {
     justification: input.reason,
@@ -876,7 +913,7 @@ async function proposeRefusal(tx: Tx, actor: Actor, row: RequestRow, input: { re
   await updateVersioned(tx, row, row.version, {
     state: "awaiting_approval",
     pendingAction: "refusal",
-    refusalReason: reason,
+    refusalReason: await encryptRequestText(tx, row, reason),
     approvalRequestedById: actor.user.id,
     approvalRequestedAt: now,
     approverId: null,
@@ -904,6 +941,7 @@ async function approveRefusal(tx: Tx, actor: Actor, row: RequestRow) {
   if (row.identityState !== "failed") requireNotUnverifiedDuplicate(row, "approve its refusal");
   const now = new Date();
   const notice = complaintRightNotice(row.regionCode);
+  const [refusalReason] = await decryptRequestTexts(tx, [{ request: row, value: row.refusalReason }]);
   await updateVersioned(tx, row, row.version, {
     state: "refused",
     pendingAction: null,
@@ -916,7 +954,7 @@ async function approveRefusal(tx: Tx, actor: Actor, row: RequestRow) {
   // Pauses end with the request.
   if (row.pauses[0]) await tx.privacyRequestPause.update({ where: { id: row.pauses[0].id }, data: { endedAt: now } });
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.refusal_approved", {
-    justification: row.refusalReason,
+    justification: refusalReason,
     changes: { before: { state: row.state }, after: { state: "refused", proposedBy: row.approvalRequestedById, complaintRightNotice: notice } },
   }));
   return "Refusal approved. Tell the requester the reason and their right to complain.";
@@ -929,14 +967,15 @@ async function rejectRefusal(tx: Tx, actor: Actor, row: RequestRow, input: { rea
     throw forbidden("approve", "PrivacyRequest", "a second DPO decides a refusal you proposed; add a note to withdraw it");
   }
   const state = stateBeforeApproval(row);
+  const [proposed] = await decryptRequestTexts(tx, [{ request: row, value: row.refusalReason }]);
   await updateVersioned(tx, row, row.version, { state, pendingAction: null, refusalReason: null, approvalRequestedById: null, approvalRequestedAt: null });
   // The withdrawn reason leaves the request's column: the note keeps it on the request (which erasure cleans).
   await tx.privacyRequestNote.create({
-    data: { requestId: row.id, authorId: actor.user.id, body: `Refusal not approved: ${input.reason}${row.refusalReason ? ` (proposed reason: ${row.refusalReason})` : ""}` },
+    data: { requestId: row.id, authorId: actor.user.id, body: await encryptRequestText(tx, row, `Refusal not approved: ${input.reason}${proposed ? ` (proposed reason: ${proposed})` : ""}`) },
   });
   await appendAuditEvent(tx, actor.audit, event(row, "privacy_request.refusal_rejected", {
     justification: input.reason,
-    sealedText: { withdrawnRefusalReason: row.refusalReason },
+    sealedText: { withdrawnRefusalReason: proposed },
     changes: { before: { state: row.state, pendingAction: "refusal" }, after: { state } },
   }));
   return "Refusal rejected; the request is open again.";
@@ -966,9 +1005,9 @@ async function rectify(tx: Tx, actor: Actor, row: RequestRow, input: Extract<Pri
   requireNotPendingApproval(row);
   requireVerified(row, "change personal data");
   if (customer.erasedAt) throw new PrivacyRequestRefusedError("this customer was erased; no personal data is held");
-  const stored = await tx.customerPersonalData.findUnique({ where: { customerId: customer.id }, select: personalDataColumns });
+  const stored = await readPersonalDataForSystem(tx, customer.id, "rectification");
   if (!stored) throw new PrivacyRequestRefusedError("no personal data is held for this customer");
-  const current: Record<string, string> = { ...stored, dateOfBirth: stored.dateOfBirth.toISOString().slice(0, 10) };
+  const current: Record<string, string> = { ...stored, updatedAt: stored.updatedAt.toISOString() };
   const before: Record<string, string> = {};
   const after: Record<string, string> = {};
   for (const field of Object.keys(personalDataColumns) as (keyof typeof personalDataColumns)[]) {
@@ -980,11 +1019,8 @@ async function rectify(tx: Tx, actor: Actor, row: RequestRow, input: Extract<Pri
   }
   const changed = Object.keys(after);
   if (changed.length === 0) throw new PrivacyRequestRefusedError("enter at least one new value that differs from what is held", "fullName", 422);
-  await tx.customerPersonalData.update({
-    where: { customerId: customer.id },
-    data: { ...after, ...(after.dateOfBirth ? { dateOfBirth: new Date(`${after.dateOfBirth}T00:00:00Z`) } : {}) },
-  });
-  await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: `Rectified: ${changed.join(", ")}.` } });
+  await writePersonalData(tx, customer.id, after);
+  await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: await encryptRequestText(tx, row, `Rectified: ${changed.join(", ")}.`) } });
   await updateVersioned(tx, row, row.version, {});
   // The old values exist from now on only in this event, sealed under the subject's key (crypto-shredding).
   await appendAuditEvent(tx, actor.audit, {
@@ -1053,7 +1089,7 @@ async function recordObjection(tx: Tx, actor: Actor, row: RequestRow, input: { g
   const now = new Date();
   const objectedAt = customer.objectedAt ?? now;
   await tx.customer.update({ where: { id: customer.id }, data: { objectedAt } });
-  await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: `Objection recorded and routed to ${handler.displayName}. Grounds: ${input.grounds}` } });
+  await tx.privacyRequestNote.create({ data: { requestId: row.id, authorId: actor.user.id, body: await encryptRequestText(tx, row, `Objection recorded and routed to ${handler.displayName}. Grounds: ${input.grounds}`) } });
   await updateVersioned(tx, row, row.version, { assigneeId: handler.id });
   await appendAuditEvent(tx, actor.audit, {
     action: "customer.objection_recorded",

@@ -23,7 +23,7 @@ export function scratchDecisions() {
         db.decisionNotice.deleteMany({ where: { decisionId } }),
         db.privacyRequest.deleteMany({ where: { decisionId } }),
         db.decision.deleteMany({ where: { id: decisionId } }),
-        db.subjectDataKey.deleteMany({ where: { customerId: { in: customerIds } } }),
+        db.subjectDataKey.deleteMany({ where: { subjectId: { in: customerIds } } }),
         db.customer.deleteMany({ where: { id: { in: customerIds } } }),
       ]);
     },

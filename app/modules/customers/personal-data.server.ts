@@ -1,0 +1,242 @@
+import type { Prisma } from "~/generated/prisma/client";
+import type { Tx } from "~/utils/db.server";
+import { logger } from "~/utils/logger.server";
+import { subjectOf } from "~/modules/access/ability.server";
+import type { Actor } from "~/modules/access/actor.server";
+import { personalDataFields } from "~/modules/access/policy.server";
+import { appendAuditEvent } from "~/modules/audit/ledger.server";
+import { isProcessingRestricted } from "~/modules/privacy/restriction";
+import { blindIndex, decryptField, encryptField, isEncryptedField, type BlindIndexKind, type StoredBytes } from "./field-crypto";
+import { dataKeyOf, dataKeysOf, keyringOf, type DbClient } from "./subject-keys.server";
+
+// The one way in and out of a customer's personal data (ADR 009). Values are encrypted under the
+// customer's data key in the app and decrypted in the app; the database sees ciphertext and keyed blind
+// indexes only. A staff member's read is checked field by field against their ability and recorded in
+// the ledger in the same transaction; a role without the fields gets neither ciphertext nor plain text,
+// only which fields it may not see. The app's own reads (erasure, access export, retention) name their
+// purpose instead and are covered by the event of the step they belong to.
+
+export const encryptedPersonalFields = ["fullName", "email", "phone", "dateOfBirth", "street", "postalCode", "city"] as const;
+export type EncryptedPersonalField = (typeof encryptedPersonalFields)[number];
+
+const columnOf: Record<EncryptedPersonalField, string> = {
+  fullName: "full_name",
+  email: "email",
+  phone: "phone",
+  dateOfBirth: "date_of_birth",
+  street: "street",
+  postalCode: "postal_code",
+  city: "city",
+};
+
+export type PersonalDataValues = Record<EncryptedPersonalField, string>;
+
+export interface PersonalData extends PersonalDataValues {
+  country: string;
+  updatedAt: Date;
+}
+
+/** A staff member's read (ability checked, audited) or the app's own read for a named purpose. */
+export type PersonalDataAccess = { actor: Actor; purpose: string } | { system: string };
+
+export type PersonalDataView =
+  /** Fields the reader may see, decrypted; the others are in `maskedFields` and were never read. */
+  | { status: "shown"; data: Partial<PersonalDataValues>; maskedFields: EncryptedPersonalField[]; country: string; updatedAt: Date }
+  /** GDPR Art. 18: processing restricted; only roles that handle the restriction (the DPO) see it. */
+  | { status: "withheld"; reason: "restricted" }
+  /** No personal data held: erased, or never given to Attest. */
+  | { status: "absent" };
+
+let hasWarnedPlaintext = false;
+
+/** A stored value: ciphertext is decrypted; plain text left by the column migration is read as it is. */
+function openValue(key: Buffer | null, subjectId: string, stored: Uint8Array | null, where: string): string | null {
+  if (stored === null) return null;
+  if (isEncryptedField(stored)) {
+    if (!key) return null;
+    return decryptField(key, subjectId, stored);
+  }
+  if (!hasWarnedPlaintext) {
+    hasWarnedPlaintext = true;
+    logger.warn(`plain-text personal data found in ${where}: run npm run data:encrypt to encrypt it at rest`);
+  }
+  return Buffer.from(stored).toString("utf8");
+}
+
+function readableFields(actor: Actor, customer: { id: string; regionCode: string }) {
+  const instance = subjectOf("Customer", customer) as never;
+  return encryptedPersonalFields.filter((field) => !(personalDataFields as readonly string[]).includes(field) || actor.ability.can("read", instance, field));
+}
+
+/**
+ * Personal data of customers, as the reader may see it. `fields` limits what is decrypted (a list
+ * shows names only). For a staff member every customer whose data was shown is recorded in one event
+ * in `tx`: `customer.personal_data_read` for one customer, `customer.personal_data_listed` for several.
+ */
+export async function readPersonalData(
+  tx: Tx,
+  customerIds: readonly string[],
+  access: PersonalDataAccess,
+  options: { fields?: readonly EncryptedPersonalField[] } = {},
+): Promise<Map<string, PersonalDataView>> {
+  const views = new Map<string, PersonalDataView>();
+  const ids = [...new Set(customerIds)];
+  if (ids.length === 0) return views;
+  const wanted = options.fields ?? encryptedPersonalFields;
+  const customers = await tx.customer.findMany({
+    where: { id: { in: ids } },
+    select: { id: true, reference: true, regionCode: true, createdAt: true, isRestricted: true, restrictedAt: true, objectedAt: true, erasedAt: true },
+  });
+  const plan = new Map<string, EncryptedPersonalField[]>();
+  for (const customer of customers) {
+    if ("actor" in access) {
+      const { ability } = access.actor;
+      if (isProcessingRestricted(customer) && !ability.can("restrict", subjectOf("Customer", customer) as never)) {
+        views.set(customer.id, { status: "withheld", reason: "restricted" });
+        continue;
+      }
+      plan.set(customer.id, readableFields(access.actor, customer).filter((field) => wanted.includes(field)));
+    } else {
+      plan.set(customer.id, [...wanted]);
+    }
+  }
+  const toRead = [...plan.keys()];
+  const columns = [...new Set([...plan.values()].flat())];
+  const rows = toRead.length === 0 ? [] : await selectRows(tx, toRead, columns);
+  const needsKey = rows.filter((row) => (plan.get(row.customer_id)?.length ?? 0) > 0).map((row) => row.customer_id);
+  const keys = await dataKeysOf(tx, needsKey);
+  const shown: { id: string; regionCode: string }[] = [];
+  const regionOf = new Map(customers.map((customer) => [customer.id, customer.regionCode]));
+  for (const row of rows) {
+    const fields = plan.get(row.customer_id)!;
+    const key = keys.get(row.customer_id) ?? null;
+    const data: Partial<PersonalDataValues> = {};
+    for (const field of fields) {
+      const value = openValue(key, row.customer_id, row[columnOf[field]] as Uint8Array | null, "customer_personal_data");
+      if (value !== null) data[field] = value;
+    }
+    if (fields.length > 0 && Object.keys(data).length === 0) {
+      // The data key was destroyed but the row survived: nothing can be read from it.
+      views.set(row.customer_id, { status: "absent" });
+      continue;
+    }
+    const maskedFields = encryptedPersonalFields.filter((field) => wanted.includes(field) && !fields.includes(field));
+    views.set(row.customer_id, { status: "shown", data, maskedFields, country: row.country, updatedAt: row.updated_at });
+    if (fields.length > 0) shown.push({ id: row.customer_id, regionCode: regionOf.get(row.customer_id)! });
+  }
+  for (const id of toRead) if (!views.has(id)) views.set(id, { status: "absent" });
+
+  if ("actor" in access && shown.length > 0) {
+    const fieldsShown = [...new Set(shown.flatMap((customer) => plan.get(customer.id)!))];
+    if (shown.length === 1) {
+      await appendAuditEvent(tx, access.actor.audit, {
+        action: "customer.personal_data_read",
+        subjectType: "Customer",
+        subjectId: shown[0]!.id,
+        regionCode: shown[0]!.regionCode,
+        changes: { purpose: access.purpose, fields: fieldsShown },
+      });
+    } else {
+      const regions = [...new Set(shown.map((customer) => customer.regionCode))];
+      await appendAuditEvent(tx, access.actor.audit, {
+        action: "customer.personal_data_listed",
+        subjectType: "Customer",
+        regionCode: regions.length === 1 ? regions[0] : null,
+        changes: { purpose: access.purpose, fields: fieldsShown, customerIds: shown.map((customer) => customer.id) },
+      });
+    }
+  }
+  return views;
+}
+
+interface StoredRow {
+  customer_id: string;
+  country: string;
+  updated_at: Date;
+  [column: string]: unknown;
+}
+
+async function selectRows(tx: Tx, customerIds: string[], fields: EncryptedPersonalField[]) {
+  // Only the columns asked for leave the database: a list of names never fetches addresses.
+  const columns = fields.map((field) => `"${columnOf[field]}"`);
+  return tx.$queryRawUnsafe<StoredRow[]>(
+    `SELECT customer_id::text AS customer_id, country, updated_at${columns.length ? `, ${columns.join(", ")}` : ""}
+       FROM customer_personal_data WHERE customer_id = ANY($1::uuid[])`,
+    customerIds,
+  );
+}
+
+/** All personal data of one customer for the app's own purpose (no ability, no event), or null. */
+export async function readPersonalDataForSystem(tx: Tx, customerId: string, purpose: string): Promise<PersonalData | null> {
+  const view = (await readPersonalData(tx, [customerId], { system: purpose })).get(customerId);
+  if (!view || view.status !== "shown") return null;
+  return { ...(view.data as PersonalDataValues), country: view.country, updatedAt: view.updatedAt };
+}
+
+export type PersonalDataInput = Partial<PersonalDataValues> & { country?: string };
+
+/**
+ * Writes a customer's personal data: the given fields are encrypted under their data key (created with
+ * the customer, or now for one created before), e-mail and phone re-indexed. Creating the row needs
+ * every field; an update changes only those given. Recording the change is the caller's event.
+ */
+export async function writePersonalData(tx: DbClient, customerId: string, input: PersonalDataInput) {
+  const key = await dataKeyOf(tx, customerId, "customer");
+  const { currentIndexKey } = await keyringOf(tx);
+  const encrypted: Partial<Record<EncryptedPersonalField, StoredBytes>> = {};
+  for (const field of encryptedPersonalFields) {
+    const value = input[field];
+    if (value !== undefined) encrypted[field] = encryptField(key, customerId, value);
+  }
+  const indexes = {
+    ...(input.email !== undefined ? { emailIndex: blindIndex(currentIndexKey, "email", input.email) } : {}),
+    ...(input.phone !== undefined ? { phoneIndex: blindIndex(currentIndexKey, "phone", input.phone) } : {}),
+  };
+  const client = tx as Tx;
+  const existing = await client.customerPersonalData.findUnique({ where: { customerId }, select: { customerId: true } });
+  if (existing) {
+    await client.customerPersonalData.update({
+      where: { customerId },
+      data: { ...encrypted, ...indexes, ...(input.country ? { country: input.country } : {}) } as Prisma.CustomerPersonalDataUpdateInput,
+    });
+    return;
+  }
+  const missing = encryptedPersonalFields.filter((field) => encrypted[field] === undefined);
+  if (missing.length > 0 || !input.country) throw new Error(`personal data of a new customer needs every field (missing: ${[...missing, ...(input.country ? [] : ["country"])].join(", ")})`);
+  await client.customerPersonalData.create({
+    data: { customerId, ...(encrypted as Record<EncryptedPersonalField, StoredBytes>), country: input.country, ...indexes },
+  });
+}
+
+/** Deletes a customer's personal data row (erasure); returns whether there was one. */
+export async function deletePersonalData(tx: Tx, customerId: string) {
+  return (await tx.customerPersonalData.deleteMany({ where: { customerId } })).count > 0;
+}
+
+/** Blind-index values of a look-up under every key-encryption key held (they differ during a rotation). */
+export async function blindIndexCandidates(client: DbClient, kind: BlindIndexKind, value: string) {
+  const { indexKeys } = await keyringOf(client);
+  return indexKeys.map((key) => blindIndex(key, kind, value)).filter((index): index is StoredBytes => index !== null);
+}
+
+/**
+ * Customers whose e-mail or phone equals the given one (normalised), by blind index; optionally only
+ * in one region. At most `take` ids (two tell the caller the match is ambiguous).
+ */
+export async function findCustomersByBlindIndex(
+  client: DbClient,
+  lookup: { email?: string | null; phone?: string | null },
+  options: { regionCode?: string; take?: number } = {},
+) {
+  const conditions: Prisma.CustomerPersonalDataWhereInput[] = [];
+  if (lookup.email) conditions.push({ emailIndex: { in: await blindIndexCandidates(client, "email", lookup.email) } });
+  if (lookup.phone) conditions.push({ phoneIndex: { in: await blindIndexCandidates(client, "phone", lookup.phone) } });
+  if (conditions.length === 0) return [];
+  const rows = await (client as Tx).customerPersonalData.findMany({
+    where: { OR: conditions, ...(options.regionCode ? { customer: { regionCode: options.regionCode } } : {}) },
+    select: { customerId: true },
+    orderBy: { customerId: "asc" },
+    take: options.take,
+  });
+  return rows.map((row) => row.customerId);
+}
