@@ -243,7 +243,7 @@ describe("npm run ledger:verify", () => {
       await admin.end();
     }
     expect((await verifyLedger({ databaseUrl })).isValid).toBe(true);
-  });
+  }, 90_000);
 });
 
 describe("several app processes", () => {
