@@ -78,6 +78,10 @@ export const auditActions = {
   "job.cancel_requested": "A staff member asked a running background job to stop",
   "job.cancelled": "A background job was cancelled before it finished",
   "job.restarted": "A background job whose worker stopped (or shut down) was queued again to start from the beginning",
+  // ── Access hardening (issue 13, ADR 014): four-eyes on staff changes that widen access ──
+  "staff_user.change_requested": "An administrator asked for a staff change that widens access (new account, role, regions, re-activation, MFA reset); it waits for a second administrator",
+  "staff_user.change_approved": "A second administrator approved a pending staff change; it took effect",
+  "staff_user.change_rejected": "A pending staff change was rejected or withdrawn; nothing changed",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;

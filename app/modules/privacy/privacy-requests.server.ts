@@ -651,7 +651,7 @@ async function requireContestReviewAuthority(tx: Tx, actor: Actor, row: RequestR
   if (!review || review.privacyRequestId !== row.id) throw new PrivacyRequestRefusedError(`that review does not answer the contest ${row.reference}`);
   if (review.status !== "closed") throw new PrivacyRequestRefusedError(`the review of the contest ${row.reference} is not closed yet`);
   const subject = subjectOf("Review", { id: review.id, regionCode: review.regionCode, trigger: review.trigger, status: review.status }) as never;
-  if (!actor.ability.can("decide", subject) && !actor.ability.can("approve", subject)) throw forbidden("decide", "Review", `region ${review.regionCode}`);
+  if (!actor.ability.can("decide", subject) && !actor.ability.can("approve", subject)) throw forbidden("decide", "Review");
 }
 
 /**
