@@ -118,6 +118,14 @@ export function recordNotFound(subjectType: SubjectName): Response {
 }
 
 /**
+ * What a lookup that found nothing answers: the 403 a role without the permission on the type gets for
+ * every id, else the type's 404 — so a missing record and an out-of-scope one look the same.
+ */
+export function missingRecord(actor: Actor, action: Action, subjectType: SubjectName): Response {
+  return actor.ability.can(action, subjectType as never) ? recordNotFound(subjectType) : forbidden(action, subjectType);
+}
+
+/**
  * The same for one record: region and other conditions are checked on the row itself. A record the
  * actor may not even read answers exactly like a missing one (DESIGN.md §5: no existence or region
  * oracle); one they may read but not act on gets a 403 naming the permission, never the region.
@@ -128,6 +136,8 @@ export function requireRecordPermission<T extends Record<string, unknown>>(
   subjectType: SubjectName,
   row: T,
 ) {
+  // A role without the permission on any record of the type gets the same 403 for every id.
+  if (!actor.ability.can(action, subjectType as never)) throw forbidden(action, subjectType);
   const instance = subjectOf(subjectType, row) as never;
   if (action !== "create" && !actor.ability.can("read", instance) && !actor.ability.can(action, instance)) {
     throw recordNotFound(subjectType);

@@ -3,7 +3,7 @@ import { db } from "~/utils/db.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { Role } from "~/generated/prisma/enums";
 import { accessibleWhere, subjectOf } from "./ability.server";
-import { forbidden, notFound, type Actor } from "./actor.server";
+import { forbidden, missingRecord, type Actor } from "./actor.server";
 import { hashPassword } from "./password.server";
 import type { CreateStaffUserSchema, UpdateStaffUserSchema } from "./schema";
 import { isWideningChange, requestStaffChange } from "./staff-changes.server";
@@ -43,7 +43,7 @@ export async function listStaff(actor: Actor) {
 
 async function loadStaffForAction(actor: Actor, action: "read" | "update" | "deactivate" | "resetMfa", userId: string) {
   const row = await db.staffUser.findUnique({ where: { id: userId }, select: staffSelect });
-  if (!row) throw notFound("That staff account");
+  if (!row) throw missingRecord(actor, action, "StaffUser");
   if (!actor.ability.can(action, subjectOf("StaffUser", { id: row.id }) as never)) {
     throw forbidden(action, "StaffUser", row.id === actor.user.id ? "your own account" : undefined);
   }
