@@ -12,7 +12,7 @@ import {
   rejectionOf,
   type BatchKind,
 } from "./batch.server";
-import type { LineError, ParsedLine } from "./ndjson";
+import type { ParsedLine } from "./ndjson";
 import { FraudOutcomeLineSchema, RepaymentOutcomeLineSchema, type FraudOutcomeLine, type RepaymentOutcomeLine } from "./schema";
 
 // POST /api/v1/repayment-outcomes and /api/v1/fraud-outcomes (docs/ingestion.md): the ground truth the
