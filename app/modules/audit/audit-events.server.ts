@@ -1,7 +1,7 @@
 import { db } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import { accessibleWhere } from "~/modules/access/ability.server";
-import { forbidden, notFound, recordNotFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, recordNotFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { modelSubjects } from "~/modules/access/policy.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";

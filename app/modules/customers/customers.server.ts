@@ -1,6 +1,6 @@
 import { db } from "~/utils/db.server";
 import { accessibleWhere } from "~/modules/access/ability.server";
-import { notFound, requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
+import { requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { encryptedPersonalFields, readPersonalData, type EncryptedPersonalField } from "./personal-data.server";
 

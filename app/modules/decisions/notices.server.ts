@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { db } from "~/utils/db.server";
-import { notFound, requireRecordPermission, type Actor, missingRecord, requirePermission } from "~/modules/access/actor.server";
+import { requireRecordPermission, type Actor, missingRecord, requirePermission } from "~/modules/access/actor.server";
 import { findRegion } from "~/modules/access/regions.server";
 import { canonicalJson } from "~/modules/audit/canonical-json";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";

@@ -1,6 +1,6 @@
 import { db } from "~/utils/db.server";
 import { accessibleWhere } from "~/modules/access/ability.server";
-import { notFound, requirePermission, requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
+import { requirePermission, requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { parameterRows } from "./parameters";
 import { RuleSetParametersSchema } from "./schema";
