@@ -14,8 +14,10 @@ export const meta: MetaFunction = () => [{ title: "Sign in · Attest" }];
 
 // A throttled sign-in tells the client when to try again (RFC 9110 Retry-After), on the page as well.
 export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const headers = new Headers();
   const retryAfter = actionHeaders.get("Retry-After");
-  return retryAfter ? { "Retry-After": retryAfter } : {};
+  if (retryAfter) headers.set("Retry-After", retryAfter);
+  return headers;
 };
 
 export async function loader({ request }: LoaderFunctionArgs) {
