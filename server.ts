@@ -62,7 +62,8 @@ app.use((req, _res, next) => {
     const url = new URL(req.url, "http://attest.invalid");
     if (url.searchParams.has("_data")) {
       url.searchParams.delete("_data");
-      req.url = `${url.pathname}${url.search}`;
+      // The Remix adapter builds its Request from originalUrl.
+      req.url = req.originalUrl = `${url.pathname}${url.search}`;
     }
   }
   next();
