@@ -78,6 +78,17 @@ export const auditActions = {
   "job.cancel_requested": "A staff member asked a running background job to stop",
   "job.cancelled": "A background job was cancelled before it finished",
   "job.restarted": "A background job whose worker stopped (or shut down) was queued again to start from the beginning",
+  // ── Rule sets: drafting, approval, activation, backtests, publication (issue 9, ADR 010) ──
+  "rule_set_version.drafted": "A regional ops manager started a draft rule-set version from an approved one (an older one: a rollback)",
+  "rule_set_version.edited": "A draft rule-set version's parameters or change note were saved (the parameter diff is recorded)",
+  "rule_set_version.submitted": "A draft rule-set version was submitted for approval with its change note and a current backtest",
+  "rule_set_version.withdrawn": "A draft, submitted or scheduled rule-set version was withdrawn before taking effect",
+  "rule_set_version.approved": "A compliance officer (not the author or submitter) approved a rule-set version with its effective time",
+  "rule_set_version.rejected": "A compliance officer (not the author or submitter) rejected a submitted rule-set version with a reason",
+  "rule_set_version.activated": "A scheduled rule-set version reached its effective time and became the active one; its predecessor retired",
+  "rule_set_version.backtest_requested": "A backtest of a draft rule-set version over a period of stored decisions was queued",
+  "rule_set_version.backtest_stored": "A backtest finished and its result was stored with the hash of the parameters it ran on",
+  "rule_set_version.fetched": "The decision engine fetched a signed rule-set version through the API",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;
