@@ -5,7 +5,9 @@ import type { AuditAction } from "~/modules/audit/actions";
 import { appendAuditEvent, systemAuditContext, type AuditContext } from "~/modules/audit/ledger.server";
 import type { Action } from "~/modules/access/policy.server";
 import { db, type Tx } from "~/utils/db.server";
+import { enqueueJob } from "~/modules/jobs/queue.server";
 import { validateParametersForRegion } from "./bounds.server";
+import { backtestJob } from "./rulesets.jobs.server";
 import {
   instantFromRegionLocal,
   lockRuleSet,
@@ -327,4 +329,36 @@ export async function activateDueVersions(now = new Date()) {
   const activated: number[] = [];
   for (const { ruleSetId } of ruleSets) activated.push(...(await db.$transaction((tx) => activateDue(tx, ruleSetId, now))));
   return activated;
+}
+
+// ── Backtests ──
+
+const maxBacktestDays = 3 * 366;
+
+/** Queues a backtest of a draft or submitted version over a period and regions, audited in the same transaction. */
+export async function requestBacktest(actor: Actor, input: { versionId: string; from: Date; to: Date; regions: string[] }) {
+  return db.$transaction(async (tx) => {
+    const version = await loadVersion(tx, actor, input.versionId, "backtest");
+    requireState(version, ["draft", "submitted"], "backtested");
+    const regions = input.regions.length > 0 ? [...new Set(input.regions)] : [version.regionCode];
+    const outside = regions.filter((region) => !actor.user.regions.includes(region));
+    if (outside.length > 0) throw new RuleSetRefusedError(`Regions: ${outside.join(", ")} ${outside.length === 1 ? "is" : "are"} not among your regions (${actor.user.regions.join(", ")}).`, "invalid", [{ path: "regions", message: "outside your regions" }]);
+    if (!(input.from < input.to)) throw new RuleSetRefusedError("Period: the start must be before the end.", "invalid", [{ path: "from", message: "must be before the end" }]);
+    if (input.to.getTime() - input.from.getTime() > maxBacktestDays * 86_400_000) {
+      throw new RuleSetRefusedError(`Period: at most ${maxBacktestDays} days can be replayed at once.`, "invalid", [{ path: "from", message: "period too long" }]);
+    }
+    const jobId = await enqueueJob(tx, backtestJob, {
+      input: { versionId: version.id, from: input.from.toISOString(), to: input.to.toISOString(), regions },
+      requestedById: actor.user.id,
+      subject: { type: "RuleSetVersion", id: version.id, regionCode: version.regionCode },
+    });
+    await appendAuditEvent(tx, actor.audit, {
+      action: "rule_set_version.backtest_requested",
+      subjectType: "RuleSetVersion",
+      subjectId: version.id,
+      regionCode: version.regionCode,
+      changes: { version: version.version, jobId, period: { from: input.from.toISOString(), to: input.to.toISOString() }, regions, parametersHash: parametersHash(version.parameters) },
+    });
+    return { jobId };
+  });
 }
