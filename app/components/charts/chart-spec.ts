@@ -7,6 +7,8 @@ export interface ChartSeries {
   key: string;
   label: string;
   format: ValueFormat;
+  /** Context for each point (a count, an interval): shown in the tooltip, table and CSV, not drawn. */
+  isContext?: boolean;
 }
 
 export type ChartValue = string | number | null;

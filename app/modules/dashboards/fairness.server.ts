@@ -76,9 +76,9 @@ export async function loadFairnessDashboard(actor: Actor, query: DashboardQuery,
     series: [
       { key: "approvalRate", label: "Approval rate", format: "percent" },
       { key: "adverseImpactRatio", label: "Adverse impact ratio", format: "ratio" },
-      { key: "decisions", label: "Decisions", format: "count" },
-      { key: "truePositiveRate", label: "TPR (good payers approved)", format: "percent" },
-      { key: "truePositiveRateDifference", label: "TPR difference vs reference", format: "percent" },
+      { key: "decisions", label: "Decisions", format: "count", isContext: true },
+      { key: "truePositiveRate", label: "TPR (good payers approved)", format: "percent", isContext: true },
+      { key: "truePositiveRateDifference", label: "TPR difference vs reference", format: "percent", isContext: true },
     ],
     rows: result.rows.map((row) => ({
       group: row.group,

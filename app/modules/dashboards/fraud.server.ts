@@ -52,7 +52,7 @@ export async function loadFraudDashboard(actor: Actor, query: DashboardQuery, no
       { key: "holdRate", label: "Hold rate", format: "percent" },
       { key: "confirmedRate", label: "Confirmed fraud rate", format: "percent" },
       { key: "falsePositiveRate", label: "False-positive rate of holds", format: "percent" },
-      { key: "screenings", label: "Screenings", format: "count" },
+      { key: "screenings", label: "Screenings", format: "count", isContext: true },
     ],
     rows: rateRows,
     links: months.map((month) => ({
@@ -71,7 +71,7 @@ export async function loadFraudDashboard(actor: Actor, query: DashboardQuery, no
     x: { key: "month", label: "Month" },
     series: [
       { key: "losses", label: `Losses (${currencyOf(region)})`, format: "money" },
-      { key: "chargebacks", label: "Chargebacks", format: "count" },
+      { key: "chargebacks", label: "Chargebacks", format: "count", isContext: true },
     ],
     currency: currencyOf(region),
     rows: months.map((month) => {

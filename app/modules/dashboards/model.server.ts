@@ -108,7 +108,7 @@ export async function loadModelDashboard(actor: Actor, query: DashboardQuery, no
     series: [
       { key: "baselineShare", label: "Baseline", format: "percent" },
       { key: "currentShare", label: "Current", format: "percent" },
-      { key: "contribution", label: "PSI contribution", format: "decimal" },
+      { key: "contribution", label: "PSI contribution", format: "decimal", isContext: true },
     ],
     rows: (chosen.psi?.bins ?? []).map((bin) => ({
       scores: `${(bin.fromBin / BINS).toFixed(2)}–${((bin.toBin + 1) / BINS).toFixed(2)}`,
@@ -163,11 +163,11 @@ export async function loadModelDashboard(actor: Actor, query: DashboardQuery, no
     x: { key: "model", label: "Model version" },
     series: [
       { key: "gini", label: "Gini", format: "ratio" },
-      { key: "giniLow", label: "Gini 95% low", format: "ratio" },
-      { key: "giniHigh", label: "Gini 95% high", format: "ratio" },
+      { key: "giniLow", label: "Gini 95% low", format: "ratio", isContext: true },
+      { key: "giniHigh", label: "Gini 95% high", format: "ratio", isContext: true },
       { key: "ks", label: "KS", format: "ratio" },
-      { key: "goods", label: "Good outcomes", format: "count" },
-      { key: "bads", label: "Bad outcomes", format: "count" },
+      { key: "goods", label: "Good outcomes", format: "count", isContext: true },
+      { key: "bads", label: "Bad outcomes", format: "count", isContext: true },
     ],
     rows: withOutcomes.map((summary) => ({
       model: summary.model,

@@ -98,7 +98,7 @@ export async function loadOperationsDashboard(actor: Actor, query: DashboardQuer
     x: { key: "month", label: "Month" },
     series: [
       { key: "overrideRate", label: "Override rate", format: "percent" },
-      { key: "reviewed", label: "Reviewed decisions", format: "count" },
+      { key: "reviewed", label: "Reviewed decisions", format: "count", isContext: true },
     ],
     rows: months.map((month) => {
       const row = verdicts.find((candidate) => candidate.month === month);

@@ -62,7 +62,7 @@ export async function loadRiskDashboard(actor: Actor, query: DashboardQuery, now
       { key: "approvalRate", label: "Approval rate", format: "percent" },
       { key: "referralRate", label: "Referral rate", format: "percent" },
       { key: "declineRate", label: "Decline rate", format: "percent" },
-      { key: "decisions", label: "Decisions", format: "count" },
+      { key: "decisions", label: "Decisions", format: "count", isContext: true },
     ],
     rows: rateRows,
     links: months.map((month) => ({
@@ -88,7 +88,7 @@ export async function loadRiskDashboard(actor: Actor, query: DashboardQuery, now
     series: [
       { key: "bookedAmount", label: `Approved volume (${row.currency})`, format: "money" },
       { key: "outstanding", label: `Outstanding exposure (${row.currency})`, format: "money" },
-      { key: "booked", label: "Credits granted", format: "count" },
+      { key: "booked", label: "Credits granted", format: "count", isContext: true },
     ],
     rows: [row],
     currency: row.currency,
