@@ -9,7 +9,8 @@ import { dashboardScope } from "./scope.server";
 // the adverse impact ratio against the most-favoured group (four-fifths rule) and the difference in
 // true-positive rates (good payers approved) where repayment outcomes exist.
 
-export const AGE_BANDS = ["under 18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"] as const;
+// Applicants under 18 are refused by law (rule-set minimum age), so they are no group to compare.
+export const AGE_BANDS = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"] as const;
 /** Groups smaller than this are shown but cannot be the reference group. */
 export const MIN_REFERENCE_DECISIONS = 30;
 
@@ -70,7 +71,7 @@ export async function loadFairnessDashboard(actor: Actor, query: DashboardQuery,
   const chart = (id: string, attribute: string, result: { rows: FairnessRow[]; reference: string | null }, linkOf: (group: string) => Record<string, string>): ChartSpec => ({
     id,
     title: `Approval rate and adverse impact ratio by ${attribute}`,
-    description: `${query.kind === "credit" ? "Credit applications" : "Limit decisions"} of the period by ${attribute}: engine approval rate, and that rate over the most-favoured group's (${result.reference ?? "none"}); red below ${AIR_RED}.`,
+    description: `${query.kind === "credit" ? "Credit applications" : "Limit decisions"} of the period by ${attribute}${attribute === "age band" ? " (applicants under 18 are refused by law and left out)" : ""}: engine approval rate, and that rate over the most-favoured group's (${result.reference ?? "none"}); red below ${AIR_RED}.`,
     type: "bar",
     x: { key: "group", label: attribute[0]!.toUpperCase() + attribute.slice(1) },
     series: [

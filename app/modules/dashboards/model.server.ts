@@ -3,7 +3,7 @@ import type { Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { db } from "~/utils/db.server";
 import { discrimination, populationStabilityIndex, PSI_AMBER, PSI_RED, type Band, type DiscriminationResult, type PsiResult } from "./metrics";
-import { addMonths, monthStart, monthsOf, type DashboardQuery } from "./schema";
+import { addMonths, monthsOf, type DashboardQuery } from "./schema";
 import { dashboardScope, monthFilter } from "./scope.server";
 
 // Model monitoring (docs/metrics.md "Model monitoring"; EU AI Act Art. 9 and 15: accuracy and
@@ -13,7 +13,8 @@ import { dashboardScope, monthFilter } from "./scope.server";
 
 const BINS = 100;
 export const BASELINE_MONTHS = 3;
-export const CURRENT_MONTHS = 3;
+// Monitoring compares each month with the baseline: the current window is the period's last month.
+export const CURRENT_MONTHS = 1;
 
 interface HistogramRow {
   model: string;
@@ -58,7 +59,7 @@ async function readHistograms(regions: string[], models?: string[]) {
 /**
  * Each model version's PSI (current window vs baseline window) and discrimination. Baseline: the
  * query's window, else the version's first BASELINE_MONTHS months with decisions; current: the last
- * CURRENT_MONTHS months of the period (never before the baseline ends).
+ * CURRENT_MONTHS month(s) of the period (never before the baseline ends).
  */
 function summarise(rows: HistogramRow[], query: Pick<DashboardQuery, "baselineFrom" | "baselineTo" | "model">, period: { from: string; to: string }): ModelVersionSummary[] {
   const models = [...new Set(rows.map((row) => row.model))].sort();
@@ -198,15 +199,26 @@ export interface PsiAlert {
   current: { from: string; to: string };
 }
 
-/** Model versions whose last CURRENT_MONTHS months drifted from their first months (home page alert). */
+/**
+ * Model versions whose latest month with decisions (up to now) drifted from their first months: the
+ * alert on the home page of whoever may see model monitoring (amber from 0.10, red from 0.25).
+ */
 export async function listPsiAlerts(actor: Actor, now = new Date()): Promise<PsiAlert[]> {
   if (!actor.ability.can("read", "Dashboard", "model")) return [];
   const regions = regionScope(actor).regionCode.in;
-  const to = now.toISOString().slice(0, 7);
-  const from = addMonths(to, -(CURRENT_MONTHS - 1));
-  const rows = await readHistograms(regions);
-  return summarise(rows, {}, { from, to })
-    .filter((summary) => summary.psi && summary.psi.band !== "green" && summary.lastMonth >= from && monthStart(summary.current.from) <= now)
-    .map((summary) => ({ model: summary.model, psi: summary.psi!.psi, band: summary.psi!.band, baseline: summary.baseline, current: summary.current }))
-    .sort((a, b) => b.psi - a.psi);
+  const thisMonth = now.toISOString().slice(0, 7);
+  // Only versions still scoring: decisions within the last two months.
+  const recent = addMonths(thisMonth, -1);
+  const rows = (await readHistograms(regions)).filter((row) => row.month <= thisMonth);
+  const alerts: PsiAlert[] = [];
+  for (const model of new Set(rows.map((row) => row.model))) {
+    const mine = rows.filter((row) => row.model === model);
+    const lastMonth = mine.map((row) => row.month).sort().pop()!;
+    if (lastMonth < recent) continue;
+    const [summary] = summarise(mine, {}, { from: lastMonth, to: lastMonth });
+    if (summary?.psi && summary.psi.band !== "green") {
+      alerts.push({ model, psi: summary.psi.psi, band: summary.psi.band, baseline: summary.baseline, current: summary.current });
+    }
+  }
+  return alerts.sort((a, b) => b.psi - a.psi);
 }
