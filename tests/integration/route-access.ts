@@ -135,6 +135,20 @@ export const routeAccess: RouteCheck[] = [
   check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.ukDeclined}/notice?format=pdf`, only(["compliance", "dpo"])),
   check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.seDeclined}/notice?format=docx`, { default: "400" }),
   check("decisions.oversight.tsx", "/decisions/oversight", customerDataReaders),
+  // Dashboards (policies/access.yaml: Dashboard fields per role)
+  check("dashboards._index.tsx", "/dashboards", {
+    default: "403",
+    compliance: "redirect:/dashboards/risk",
+    auditor: "redirect:/dashboards/risk",
+    opsSe: "redirect:/dashboards/risk",
+    fraud: "redirect:/dashboards/fraud",
+    dpo: "redirect:/dashboards/operations",
+  }),
+  check("dashboards.risk.tsx", "/dashboards/risk", only(["compliance", "auditor", "opsSe"])),
+  check("dashboards.fraud.tsx", "/dashboards/fraud", only(["compliance", "auditor", "opsSe", "fraud"])),
+  check("dashboards.model.tsx", "/dashboards/model", only(["compliance", "auditor"])),
+  check("dashboards.fairness.tsx", "/dashboards/fairness", only(["compliance", "auditor"])),
+  check("dashboards.operations.tsx", "/dashboards/operations", only(["compliance", "auditor", "opsSe", "dpo"])),
   // Contest intake is for API tokens with privacy:write; a staff session is no token.
   check("api.v1.decisions.$externalId.contest.tsx", "/api/v1/decisions/ENG-SE-000001/contest", api({ default: "401" }), {
     form: { details: "I was declined but my income is enough" },

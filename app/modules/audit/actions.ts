@@ -16,6 +16,7 @@ export const auditActions = {
   "customer.personal_data_listed": "Unmasked personal data of several customers (the fields named) was shown to a staff member in a list",
   "privacy_request.details_read": "A customer's own words in a contest were shown to a staff member (the DPO, or the person deciding its review)",
   "seed.loaded": "Synthetic demo data was loaded",
+  "rollups.rebuilt": "The dashboard rollups were recomputed from the raw tables (npm run rollups:rebuild)",
   "api_token.created": "An administrator created an API token (its secret was shown once)",
   "api_token.revoked": "An administrator revoked an API token",
   "api.call_refused": "An API call with a valid token was refused (endpoint, status and fields at fault; no body)",
