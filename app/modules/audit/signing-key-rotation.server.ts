@@ -137,12 +137,9 @@ export async function decideRotation(actor: Actor, input: z.infer<typeof DecideR
       if (!outgoing) throw new RotationRefusedError(`the outgoing key ${current.fingerprint} must sign the transition, but this instance does not hold it`);
       const body = keyTransitionBody({ format: KEY_TRANSITION_FORMAT, origin: await ledgerOrigin(tx), fromFingerprint: current.fingerprint, toFingerprint: rotation.toKey.fingerprint, effectiveAt: now.toISOString() });
       transition = { body, signature: await signDetached(outgoing.privateKey, body) };
-      await tx.signingKey.update({ where: { id: current.id }, data: { retiredAt: now } });
     }
-    await tx.signingKey.update({
-      where: { id: rotation.toKeyId },
-      data: { activatedAt: now, ...(transition ? { transitionBody: transition.body, transitionSignature: transition.signature } : {}) },
-    });
+    // Retires the outgoing key and activates the new one at the same instant, with the transition.
+    await tx.$executeRaw`SELECT attest_activate_signing_key(${rotation.toKeyId}::uuid, ${now}::timestamptz, ${transition?.body ?? null}, ${transition?.signature ?? null})`;
     await tx.signingKeyRotation.update({ where: { id: rotation.id }, data: { state: "approved", decidedById: actor.user.id, decidedAt: now } });
     await appendAuditEvent(tx, actor.audit, {
       action: "signing_key.rotation_approved",
