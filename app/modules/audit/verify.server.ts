@@ -514,26 +514,6 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     if (trust.problem) {
       return report({ kind: "untrusted_key", keyFingerprint: trust.problem.fingerprint, message: trust.problem.message }, totalEvents, 0);
     }
-    if (keyRows.length > 0 && trustedKeys.size === 0) {
-      return report({ kind: "untrusted_key", message: `none of the pinned keys (${pinned.join(", ")}) is in the database: the ledger was re-keyed or these are not its keys` }, totalEvents, 0);
-    }
-
-    // Checkpoints kept outside the database, verified with the trusted keys.
-    const trustedCheckpoints: TrustedCheckpoint[] = [];
-    for (const input of trustedInputs) {
-      const verified = await verifyTrustedCheckpoint(input, trustedKeys);
-      if ("error" in verified) return report({ kind: "untrusted_checkpoint", message: `the trusted checkpoint ${verified.error}` }, totalEvents, 0);
-      trustedCheckpoints.push(verified);
-    }
-    for (const trusted of trustedCheckpoints) {
-      if (trusted.treeSize > totalEvents) {
-        return report(
-          { kind: "truncated", seq: totalEvents + 1, treeSize: trusted.treeSize, message: `the trusted checkpoint ${trusted.source} signs ${trusted.treeSize} events but the ledger holds ${totalEvents}: events ${totalEvents + 1}–${trusted.treeSize} were cut off` },
-          totalEvents,
-          0,
-        );
-      }
-    }
 
     // Every checkpoint's signature, statement, chain link and key validity first: cheap, and independent of events.
     let previousTime = 0;
@@ -607,6 +587,23 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       previousTime = signedAt.getTime();
       previous = checkpoint;
     }
+    // Checkpoints kept outside the database, verified with the trusted keys.
+    const trustedCheckpoints: TrustedCheckpoint[] = [];
+    for (const input of trustedInputs) {
+      const verified = await verifyTrustedCheckpoint(input, trustedKeys);
+      if ("error" in verified) return report({ kind: "untrusted_checkpoint", message: `the trusted checkpoint ${verified.error}` }, totalEvents, 0);
+      trustedCheckpoints.push(verified);
+    }
+    for (const trusted of trustedCheckpoints) {
+      if (trusted.treeSize > totalEvents) {
+        return report(
+          { kind: "truncated", seq: totalEvents + 1, treeSize: trusted.treeSize, message: `the trusted checkpoint ${trusted.source} signs ${trusted.treeSize} events but the ledger holds ${totalEvents}: events ${totalEvents + 1}–${trusted.treeSize} were cut off` },
+          totalEvents,
+          0,
+        );
+      }
+    }
+
     // An empty ledger whose key was activated: activating a key appends an event, so events were removed.
     const activated = keyRows.find((row) => row.activated_at !== null && trustedKeys.has(row.fingerprint));
     if (totalEvents === 0 && activated) {
