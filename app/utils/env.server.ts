@@ -57,12 +57,14 @@ const EnvSchema = z.object({
   // External checkpoint sink: every signed checkpoint is also written to this directory (separate,
   // ideally write-once storage) and/or POSTed to this URL, retried in the background, never blocking
   // appends. ledger:verify reads the newest checkpoint in the directory as a trusted checkpoint.
-  ATTEST_CHECKPOINT_SINK_DIR: z.string().optional(),
+  // Default ./data/checkpoints; "off" disables it.
+  ATTEST_CHECKPOINT_SINK_DIR: z.string().default("./data/checkpoints"),
   ATTEST_CHECKPOINT_SINK_URL: z.string().url().optional(),
-  // Witnesses (C2SP tlog-witness): how many distinct witness cosignatures make a checkpoint "witnessed",
-  // and the witnesses' verifier keys (vkeys, comma-separated) whose cosignatures are accepted.
+  // Witnesses (C2SP tlog-witness): "<witness vkey> <URL prefix of add-checkpoint>" entries,
+  // comma-separated; every new checkpoint is submitted to each, and their verified cosignatures stored.
+  // A checkpoint is "witnessed" once ATTEST_WITNESS_QUORUM distinct witnesses cosigned it (0: no quorum).
+  ATTEST_WITNESSES: z.string().optional(),
   ATTEST_WITNESS_QUORUM: z.coerce.number().int().min(0).default(0),
-  ATTEST_WITNESS_KEYS: z.string().optional(),
   // Key-encryption keys for personal data (ADR 009, docs/operations.md): ATTEST_KEK is
   // "kid:base64key[,kid:base64key…]" (active first; rotated by the operator), else key files in
   // ATTEST_KEK_DIR (generated in demo mode; rotated and destroyed by Attest every

@@ -124,6 +124,20 @@ export async function createCheckpoint(options: { force?: boolean } = {}): Promi
 export function startCheckpointWorker() {
   let isRunning = false;
   let lastSize = -1;
+  let lastPublishRound = 0;
+  let isPublishing = false;
+  const publish = async (checkpoint: SignedCheckpoint | null) => {
+    if (isPublishing) return;
+    isPublishing = true;
+    try {
+      const { publishLatestCheckpoint } = await import("./checkpoint-publisher.server");
+      await publishLatestCheckpoint(checkpoint);
+    } catch (error) {
+      logger.warn({ err: error }, "publishing checkpoints outside the database failed");
+    } finally {
+      isPublishing = false;
+    }
+  };
   const tick = async () => {
     if (isRunning) return;
     isRunning = true;
@@ -132,6 +146,12 @@ export function startCheckpointWorker() {
       if (size !== lastSize) {
         const checkpoint = await createCheckpoint();
         if (checkpoint) lastSize = Number(checkpoint.treeSize);
+        // Outside the database too (sink, witnesses): in the background, never holding up the next tick.
+        if (checkpoint) void publish(checkpoint);
+      } else if (Date.now() - lastPublishRound > 5_000) {
+        // Retries of earlier failed rounds, with their backoff.
+        lastPublishRound = Date.now();
+        void publish(null);
       }
     } catch (error) {
       logger.error({ err: error }, "checkpoint signing failed");

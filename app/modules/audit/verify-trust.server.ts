@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { env, isDemoMode } from "~/utils/env.server";
+import { env } from "~/utils/env.server";
 import { eventTagKeys } from "./event-tag-keys.server";
 import { parseTrustedFingerprints } from "./key-trust";
 import { loadedSigningKeys } from "./signing-keys.server";
@@ -19,10 +19,9 @@ export interface VerifierConfiguration {
   trustedCheckpoints: TrustedCheckpointInput[];
 }
 
-/** The directory signed checkpoints are published to (demo mode: ./data/checkpoints beside the keys). */
+/** The directory signed checkpoints are published to (ATTEST_CHECKPOINT_SINK_DIR, default ./data/checkpoints). */
 export function checkpointSinkDir(): string | null {
-  if (env.ATTEST_CHECKPOINT_SINK_DIR) return path.resolve(env.ATTEST_CHECKPOINT_SINK_DIR);
-  return isDemoMode ? path.resolve(env.ATTEST_SIGNING_KEYS_DIR, "..", "checkpoints") : null;
+  return env.ATTEST_CHECKPOINT_SINK_DIR === "off" || env.ATTEST_CHECKPOINT_SINK_DIR === "" ? null : path.resolve(env.ATTEST_CHECKPOINT_SINK_DIR);
 }
 
 /** The newest checkpoint published to the sink directory, as a trusted-checkpoint input. */
