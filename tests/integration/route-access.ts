@@ -117,6 +117,7 @@ export const routeAccess: RouteCheck[] = [
   // Ledger API: public keys for anyone; proofs for verifiers (or an API token)
   check("api.v1.audit.keys.tsx", "/api/v1/audit/keys", { anonymous: "200", default: "200" }),
   check("api.v1.audit.checkpoints.latest.tsx", "/api/v1/audit/checkpoints/latest", api(ledgerVerifiers)),
+  check("api.v1.audit.checkpoint.tsx", "/api/v1/audit/checkpoint", api(ledgerVerifiers)),
   check("api.v1.audit.proof.inclusion.tsx", `/api/v1/audit/proof/inclusion?seq=${fixtureEvents.dePersonalDataRead}&treeSize=2`, api(ledgerVerifiers)),
   check("api.v1.audit.proof.consistency.tsx", "/api/v1/audit/proof/consistency?from=1&to=2", api(ledgerVerifiers)),
 
