@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireActor, type Actor } from "~/modules/access/actor.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
@@ -48,16 +49,29 @@ afterAll(async () => {
 
 describe("an erasure for a customer who had no ledger key yet", () => {
   it("runs the first time through propose → approve → execute, and destroys the key proposing created", async () => {
-    const subject = await createErasureSubject("N");
-    // A customer from before keys were created with the customer: a data key, no ledger key.
-    await db.subjectDataKey.update({ where: { subjectId: subject.ids.customer }, data: { ledgerKey: null } });
+    // A customer ingested before keys were created with the customer, with nothing personal stored yet:
+    // no key row at all. Proposing the erasure seals its justification under a new ledger key.
+    const customerId = crypto.randomUUID();
+    const requestId = crypto.randomUUID();
+    const reference = `CUS-US-NOKEY-${customerId.slice(0, 6)}`;
+    created.push(customerId);
+    await db.customer.create({ data: { id: customerId, reference, regionCode: "US" } });
+    await db.decision.create({
+      data: { externalId: `ENG-US-NOKEY-${customerId.slice(0, 8)}`, customerId, kind: "credit", regionCode: "US", modelName: "credit-gbm", modelVersion: "2026.1", score: 0.2, outcome: "declined", amount: "90.00", currency: "USD", features: { age: 40 }, decidedAt: new Date(Date.now() - 4 * 365 * 86_400_000) },
+    });
+    await db.privacyRequest.create({
+      data: { id: requestId, reference: `PR-US-NOKEY-${requestId.slice(0, 6)}`, type: "erasure", customerId, regionCode: "US", regime: "ccpa", channel: "web_form", receivedAt: new Date(), clockStartedAt: new Date(), dueAt: new Date(Date.now() + 40 * 86_400_000), identityState: "verified", identityVerifiedAt: new Date(), state: "in_progress" },
+    });
+    expect(await db.subjectDataKey.count({ where: { subjectId: customerId } })).toBe(0);
 
-    await proposeApproveExecute(subject);
+    await requestErasureApproval(dpo, requestId, { intent: "request_approval", justification: "Verified customer asked for erasure; plan checked." });
+    expect(await db.subjectDataKey.findUniqueOrThrow({ where: { subjectId: customerId } })).toMatchObject({ ledgerKey: expect.anything() });
+    await decideErasureApproval(dpo2, requestId, { intent: "approve", justification: "Plan matches the retention policy" });
+    await executeErasure(dpo2, requestId, { intent: "execute", confirmReference: reference });
 
-    const key = await db.subjectDataKey.findUniqueOrThrow({ where: { subjectId: subject.ids.customer } });
-    expect(key).toMatchObject({ ledgerKey: null, dataKey: null, ledgerKeyDestroyedAt: expect.any(Date), dataKeyDestroyedAt: expect.any(Date) });
-    expect(await db.customerPersonalData.count({ where: { customerId: subject.ids.customer } })).toBe(0);
-    expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: subject.ids.requests.erasure } })).toMatchObject({ state: "completed" });
+    const key = await db.subjectDataKey.findUniqueOrThrow({ where: { subjectId: customerId } });
+    expect(key).toMatchObject({ ledgerKey: null, ledgerKeyDestroyedAt: expect.any(Date) });
+    expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId } })).toMatchObject({ state: "completed" });
   });
 });
 
