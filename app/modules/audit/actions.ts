@@ -67,6 +67,8 @@ export const auditActions = {
   "privacy_request.erasure_executed": "An approved erasure was executed: personal data erased, subject key destroyed, retained records restricted, certificate signed",
   "privacy_artefact.downloaded": "A privacy artefact (access export or erasure certificate) was downloaded",
   "retained_record.erased": "The retention job erased records whose retention period had ended",
+  "key_encryption_key.destroyed": "A retired key-encryption key was destroyed after every live subject key was re-wrapped under the active one (rotation)",
+  "retained_record.debt_settled": "The debt a customer's identity was kept for after erasure was settled or written off; its erasure date was set",
   // ── Ingestion API and decision explorer (issue 4: ingest) ──
   "ingest.decisions_accepted": "A batch of decisions from the decision engine was ingested (one event per call: counts and the body's SHA-256)",
   "ingest.repayment_outcomes_accepted": "A batch of repayment outcomes was ingested (one event per call)",
