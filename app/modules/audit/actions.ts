@@ -78,6 +78,10 @@ export const auditActions = {
   "job.cancel_requested": "A staff member asked a running background job to stop",
   "job.cancelled": "A background job was cancelled before it finished",
   "job.restarted": "A background job whose worker stopped (or shut down) was queued again to start from the beginning",
+  // ── Evidence packs (issue 11, ADR 012) ──
+  "evidence_pack.requested": "An auditor or compliance officer requested an evidence pack (scope, regions, what is included, sample seed)",
+  "evidence_pack.built": "An evidence pack was built, hashed and signed, and offered for download (SHA-256, size, checkpoint)",
+  "evidence_pack.downloaded": "An evidence pack was downloaded (the same bytes each time: its SHA-256 is recorded)",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;
