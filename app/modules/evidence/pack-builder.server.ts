@@ -246,8 +246,10 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   const queries: Record<string, unknown> = {};
   const counts: Record<string, number> = {};
 
-  // The checkpoint every proof is against: signed now if the ledger grew since the last one.
-  await createCheckpoint().catch(() => null);
+  // The ledger's key signs the manifest (and activates on a first start); the checkpoint every proof is
+  // against is signed now if the ledger grew since the last one.
+  const signer = await loadArtefactSigner();
+  await createCheckpoint();
   const checkpoint = await latestCheckpoint();
   if (!checkpoint) throw new Error("the ledger has no signed checkpoint yet");
 
@@ -539,7 +541,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   await eventsFile.close(eventCount);
   counts.events = eventCount;
 
-  await createCheckpoint().catch(() => null);
+  await createCheckpoint();
   const latest = (await latestCheckpoint())!;
   const leafFile = stage.open("audit/leaf-hashes.bin", `Every leaf hash of the ledger up to the latest checkpoint (${latest.treeSize} × 32 bytes, in sequence order): recompute any root from it`);
   let leafSeq = 0;
@@ -576,7 +578,6 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   }
 
   // ── Readers' files ──
-  const signer = await loadArtefactSigner();
   const createdAt = input.createdAt.toISOString();
   const origin = await ledgerOrigin();
   await stage.writeFile("verify.mjs", verifierSource(), "The offline verifier: node verify.mjs (Node.js standard library only)");

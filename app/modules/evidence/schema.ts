@@ -61,10 +61,3 @@ export function periodOf(scope: Pick<PackScope, "from" | "to">) {
   const until = new Date(new Date(`${scope.to}T00:00:00.000Z`).getTime() + 86_400_000);
   return { from, until };
 }
-
-/** The first message of a zod error, naming its field. */
-export function firstIssue(error: z.ZodError) {
-  const issue = error.issues[0]!;
-  const field = issue.path.join(".");
-  return issue.message.startsWith(field.split(".")[0] ?? "\u0000") || !field ? issue.message : `${field}: ${issue.message}`;
-}
