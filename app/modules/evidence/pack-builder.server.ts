@@ -6,6 +6,7 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import yazl from "yazl";
+import packageJson from "../../../package.json";
 import { stringify } from "csv-stringify/sync";
 import type { Prisma } from "~/generated/prisma/client";
 import { accessibleWhere, defineAbilityFor, WITHHELD_FREE_TEXT, canReadPersonalData } from "~/modules/access/ability.server";
@@ -20,6 +21,7 @@ import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
 import { unrestrictedSubjectFilter } from "~/modules/privacy/restriction";
 import { db, queryRows } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
+import { policiesDir } from "~/utils/policy-file.server";
 import { BatchedInclusionProofs } from "./proof-batch.server";
 import { PackStage, type StagedFile } from "./pack-files.server";
 import { indexHtml, verifyMarkdown } from "./pack-documents";
@@ -34,7 +36,7 @@ import { periodOf, type PackScope } from "./schema";
 
 const BATCH = 2_000;
 const MASK = "••••••";
-export const APP_VERSION = JSON.parse(fs.readFileSync(path.resolve(process.cwd(), "package.json"), "utf8")).version as string;
+export const APP_VERSION: string = packageJson.version;
 
 export function packsDir() {
   return path.resolve(env.EVIDENCE_PACK_DIR);
@@ -54,20 +56,18 @@ export function discardPartialPack(packId: string) {
   fs.rmSync(path.join(packsDir(), `${packId}.zip.partial`), { force: true });
 }
 
-function verifierSource() {
-  const candidates = [
-    (() => {
-      try {
-        return fileURLToPath(new URL("./pack/verify.mjs", import.meta.url));
-      } catch {
-        return "";
-      }
-    })(),
-    path.resolve(process.cwd(), "app/modules/evidence/pack/verify.mjs"),
-  ];
-  const found = candidates.find((candidate) => candidate && fs.existsSync(candidate));
-  if (!found) throw new Error("the pack verifier (app/modules/evidence/pack/verify.mjs) was not found");
-  return fs.readFileSync(found);
+/**
+ * The verifier shipped in every pack, byte for byte app/modules/evidence/pack/verify.mjs: bundled into
+ * the server build by Vite (import.meta.glob with ?raw), read beside this module when run from source.
+ */
+function verifierSource(): Buffer {
+  try {
+    const bundled = import.meta.glob<string>("./pack/verify.mjs", { query: "?raw", import: "default", eager: true })["./pack/verify.mjs"];
+    if (typeof bundled === "string") return Buffer.from(bundled, "utf8");
+  } catch {
+    // Not built by Vite (tsx, vitest without the transform): read the file itself.
+  }
+  return fs.readFileSync(fileURLToPath(new URL("./pack/verify.mjs", import.meta.url)));
 }
 
 export interface BuildProgress {
@@ -572,7 +572,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   const policyFiles = ["access.yaml", "reason-codes.yaml", "retention.yaml", "privacy-regimes.yaml", "regions.yaml", "notices.yaml"];
   const policies: StagedFile[] = [];
   for (const name of policyFiles) {
-    const source = path.resolve(process.cwd(), "policies", name);
+    const source = path.join(policiesDir, name);
     if (!fs.existsSync(source)) continue;
     policies.push(await stage.writeFile(`policies/${name}`, fs.readFileSync(source), `Policy in force when the pack was built: policies/${name}`));
   }
