@@ -61,7 +61,7 @@ export function EvidencePackList({ packs }: { packs: EvidencePackListItem[] }) {
                   <td className="num">{pack.sizeBytes === null ? "—" : formatBytes(pack.sizeBytes)}</td>
                   <td>{pack.sha256 ? <code title={pack.sha256}>{pack.sha256.slice(0, 16)}…</code> : "—"}</td>
                   <td>{pack.checkpoint ? `#${pack.checkpoint.number} (${pack.checkpoint.treeSize.toLocaleString("en")} events)` : "—"}</td>
-                  <td>
+                  <td style={{ whiteSpace: "normal", minWidth: "9rem" }}>
                     {pack.isDownloadable ? (
                       <>
                         <a className="button button--ghost" href={`/evidence/${pack.id}/download`} download>

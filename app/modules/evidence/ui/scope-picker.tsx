@@ -91,7 +91,7 @@ export function ScopePicker({ regions, today, result, isBusy }: { regions: strin
       </fieldset>
       <fieldset>
         <legend>Decisions: the explorer's filters</legend>
-        <div className="filters">
+        <div style={{ display: "flex", flexWrap: "wrap", gap: "0 0.75rem", alignItems: "flex-end" }}>
           {select("kind", "Kind", decisionKinds)}
           {select("outcome", "Outcome", decisionOutcomes)}
           {select("review", "Review state", reviewStates)}
@@ -102,7 +102,7 @@ export function ScopePicker({ regions, today, result, isBusy }: { regions: strin
         <p className="muted" style={{ marginTop: 0 }}>
           Freezes a population — the decisions above, narrowed below — into the pack and draws a reproducible random sample from it; the seed and the method go in the manifest.
         </p>
-        <div className="filters">
+        <div style={{ display: "flex", flexWrap: "wrap", gap: "0 0.75rem", alignItems: "flex-end" }}>
           {select("sampleOutcome", "Population outcome", decisionOutcomes)}
           {select("sampleReview", "Population review state", reviewStates)}
           <div className="field">
