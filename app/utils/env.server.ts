@@ -86,6 +86,9 @@ const EnvSchema = z.object({
   JOB_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   JOB_STALE_AFTER_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
+  // Evidence packs (issue 11, ADR 012): where finished packs are kept, and for how long they can be downloaded again.
+  EVIDENCE_PACK_DIR: z.string().default("./data/evidence-packs"),
+  EVIDENCE_PACK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

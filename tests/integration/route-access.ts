@@ -169,6 +169,16 @@ export const routeAccess: RouteCheck[] = [
   // ── Background jobs (ADR 008): a job's domain decides who sees it; an unknown or invisible job is a 404 ──
   check("jobs.$jobId.tsx", `/jobs/${ids.missing}`, { default: "404" }, { form: { intent: "cancel" }, expect: { default: "404" } }),
   check("jobs.$jobId.tsx", "/jobs/not-a-job-id", { default: "404" }, { form: { intent: "stop" }, expect: { default: "400" } }),
+  // ── Evidence packs (issue 11): auditors and compliance officers, each their own packs, within their regions ──
+  check("evidence._index.tsx", "/evidence", ledgerVerifiers, {
+    form: { intent: "estimate", from: "2026-01-01", to: "2026-12-31", regions: ["SE"], "include.decisions": "on" },
+    expect: { default: "403", compliance: "200", auditor: "200" },
+  }),
+  check("evidence._index.tsx", "/evidence", ledgerVerifiers, {
+    form: { intent: "estimate", from: "2026-12-31", to: "2026-01-01", regions: ["SE"], "include.decisions": "on" },
+    expect: { default: "403", compliance: "400", auditor: "400" },
+  }),
+  check("evidence.$packId.download.tsx", `/evidence/${ids.missing}/download`, { default: "403", compliance: "404", auditor: "404" }),
 ];
 
 export const everyone: Who[] = ["anonymous", "compliance", "opsSe", "fraud", "dpo", "auditor", "admin"];

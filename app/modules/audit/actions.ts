@@ -92,6 +92,10 @@ export const auditActions = {
   "rule_set_version.backtest_requested": "A backtest of a draft rule-set version over a period of stored decisions was queued",
   "rule_set_version.backtest_stored": "A backtest finished and its result was stored with the hash of the parameters it ran on",
   "rule_set_version.fetched": "The decision engine fetched a signed rule-set version through the API",
+  // ── Evidence packs (issue 11, ADR 012) ──
+  "evidence_pack.requested": "An auditor or compliance officer requested an evidence pack (scope, regions, what is included, sample seed)",
+  "evidence_pack.built": "An evidence pack was built, hashed and signed, and offered for download (SHA-256, size, checkpoint)",
+  "evidence_pack.downloaded": "An evidence pack was downloaded (the same bytes each time: its SHA-256 is recorded)",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;
