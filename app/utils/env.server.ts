@@ -25,6 +25,11 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
+  // Issue 13: growing delays per address+account start after LOGIN_MAX_FAILURES_PER_EMAIL failures,
+  // doubling from this many seconds; above the global ceiling (failures per minute, all addresses),
+  // only addresses without a recent failure may try.
+  LOGIN_DELAY_BASE_SECONDS: z.coerce.number().int().min(1).default(30),
+  LOGIN_GLOBAL_MAX_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   // Shows the demo accounts on the sign-in page. Defaults to on for the embedded database only.
   ATTEST_DEMO: booleanFlag.optional(),
   // Checkpoint signing keys (OpenPGP Ed25519, armored, unencrypted or with the passphrase below): one

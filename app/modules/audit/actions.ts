@@ -96,6 +96,10 @@ export const auditActions = {
   "evidence_pack.requested": "An auditor or compliance officer requested an evidence pack (scope, regions, what is included, sample seed)",
   "evidence_pack.built": "An evidence pack was built, hashed and signed, and offered for download (SHA-256, size, checkpoint)",
   "evidence_pack.downloaded": "An evidence pack was downloaded (the same bytes each time: its SHA-256 is recorded)",
+  // ── Access hardening (issue 13, ADR 014): four-eyes on staff changes that widen access ──
+  "staff_user.change_requested": "An administrator asked for a staff change that widens access (new account, role, regions, re-activation, MFA reset); it waits for a second administrator",
+  "staff_user.change_approved": "A second administrator approved a pending staff change; it took effect",
+  "staff_user.change_rejected": "A pending staff change was rejected or withdrawn; nothing changed",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;

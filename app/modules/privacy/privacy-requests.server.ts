@@ -3,7 +3,7 @@ import { stringify } from "csv-stringify/sync";
 import { db, type Tx } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import { accessibleWhere, canReadPersonalData, subjectOf, WITHHELD_FREE_TEXT } from "~/modules/access/ability.server";
-import { forbidden, notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, notFound, requirePermission, requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import type { ApiCaller } from "~/modules/access/api-tokens.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { appendAuditEvent, type AuditContext } from "~/modules/audit/ledger.server";
@@ -293,7 +293,7 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
       },
     },
   });
-  if (!request) throw notFound("That privacy request");
+  if (!request) throw missingRecord(actor, "read", "PrivacyRequest");
   const {
     customer,
     decision,
@@ -652,7 +652,7 @@ async function requireContestReviewAuthority(tx: Tx, actor: Actor, row: RequestR
   if (!review || review.privacyRequestId !== row.id) throw new PrivacyRequestRefusedError(`that review does not answer the contest ${row.reference}`);
   if (review.status !== "closed") throw new PrivacyRequestRefusedError(`the review of the contest ${row.reference} is not closed yet`);
   const subject = subjectOf("Review", { id: review.id, regionCode: review.regionCode, trigger: review.trigger, status: review.status }) as never;
-  if (!actor.ability.can("decide", subject) && !actor.ability.can("approve", subject)) throw forbidden("decide", "Review", `region ${review.regionCode}`);
+  if (!actor.ability.can("decide", subject) && !actor.ability.can("approve", subject)) throw forbidden("decide", "Review");
 }
 
 /**
