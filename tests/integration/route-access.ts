@@ -123,6 +123,7 @@ export const routeAccess: RouteCheck[] = [
   // Ledger API: public keys for anyone; proofs for verifiers (or an API token)
   check("api.v1.audit.keys.tsx", "/api/v1/audit/keys", { anonymous: "200", default: "200" }),
   check("api.v1.audit.checkpoints.latest.tsx", "/api/v1/audit/checkpoints/latest", api(ledgerVerifiers)),
+  check("api.v1.audit.checkpoint.tsx", "/api/v1/audit/checkpoint", api(ledgerVerifiers)),
   check("api.v1.audit.proof.inclusion.tsx", `/api/v1/audit/proof/inclusion?seq=${fixtureEvents.dePersonalDataRead}&treeSize=2`, api(ledgerVerifiers)),
   check("api.v1.audit.proof.consistency.tsx", "/api/v1/audit/proof/consistency?from=1&to=2", api(ledgerVerifiers)),
 
@@ -142,6 +143,20 @@ export const routeAccess: RouteCheck[] = [
   check("decisions.$decisionId.notice.tsx", `/decisions/${ids.missing}/notice`, { default: "403", compliance: "404", opsSe: "404", dpo: "404" }),
   check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.seDeclined}/notice?format=docx`, { default: "400" }),
   check("decisions.oversight.tsx", "/decisions/oversight", customerDataReaders),
+  // Dashboards (policies/access.yaml: Dashboard fields per role)
+  check("dashboards._index.tsx", "/dashboards", {
+    default: "403",
+    compliance: "redirect:/dashboards/risk",
+    auditor: "redirect:/dashboards/risk",
+    opsSe: "redirect:/dashboards/risk",
+    fraud: "redirect:/dashboards/fraud",
+    dpo: "redirect:/dashboards/operations",
+  }),
+  check("dashboards.risk.tsx", "/dashboards/risk", only(["compliance", "auditor", "opsSe"])),
+  check("dashboards.fraud.tsx", "/dashboards/fraud", only(["compliance", "auditor", "opsSe", "fraud"])),
+  check("dashboards.model.tsx", "/dashboards/model", only(["compliance", "auditor"])),
+  check("dashboards.fairness.tsx", "/dashboards/fairness", only(["compliance", "auditor"])),
+  check("dashboards.operations.tsx", "/dashboards/operations", only(["compliance", "auditor", "opsSe", "dpo"])),
   // Contest intake is for API tokens with privacy:write; a staff session is no token.
   check("api.v1.decisions.$externalId.contest.tsx", "/api/v1/decisions/ENG-SE-000001/contest", api({ default: "401" }), {
     form: { details: "I was declined but my income is enough" },
@@ -161,6 +176,16 @@ export const routeAccess: RouteCheck[] = [
   // ── Background jobs (ADR 008): a job's domain decides who sees it; an unknown or invisible job is a 404 ──
   check("jobs.$jobId.tsx", `/jobs/${ids.missing}`, { default: "404" }, { form: { intent: "cancel" }, expect: { default: "404" } }),
   check("jobs.$jobId.tsx", "/jobs/not-a-job-id", { default: "404" }, { form: { intent: "stop" }, expect: { default: "400" } }),
+  // ── Evidence packs (issue 11): auditors and compliance officers, each their own packs, within their regions ──
+  check("evidence._index.tsx", "/evidence", ledgerVerifiers, {
+    form: { intent: "estimate", from: "2026-01-01", to: "2026-12-31", regions: ["SE"], "include.decisions": "on" },
+    expect: { default: "403", compliance: "200", auditor: "200" },
+  }),
+  check("evidence._index.tsx", "/evidence", ledgerVerifiers, {
+    form: { intent: "estimate", from: "2026-12-31", to: "2026-01-01", regions: ["SE"], "include.decisions": "on" },
+    expect: { default: "403", compliance: "400", auditor: "400" },
+  }),
+  check("evidence.$packId.download.tsx", `/evidence/${ids.missing}/download`, { default: "403", compliance: "404", auditor: "404" }),
 ];
 
 export const everyone: Who[] = ["anonymous", "compliance", "opsSe", "fraud", "dpo", "auditor", "admin"];
