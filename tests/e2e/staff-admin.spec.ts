@@ -39,6 +39,7 @@ test("an administrator creates a staff account, finds it in the list and deactiv
   const second = await browser.newContext();
   const secondPage = await second.newPage();
   await signInThroughForm(secondPage, "admin2@attest.test");
+  await expect(secondPage.getByRole("heading", { level: 1, name: /^Good to see you, / })).toBeVisible();
   await secondPage.goto("/admin/staff");
   await expect(secondPage.getByRole("heading", { name: "Waiting for a second administrator" })).toBeVisible();
   await secondPage.getByRole("row").filter({ hasText: email }).getByRole("link", { name: "Noor Analyst" }).click();
