@@ -37,7 +37,7 @@ export function describeStaffChange(change: PendingStaffChangeView) {
 export function PendingStaffChange({ change }: { change: PendingStaffChangeView }) {
   const id = `decide-${change.id}`;
   return (
-    <div className="card" aria-labelledby={`${id}-title`} role="region">
+    <div className="card section" aria-labelledby={`${id}-title`} role="region">
       <h2 id={`${id}-title`}>
         <span className="badge badge--warn">Awaiting a second administrator</span> {change.kindLabel}
       </h2>
