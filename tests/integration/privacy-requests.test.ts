@@ -423,7 +423,8 @@ describe("rectification, restriction and objection", () => {
     expect(await db.privacyRequest.findUniqueOrThrow({ where: { id: created.id } })).toMatchObject({ assigneeId: personas.compliance.id });
     expect(serialized(event)).not.toContain(grounds);
     const page = await getCustomer(compliance, customer.id);
-    expect(page.customer.objectedAt).not.toBeNull();
+    // The flag, not the date: when the objection began is for roles that read personal data (issue 13).
+    expect(page.customer).toMatchObject({ hasObjected: true, objectedAt: null });
     expect(page.privacyRequests?.find((request) => request.id === created.id)?.assignee?.displayName).toBe(personas.compliance.displayName);
   });
 
