@@ -3,7 +3,7 @@ import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { ErrorPage } from "~/components/error-page";
 import { FormErrors, FormNotice } from "~/components/forms/field";
-import { notFound, requireActor } from "~/modules/access/actor.server";
+import { notFound, requireActor, requirePermission } from "~/modules/access/actor.server";
 import { JobProgress } from "~/modules/jobs/ui/job-progress";
 import { approveVersion, createDraft, rejectVersion, requestBacktest, submitVersion, updateDraft, withdrawVersion } from "~/modules/rulesets/lifecycle.server";
 import { getRuleSetVersionPage } from "~/modules/rulesets/rulesets.server";
@@ -44,6 +44,8 @@ type ActionResult = { error: string | null; issues: ParameterIssue[]; notice: st
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const actor = await requireActor(request);
+  // Who may act here is settled before the form is read; each step then checks the version itself.
+  requirePermission(actor, "read", "RuleSetVersion");
   const parsedParams = ParamsSchema.safeParse(params);
   if (!parsedParams.success) throw notFound("That rule-set version");
   const versionId = parsedParams.data.versionId;
