@@ -15,6 +15,9 @@ const permitted: Record<Exclude<PersonaName, "admin">, string[]> = {
 };
 const allDashboards = ["risk", "fraud", "model", "fairness", "operations"];
 
+// Five pages with charts and a full-page screenshot each: more than the default minute on a busy machine.
+test.describe.configure({ timeout: 180_000 });
+
 async function expectChartsRendered(page: Page) {
   const charts = page.locator("figure.chart");
   await expect(charts.first()).toBeVisible();
@@ -75,6 +78,6 @@ test("a rate drills down into the explorer with the segment's filters and as man
 
   await page.goto(target!.link);
   await expect(page).toHaveURL(/\/decisions\?kind=credit&outcome=approved&from=\d{4}-\d{2}-01&to=\d{4}-\d{2}-\d{2}/);
-  await expect(page.getByLabel("Outcome")).toHaveValue("approved");
+  await expect(page.getByLabel("Outcome", { exact: true })).toHaveValue("approved");
   await expect(page.getByText(`${target!.approved} decisions on this page`)).toBeVisible();
 });
