@@ -165,7 +165,8 @@ async function upsertDemoStaff(client: pg.ClientBase, passwordHashes: string[], 
 
 function writeRuleSets(sink: BatchedRowSink, ruleSets: ReadonlyMap<string, RuleSetPlan>, staff: StaffDirectory) {
   for (const ruleSet of ruleSets.values()) {
-    sink.add("rule_set", [ruleSet.id, ruleSet.regionCode, ruleSet.name, timestamp(ruleSet.createdAt)]);
+    const nextVersion = Math.max(...ruleSet.versions.map((version) => version.version)) + 1;
+    sink.add("rule_set", [ruleSet.id, ruleSet.regionCode, ruleSet.name, timestamp(ruleSet.createdAt), String(nextVersion)]);
     for (const version of ruleSet.versions) {
       sink.add("rule_set_version", [
         version.id,
@@ -183,6 +184,7 @@ function writeRuleSets(sink: BatchedRowSink, ruleSets: ReadonlyMap<string, RuleS
         optionalTimestamp(version.effectiveFrom),
         optionalTimestamp(version.retiredAt),
         null,
+        version.submittedAt !== null ? staff.idOf(version.authorEmail) : null,
       ]);
     }
   }

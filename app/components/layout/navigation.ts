@@ -16,6 +16,7 @@ export const navigationItems: NavigationItem[] = [
   { to: "/privacy", label: "Privacy requests", action: "read", subject: "PrivacyRequest" },
   { to: "/rulesets", label: "Rule sets", action: "read", subject: "RuleSetVersion" },
   { to: "/audit", label: "Audit ledger", action: "read", subject: "AuditEvent" },
+  { to: "/evidence", label: "Evidence packs", action: "read", subject: "EvidencePack" },
   { to: "/admin/staff", label: "Staff", action: "read", subject: "StaffUser" },
   { to: "/admin/api-tokens", label: "API tokens", action: "read", subject: "ApiToken" },
   { to: "/admin/signing-keys", label: "Signing keys", action: "read", subject: "SigningKey" },

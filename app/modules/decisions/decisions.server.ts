@@ -6,7 +6,7 @@ import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { Prisma } from "~/generated/prisma/client";
 import type { DecisionKind, DecisionOutcome, ReviewState } from "~/generated/prisma/enums";
 import { accessibleWhere, canReadPersonalData, subjectOf } from "~/modules/access/ability.server";
-import { notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { requirePermission, requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { badQuery, decodeCursor, encodeCursor, PAGE_SIZE } from "~/components/data-table/url-state";
 import { findReasonCode, getCustomerText, reasonCodes } from "./reason-codes.server";
@@ -287,7 +287,7 @@ export async function getDecision(actor: Actor, decisionId: string) {
       repayments: { orderBy: { observedAt: "desc" } },
     },
   });
-  if (!decision) throw notFound("That decision");
+  if (!decision) throw missingRecord(actor, "read", "Decision");
   const { customer, ruleSetVersion, reasons, repayments, ...scalars } = decision;
   requireRecordPermission(actor, "read", "Decision", scalars);
 
