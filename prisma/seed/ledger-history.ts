@@ -157,10 +157,10 @@ export async function seedLedgerHistory(client: pg.ClientBase, log: (message: st
   for (let start = 0; start < events.length; start += APPEND_BATCH) {
     await client.query("BEGIN");
     try {
-      for (const item of events.slice(start, start + APPEND_BATCH)) {
-        const staged = stagedAuditEvent(item.context, item.event, item.event.changes ?? null);
-        await client.query("SELECT attest_stage_audit_event($1::jsonb)", [JSON.stringify(staged)]);
-      }
+      // One round trip per batch: the staging function runs once per event, in array order, and the
+      // commit numbers the events in the order they were staged.
+      const staged = events.slice(start, start + APPEND_BATCH).map((item) => stagedAuditEvent(item.context, item.event, item.event.changes ?? null));
+      await client.query("SELECT attest_stage_audit_event(value) FROM jsonb_array_elements($1::jsonb)", [JSON.stringify(staged)]);
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
