@@ -81,7 +81,7 @@ describe("the app and a tlog-witness", () => {
     const seen = store.state((await ledgerOrigin())).latestSize;
 
     const truncated = await onTamperedCopy(async (client) => {
-      const { rows } = await client.query<{ tree_size: string }>("SELECT tree_size::text FROM checkpoint WHERE tree_size < $1 ORDER BY number DESC LIMIT 1", [seen]);
+      const { rows } = await client.query<{ tree_size: string }>("SELECT tree_size::text FROM checkpoint WHERE tree_size < $1 ORDER BY checkpoint.number DESC LIMIT 1", [seen]);
       const cut = Number(rows[0]!.tree_size);
       await client.query("DELETE FROM checkpoint WHERE tree_size > $1", [cut]);
       await client.query("DELETE FROM audit_event WHERE seq > $1", [cut]);
@@ -98,7 +98,7 @@ describe("the app and a tlog-witness", () => {
       const key = await forgerKey(process.env.ATTEST_SIGNING_KEY!);
       // The newest checkpoint replaced by one over the rewritten tree, chained to the one before it.
       await client.query("DELETE FROM checkpoint WHERE number = (SELECT max(number) FROM checkpoint)");
-      const { rows } = await client.query<{ number: string; body: string; signing_key_id: string }>("SELECT number::text, body, signing_key_id::text FROM checkpoint ORDER BY number DESC LIMIT 1");
+      const { rows } = await client.query<{ number: string; body: string; signing_key_id: string }>("SELECT number::text, body, signing_key_id::text FROM checkpoint ORDER BY checkpoint.number DESC LIMIT 1");
       const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head")).rows[0]!.size);
       await insertCheckpointRow(client, await signedCheckpointRow(client, key, rows[0]!.signing_key_id, head, { number: Number(rows[0]!.number), body: rows[0]!.body }, new Date()));
       return pollOnce(store, witness, logOver(client), trusted);
