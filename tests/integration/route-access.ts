@@ -63,6 +63,8 @@ export const routeAccess: RouteCheck[] = [
   // Staff administration: the admin only, and never on their own account
   check("admin.staff._index.tsx", "/admin/staff", staffAdminOnly),
   check("admin.staff.new.tsx", "/admin/staff/new", staffAdminOnly, { form: { email: "not-an-email" }, expect: { default: "403", admin: "400" } }),
+  // A legacy `?_data=` request is no data request under single fetch: it answers like the page (issue 13).
+  check("admin.staff.new.tsx", "/admin/staff/new?_data=routes%2Fadmin.staff.new", staffAdminOnly),
   check("admin.staff.$userId.tsx", `/admin/staff/${auditor.id}`, staffAdminOnly, { form: unchangedAuditor, expect: staffAdminOnly }),
   check("admin.staff.$userId.tsx", `/admin/staff/${personas.admin.id}`, staffAdminOnly, { form: { intent: "deactivate", justification: "Locking myself out" }, expect: { default: "403" } }),
   check("admin.staff.$userId.tsx", `/admin/staff/${ids.missing}`, { default: "403", admin: "404" }),

@@ -1,5 +1,6 @@
 import { db } from "~/utils/db.server";
-import { accessibleWhere } from "~/modules/access/ability.server";
+import { accessibleWhere, canReadPersonalData, subjectOf } from "~/modules/access/ability.server";
+import { isProcessingRestricted } from "~/modules/privacy/restriction";
 import { requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { encryptedPersonalFields, readPersonalData, type EncryptedPersonalField } from "./personal-data.server";
@@ -36,7 +37,10 @@ export async function getCustomer(actor: Actor, customerId: string) {
   const decisionWhere = {
     AND: [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor), { customerId }],
   };
-  const canReadDecisions = actor.ability.can("read", "Decision");
+  // ADR 007, as on the decision page: linking a restricted customer's decisions together is processing,
+  // so the list is withheld from all but the roles that handle the restriction (the DPO).
+  const isLinkingWithheld = isProcessingRestricted(customer) && !actor.ability.can("restrict", subjectOf("Customer", customer) as never);
+  const canReadDecisions = actor.ability.can("read", "Decision") && !isLinkingWithheld;
   const canReadPrivacy = actor.ability.can("read", "PrivacyRequest");
   const [decisions, decisionCount, privacyRequests] = await Promise.all([
     canReadDecisions
@@ -57,8 +61,13 @@ export async function getCustomer(actor: Actor, customerId: string) {
       : null,
   ]);
 
+  // When the restriction or objection began says something about the person: only for roles that read
+  // their personal data (issue 13); everyone else sees the flag alone.
+  const { restrictedAt, objectedAt, ...facts } = customer;
+  const mayReadPersonalData = canReadPersonalData(actor.ability, customer);
   return {
-    customer,
+    customer: { ...facts, hasObjected: objectedAt !== null, restrictedAt: mayReadPersonalData ? restrictedAt : null, objectedAt: mayReadPersonalData ? objectedAt : null },
+    isDecisionListWithheld: isLinkingWithheld && actor.ability.can("read", "Decision"),
     isPersonalDataWithheld: isWithheld,
     personalData,
     decisions: decisions?.map((decision) => ({ ...decision, amount: decision.amount.toString() })) ?? null,

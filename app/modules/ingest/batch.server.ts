@@ -4,7 +4,17 @@ import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { db, type Tx } from "~/utils/db.server";
 import { logger } from "~/utils/logger.server";
 import type { z } from "zod";
-import { describeLineError, parseNdjson, PayloadTooLargeError, readBodyWithin, type LineError } from "./ndjson";
+import {
+  acceptedContentEncodings,
+  contentEncodingOf,
+  describeLineError,
+  InvalidEncodingError,
+  invalidUtf8Lines,
+  parseNdjson,
+  PayloadTooLargeError,
+  readBodyWithin,
+  type LineError,
+} from "./ndjson";
 
 // What every ingestion endpoint shares (docs/ingestion.md): the size limits, one audit event per call
 // (accepted or rejected) carrying the counts and the SHA-256 of the body rather than one event per
@@ -23,6 +33,8 @@ export interface BatchBody {
   text: string;
   bytes: number;
   sha256: string;
+  /** Lines whose bytes are not valid UTF-8 (refused by line number). */
+  invalidUtf8Lines?: number[];
 }
 
 export interface IngestResult {
@@ -42,14 +54,28 @@ const acceptableTypes = ["application/x-ndjson", "application/ndjson", "applicat
 export async function readBatchBody(caller: ApiCaller, kind: BatchKind, request: Request): Promise<BatchBody | IngestResult> {
   const id = randomUUID();
   const contentType = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
-  if (contentType && !acceptableTypes.includes(contentType)) {
+  if (!contentType) {
+    return rejectBatch(caller, kind, { id, bytes: 0, sha256: null }, 415, "Content-Type is missing; send application/x-ndjson (one JSON object per line)", []);
+  }
+  if (!acceptableTypes.includes(contentType)) {
     return rejectBatch(caller, kind, { id, bytes: 0, sha256: null }, 415, `Content-Type must be application/x-ndjson (one JSON object per line), not ${contentType}`, []);
+  }
+  const encoding = contentEncodingOf(request);
+  if (!(acceptedContentEncodings as readonly string[]).includes(encoding)) {
+    return rejectBatch(caller, kind, { id, bytes: 0, sha256: null }, 415, `Content-Encoding ${encoding} is not supported; send the body as is or with gzip`, []);
   }
   try {
     const buffer = await readBodyWithin(request, INGEST_MAX_BYTES);
-    return { id, text: buffer.toString("utf8"), bytes: buffer.byteLength, sha256: createHash("sha256").update(buffer).digest("hex") };
+    return {
+      id,
+      text: buffer.toString("utf8"),
+      bytes: buffer.byteLength,
+      sha256: createHash("sha256").update(buffer).digest("hex"),
+      invalidUtf8Lines: invalidUtf8Lines(buffer),
+    };
   } catch (error) {
     if (error instanceof PayloadTooLargeError) return rejectBatch(caller, kind, { id, bytes: null, sha256: null }, 413, error.message, []);
+    if (error instanceof InvalidEncodingError) return rejectBatch(caller, kind, { id, bytes: null, sha256: null }, 400, error.message, []);
     throw error;
   }
 }
@@ -57,7 +83,7 @@ export async function readBatchBody(caller: ApiCaller, kind: BatchKind, request:
 /** The batch's lines parsed with `schema`, or a 413 when it holds more lines than one call may. */
 export async function parseBatch<S extends z.ZodTypeAny>(caller: ApiCaller, kind: BatchKind, batch: BatchBody, schema: S) {
   try {
-    return parseNdjson(batch.text, schema, INGEST_MAX_LINES);
+    return parseNdjson(batch.text, schema, INGEST_MAX_LINES, batch.invalidUtf8Lines);
   } catch (error) {
     if (error instanceof PayloadTooLargeError) return rejectBatch(caller, kind, batch, 413, error.message, []);
     throw error;
@@ -128,6 +154,7 @@ export async function auditAcceptedBatch(
 }
 
 const batchReasonCodes: Record<number, string> = {
+  400: "unreadable_body",
   403: "outside_token_regions",
   409: "conflict",
   413: "too_large",
