@@ -38,6 +38,10 @@ export function startBackgroundWork() {
     const { startRetentionWorker } = await import("~/modules/privacy/retention.server");
     await import("~/modules/privacy/retention-policy.server");
     const stopRetention = startRetentionWorker();
+    // Key-encryption key rotation every ATTEST_KEK_ROTATION_DAYS (ADR 015): bounds how long a backup
+    // taken before an erasure stays readable for the erased subject.
+    const { startKeyRotationWorker } = await import("~/modules/customers/kek-rotation.server");
+    const stopKeyRotation = startKeyRotationWorker();
     // Background jobs (ADR 008): evidence packs, backtests, rollup rebuilds. JOB_WORKERS=false runs an
     // instance that only serves pages; any other instance picks its jobs up.
     const jobs = env.JOB_WORKERS ? await startJobs() : null;
@@ -45,6 +49,7 @@ export function startBackgroundWork() {
       async stop() {
         stopCheckpoints();
         stopRetention();
+        stopKeyRotation();
         await jobs?.stop();
         await disconnectDatabase();
       },

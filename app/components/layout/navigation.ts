@@ -11,6 +11,7 @@ export interface NavigationItem {
 
 export const navigationItems: NavigationItem[] = [
   { to: "/decisions", label: "Decisions", action: "read", subject: "Decision" },
+  { to: "/dashboards", label: "Dashboards", action: "read", subject: "Dashboard" },
   { to: "/reviews", label: "Review queue", action: "read", subject: "Review" },
   { to: "/privacy", label: "Privacy requests", action: "read", subject: "PrivacyRequest" },
   { to: "/rulesets", label: "Rule sets", action: "read", subject: "RuleSetVersion" },

@@ -38,7 +38,10 @@ export async function ensureActiveSigningKey() {
   return db.$transaction(async (tx) => {
     const again = await activeSigningKeyRow(tx);
     if (again) return again;
-    const key = await tx.signingKey.update({ where: { fingerprint: first.fingerprint }, data: { activatedAt: new Date() } });
+    const staged = await tx.signingKey.findUniqueOrThrow({ where: { fingerprint: first.fingerprint } });
+    // Through the ledger's own function: the runtime role cannot write signing_key directly.
+    await tx.$executeRaw`SELECT attest_activate_signing_key(${staged.id}::uuid, ${new Date()}::timestamptz, NULL, NULL)`;
+    const key = await tx.signingKey.findUniqueOrThrow({ where: { id: staged.id } });
     await appendAuditEvent(tx, systemAuditContext, {
       action: "signing_key.activated",
       subjectType: "SigningKey",
@@ -107,10 +110,9 @@ export async function createCheckpoint(options: { force?: boolean } = {}): Promi
     const signature = await signDetached(signer.privateKey, body);
     const note = checkpointStatementNoteText(statement);
     const noteSignature = signNote(note, { name: statement.origin, ...signer.noteKey });
-    return tx.checkpoint.create({
-      data: { number: BigInt(statement.number), treeSize: BigInt(treeSize), rootHash: new Uint8Array(root), createdAt, signingKeyId: keyRow.id, body, signature, note, noteSignature },
-      include: checkpointInclude,
-    });
+    // Through the ledger's own function: the runtime role cannot insert into checkpoint directly.
+    const [created] = await tx.$queryRaw<{ id: bigint }[]>`SELECT attest_record_checkpoint(${BigInt(statement.number)}, ${BigInt(treeSize)}, ${new Uint8Array(root)}, ${createdAt}::timestamptz, ${keyRow.id}::uuid, ${body}, ${signature}, ${note}, ${noteSignature}) AS id`;
+    return tx.checkpoint.findUniqueOrThrow({ where: { id: created!.id }, include: checkpointInclude });
   });
   return row ? signedCheckpointOf(row) : null;
 }
@@ -122,6 +124,20 @@ export async function createCheckpoint(options: { force?: boolean } = {}): Promi
 export function startCheckpointWorker() {
   let isRunning = false;
   let lastSize = -1;
+  let lastPublishRound = 0;
+  let isPublishing = false;
+  const publish = async (checkpoint: SignedCheckpoint | null) => {
+    if (isPublishing) return;
+    isPublishing = true;
+    try {
+      const { publishLatestCheckpoint } = await import("./checkpoint-publisher.server");
+      await publishLatestCheckpoint(checkpoint);
+    } catch (error) {
+      logger.warn({ err: error }, "publishing checkpoints outside the database failed");
+    } finally {
+      isPublishing = false;
+    }
+  };
   const tick = async () => {
     if (isRunning) return;
     isRunning = true;
@@ -130,6 +146,12 @@ export function startCheckpointWorker() {
       if (size !== lastSize) {
         const checkpoint = await createCheckpoint();
         if (checkpoint) lastSize = Number(checkpoint.treeSize);
+        // Outside the database too (sink, witnesses): in the background, never holding up the next tick.
+        if (checkpoint) void publish(checkpoint);
+      } else if (Date.now() - lastPublishRound > 5_000) {
+        // Retries of earlier failed rounds, with their backoff.
+        lastPublishRound = Date.now();
+        void publish(null);
       }
     } catch (error) {
       logger.error({ err: error }, "checkpoint signing failed");

@@ -1,6 +1,6 @@
 import { db } from "~/utils/db.server";
 import { accessibleWhere } from "~/modules/access/ability.server";
-import { notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { encryptedPersonalFields, readPersonalData, type EncryptedPersonalField } from "./personal-data.server";
 
@@ -16,7 +16,7 @@ const customerSelect = { id: true, reference: true, regionCode: true, createdAt:
 
 export async function getCustomer(actor: Actor, customerId: string) {
   const customer = await db.customer.findUnique({ where: { id: customerId }, select: customerSelect });
-  if (!customer) throw notFound("That customer");
+  if (!customer) throw missingRecord(actor, "read", "Customer");
   requireRecordPermission(actor, "read", "Customer", customer);
 
   // GDPR Art. 18: a restricted customer's personal data is withheld from everyone but the roles that

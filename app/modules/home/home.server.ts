@@ -4,6 +4,7 @@ import { accessibleWhere } from "~/modules/access/ability.server";
 import type { Actor } from "~/modules/access/actor.server";
 import { accessPolicy } from "~/modules/access/policy.server";
 import { regionScope } from "~/modules/access/region-scope.server";
+import { listPsiAlerts } from "~/modules/dashboards/model.server";
 
 // Each role's home: the work waiting for this person, within their regions and the region filter.
 // Every count goes through accessibleBy, so a home never counts what its viewer may not open.
@@ -93,13 +94,14 @@ async function recentActivity(actor: Actor) {
 }
 
 export async function loadHome(actor: Actor) {
-  const [reviews, privacy, ruleSets, decisions, staff, activity] = await Promise.all([
+  const [reviews, privacy, ruleSets, decisions, staff, activity, psiAlerts] = await Promise.all([
     reviewWork(actor),
     privacyWork(actor),
     ruleSetWork(actor),
     decisionSummary(actor),
     staffSummary(actor),
     recentActivity(actor),
+    listPsiAlerts(actor),
   ]);
-  return { reviews, privacy, ruleSets, decisions, staff, activity };
+  return { reviews, privacy, ruleSets, decisions, staff, activity, psiAlerts };
 }

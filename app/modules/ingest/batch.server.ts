@@ -82,14 +82,16 @@ export async function rejectBatch(
 ): Promise<IngestResult> {
   const sorted = [...errors].sort((a, b) => a.line - b.line);
   const listed = sorted.slice(0, MAX_ERRORS_LISTED);
+  // Nothing the client sent goes into the append-only ledger (issue 13): line numbers, field paths
+  // (only as the schema names them) and fixed codes; the messages, which may quote input, stay out.
   await db.$transaction((tx) =>
     appendAuditEvent(tx, caller.audit, {
       action: "ingest.batch_rejected",
       subjectType: "IngestBatch",
       subjectId: batch.id,
       changes: {
-        batch: { kind, status, lines: batch.lines ?? null, bytes: batch.bytes, sha256: batch.sha256, errorCount: errors.length, reason: message },
-        firstErrors: listed.slice(0, 10).map(describeLineError),
+        batch: { kind, status, lines: batch.lines ?? null, bytes: batch.bytes, sha256: batch.sha256, errorCount: errors.length, reason: reasonCodeOf(status, errors) },
+        firstErrors: listed.slice(0, 10).map((error) => ({ line: error.line, field: safeFieldPath(error.field), code: error.code ?? "invalid" })),
       },
     }),
   );
@@ -100,7 +102,7 @@ export async function rejectBatch(
       error: `${message}; nothing was written`,
       batchId: batch.id,
       errorCount: errors.length,
-      errors: listed.map((error) => ({ ...error, message: describeLineError(error) })),
+      errors: listed.map((error) => ({ line: error.line, field: error.field, message: describeLineError(error) })),
       ...(errors.length > listed.length ? { truncated: `the first ${listed.length} of ${errors.length} errors are listed` } : {}),
     },
   };
@@ -125,17 +127,47 @@ export async function auditAcceptedBatch(
   });
 }
 
-/**
- * A stored row (decision, customer, outcome) outside the token's regions: the same plain answer for
- * every kind, naming neither the row's region nor anything else about it.
- */
-export function outsideTokenRegions(caller: ApiCaller, value: string) {
-  return `"${value}" is outside this token's regions (${caller.regions.join(", ") || "none"})`;
+const batchReasonCodes: Record<number, string> = {
+  403: "outside_token_regions",
+  409: "conflict",
+  413: "too_large",
+  415: "unsupported_media_type",
+  422: "invalid_lines",
+};
+
+function reasonCodeOf(status: number, errors: LineError[]) {
+  // The true reason for the ledger, even where the client was told only "conflict" (no region oracle).
+  if (errors.some((error) => error.code === "outside_token_regions")) return "outside_token_regions";
+  return batchReasonCodes[status] ?? `status_${status}`;
 }
 
-/** Status and message for a batch with errors: any line outside the token's regions makes it a 403. */
-export function rejectionOf(errors: LineError[], regionErrors: LineError[]) {
-  if (regionErrors.length > 0) return { status: 403, message: `${regionErrors.length} line(s) fall outside this token's regions` };
+/** A field path as the schema names it; a segment the client chose (a map key) is replaced by `*`. */
+export function safeFieldPath(field: string | null) {
+  if (field === null) return null;
+  return field
+    .split(".")
+    .map((segment) => (/^[A-Za-z][A-Za-z0-9]{0,39}(\[\d+\])*$/.test(segment) ? segment : "*"))
+    .join(".");
+}
+
+/**
+ * A stored row (decision, customer, outcome) outside the token's regions, under an id or reference
+ * this batch reuses: a conflict that names no region and shows nothing of the stored row — the same
+ * answer whichever region holds it (DESIGN.md §5). The ledger records the true reason.
+ */
+export function conflictOutsideToken(line: number, field: string, value: string): LineError {
+  return { line, field, message: `"${value}" is already in use; choose another`, code: "outside_token_regions" };
+}
+
+/**
+ * Status and message for a batch with errors: a line for a region the token does not hold makes it a
+ * 403; a line reusing an id or reference stored in another region a 409; anything else a 422.
+ */
+export function rejectionOf(errors: LineError[]) {
+  const outsideRegions = errors.filter((error) => error.code === "region_not_allowed");
+  if (outsideRegions.length > 0) return { status: 403, message: `${outsideRegions.length} line(s) fall outside this token's regions` };
+  const conflicts = errors.filter((error) => error.code === "outside_token_regions" && error.field !== "decisionExternalId");
+  if (conflicts.length > 0) return { status: 409, message: `${conflicts.length} line(s) reuse an id or reference already in use` };
   return { status: 422, message: `${new Set(errors.map((error) => error.line)).size} line(s) are invalid` };
 }
 

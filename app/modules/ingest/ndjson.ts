@@ -9,6 +9,11 @@ export interface LineError {
   /** The field at fault as a path such as `reasonCodes[2]` or `features.age`; null for the whole line. */
   field: string | null;
   message: string;
+  /**
+   * Why, as a fixed code (zod issue code, `invalid_json`, `outside_token_regions`, …). The ledger keeps
+   * line, field and code only: the message may quote what the client sent (issue 13).
+   */
+  code?: string;
 }
 
 export function describeLineError(error: LineError) {
@@ -106,11 +111,11 @@ export function parseNdjson<S extends z.ZodTypeAny>(text: string, schema: S, max
       // V8 quotes the offending text in its message; a line may hold personal data sent by mistake,
       // and rejected-batch errors go into the ledger, so only the position is repeated.
       const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
-      errors.push({ line: lineNumber, field: null, message: `is not valid JSON${position ? ` (at character ${Number(position) + 1})` : ""}` });
+      errors.push({ line: lineNumber, field: null, message: `is not valid JSON${position ? ` (at character ${Number(position) + 1})` : ""}`, code: "invalid_json" });
       continue;
     }
     if (json === null || typeof json !== "object" || Array.isArray(json)) {
-      errors.push({ line: lineNumber, field: null, message: "must be one JSON object" });
+      errors.push({ line: lineNumber, field: null, message: "must be one JSON object", code: "not_an_object" });
       continue;
     }
     const result = schema.safeParse(json, { errorMap: lineErrorMap });
@@ -118,7 +123,7 @@ export function parseNdjson<S extends z.ZodTypeAny>(text: string, schema: S, max
       parsed.push({ line: lineNumber, value: result.data as z.output<S> });
     } else {
       for (const issue of result.error.issues) {
-        errors.push({ line: lineNumber, field: issue.path.length > 0 ? fieldPath(issue.path) : null, message: issue.message });
+        errors.push({ line: lineNumber, field: issue.path.length > 0 ? fieldPath(issue.path) : null, message: issue.message, code: issue.code });
       }
     }
   }

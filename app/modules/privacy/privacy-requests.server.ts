@@ -3,7 +3,7 @@ import { stringify } from "csv-stringify/sync";
 import { db, type Tx } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import { accessibleWhere, canReadPersonalData, subjectOf, WITHHELD_FREE_TEXT } from "~/modules/access/ability.server";
-import { forbidden, notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, notFound, requirePermission, requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import type { ApiCaller } from "~/modules/access/api-tokens.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { appendAuditEvent, type AuditContext } from "~/modules/audit/ledger.server";
@@ -17,7 +17,7 @@ import {
   type PrivacyRequestAction,
   type PrivacyRequestListQuery,
 } from "./schema";
-import { deadlineOf, describeDuration, extensionProblem, extendedDueDate, localDay, moveDueDate, pausedDays, startOfLocalDay } from "./deadlines";
+import { clockStartOf, deadlineOf, describeDuration, extensionProblem, extendedDueDate, localDay, moveDueDate, pausedDays, startOfLocalDay } from "./deadlines";
 import { complaintRightNotice, dueDatesInRegion, regimeForRegion } from "./regimes.server";
 
 // Data-protection requests (DESIGN.md §9): intake from staff and the API, the statutory clock per
@@ -293,7 +293,7 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
       },
     },
   });
-  if (!request) throw notFound("That privacy request");
+  if (!request) throw missingRecord(actor, "read", "PrivacyRequest");
   const {
     customer,
     decision,
@@ -353,6 +353,7 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
     regime: {
       label: regime.label,
       citation: regime.citation,
+      dueDateRule: regime.dueDateRule,
       period: describeDuration(regime.period),
       clockStarts: regime.clockStarts,
       extension: regime.extension
@@ -463,16 +464,16 @@ function receivedInstant(input: PrivacyIntakeInput, timeZone: string, now: Date)
 }
 
 async function receiveRequest(caller: IntakeCaller, input: PrivacyIntakeInput, createdBy: string | null) {
-  const { regimeKey, regime, timeZone } = regimeForRegion(input.regionCode);
+  const { regimeKey, timeZone } = regimeForRegion(input.regionCode);
   const now = new Date();
   const receivedAt = receivedInstant(input, timeZone, now);
   if (now.getTime() - receivedAt.getTime() > 366 * 86_400_000) {
     throw new PrivacyRequestRefusedError("a request received more than a year ago cannot be logged as new", input.receivedAt ? "receivedAt" : "receivedOn", 422);
   }
-  // UK GDPR (DUAA 2025): the clock starts once identity is confirmed; the due date shown until then
-  // is provisional, counted from receipt.
-  const clockStartedAt = regime.clockStarts === "receipt" ? receivedAt : null;
-  const { dueAt } = dueDatesInRegion(input.regionCode, { clockStartedAt: clockStartedAt ?? receivedAt, now });
+  // Every regime's clock runs from receipt until something moves it: under UK GDPR Art. 12A the arrival
+  // of identity information asked for (or of a fee) starts it again from that day.
+  const clockStartedAt = receivedAt;
+  const { dueAt } = dueDatesInRegion(input.regionCode, { clockStartedAt, now });
   return db.$transaction(async (tx) => {
     const { customerId, matchedBy } = await matchCustomer(tx, input);
     const original = customerId ? await findOriginal(tx, customerId, input.type) : null;
@@ -651,7 +652,7 @@ async function requireContestReviewAuthority(tx: Tx, actor: Actor, row: RequestR
   if (!review || review.privacyRequestId !== row.id) throw new PrivacyRequestRefusedError(`that review does not answer the contest ${row.reference}`);
   if (review.status !== "closed") throw new PrivacyRequestRefusedError(`the review of the contest ${row.reference} is not closed yet`);
   const subject = subjectOf("Review", { id: review.id, regionCode: review.regionCode, trigger: review.trigger, status: review.status }) as never;
-  if (!actor.ability.can("decide", subject) && !actor.ability.can("approve", subject)) throw forbidden("decide", "Review", `region ${review.regionCode}`);
+  if (!actor.ability.can("decide", subject) && !actor.ability.can("approve", subject)) throw forbidden("decide", "Review");
 }
 
 /**
@@ -785,26 +786,69 @@ async function verifyIdentity(tx: Tx, actor: Actor, row: RequestRow, input: Extr
     documentsKept: false,
   };
   const isVerified = input.result === "verified";
-  const { regime } = regimeForRegion(row.regionCode);
-  const startsClock = isVerified && regime.clockStarts === "identity_confirmed" && !row.clockStartedAt;
-  const dueAt = startsClock ? dueDatesInRegion(row.regionCode, { clockStartedAt: now, now }).dueAt : row.dueAt;
+  const { regime, timeZone } = regimeForRegion(row.regionCode);
+  const arrivals = identityArrivals(row, input, timeZone, now);
+  // UK GDPR Art. 12A(2): the clock runs from the latest of receipt, the identity information asked for
+  // and any fee — the days they arrived, not the day the DPO checked them.
+  const isLatestOf = regime.clockStarts === "latest_of_receipt_identity_fee";
+  if (isLatestOf && isVerified && !arrivals.informationReceivedAt) {
+    throw new PrivacyRequestRefusedError("enter the day the identity information arrived: the clock runs from it (UK GDPR Art. 12A)", "informationReceivedOn", 422);
+  }
+  const clockStartedAt = isLatestOf && isVerified && !row.extendedDueAt
+    ? clockStartOf({ receivedAt: row.receivedAt, identityInformationReceivedAt: arrivals.informationReceivedAt, feeReceivedAt: arrivals.feeReceivedAt })
+    : row.clockStartedAt;
+  const startsClock = clockStartedAt !== null && clockStartedAt.getTime() !== row.clockStartedAt?.getTime();
+  const dueAt = startsClock ? dueDatesInRegion(row.regionCode, { clockStartedAt: clockStartedAt!, pauses: (await pausesOf(tx, row.id)).filter((pause) => pause.startedAt >= clockStartedAt!), now }).dueAt : row.dueAt;
   const nextState = isVerified && (row.state === "received" || row.state === "identity_pending") ? "in_progress" : row.state;
   await updateVersioned(tx, row, row.version, {
     identityState: input.result,
     identityEvidence: evidence,
     identityVerifiedById: actor.user.id,
     identityVerifiedAt: now,
+    identityInformationReceivedAt: arrivals.informationReceivedAt,
+    feeReceivedAt: arrivals.feeReceivedAt,
     state: nextState,
-    ...(startsClock ? { clockStartedAt: now, dueAt } : {}),
+    ...(startsClock ? { clockStartedAt, dueAt } : {}),
   });
   await appendAuditEvent(tx, actor.audit, event(row, isVerified ? "privacy_request.identity_verified" : "privacy_request.identity_failed", {
     changes: {
-      before: { identityState: row.identityState, state: row.state, dueAt: row.dueAt.toISOString() },
-      after: { identityState: input.result, state: nextState, dueAt: dueAt.toISOString(), evidence },
+      before: { identityState: row.identityState, state: row.state, clockStartedAt: row.clockStartedAt?.toISOString() ?? null, dueAt: row.dueAt.toISOString() },
+      after: {
+        identityState: input.result,
+        state: nextState,
+        identityInformationReceivedAt: arrivals.informationReceivedAt?.toISOString() ?? null,
+        feeReceivedAt: arrivals.feeReceivedAt?.toISOString() ?? null,
+        clockStartedAt: clockStartedAt?.toISOString() ?? null,
+        dueAt: dueAt.toISOString(),
+        evidence,
+      },
     },
   }));
   if (!isVerified) return "Identity could not be verified. The request can be refused or the requester asked again.";
-  return startsClock ? `Identity verified. The statutory clock started today; due ${localDay(dueAt, regimeForRegion(row.regionCode).timeZone)}.` : "Identity verified.";
+  return startsClock
+    ? `Identity verified. The statutory clock runs from ${localDay(clockStartedAt!, timeZone)} (${regime.citation}); due ${localDay(dueAt, timeZone)}.`
+    : "Identity verified.";
+}
+
+/** The days the identity information and any fee arrived, as instants: not before receipt, not in the future. */
+function identityArrivals(row: RequestRow, input: { informationReceivedOn?: string; feeReceivedOn?: string }, timeZone: string, now: Date) {
+  const today = localDay(now, timeZone);
+  const receivedDay = localDay(row.receivedAt, timeZone);
+  const instantOf = (day: string | undefined, field: "informationReceivedOn" | "feeReceivedOn", what: string) => {
+    if (!day) return null;
+    if (day > today) throw new PrivacyRequestRefusedError(`the day the ${what} arrived cannot be after today (${today} in ${timeZone})`, field, 422);
+    // What arrived with (or before) the request counts as arriving with it.
+    if (day <= receivedDay) return row.receivedAt;
+    return day === today ? now : startOfLocalDay(day, timeZone);
+  };
+  return {
+    informationReceivedAt: instantOf(input.informationReceivedOn, "informationReceivedOn", "identity information"),
+    feeReceivedAt: instantOf(input.feeReceivedOn, "feeReceivedOn", "fee"),
+  };
+}
+
+async function pausesOf(tx: Tx, requestId: string) {
+  return tx.privacyRequestPause.findMany({ where: { requestId }, select: { startedAt: true, endedAt: true } });
 }
 
 async function assign(tx: Tx, actor: Actor, row: RequestRow, input: { assigneeId: string }) {

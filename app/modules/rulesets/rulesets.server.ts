@@ -1,6 +1,6 @@
 import { db } from "~/utils/db.server";
 import { accessibleWhere } from "~/modules/access/ability.server";
-import { notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { requirePermission, requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { parameterRows } from "./parameters";
 import { RuleSetParametersSchema } from "./schema";
@@ -56,7 +56,7 @@ export async function getRuleSetVersion(actor: Actor, versionId: string) {
       ruleSet: { select: { name: true, region: { select: { name: true, currency: true } } } },
     },
   });
-  if (!version) throw notFound("That rule-set version");
+  if (!version) throw missingRecord(actor, "read", "RuleSetVersion");
   const { author, approver, ruleSet, ...facts } = version;
   requireRecordPermission(actor, "read", "RuleSetVersion", facts);
 
