@@ -20,7 +20,7 @@ function envFor(context: BenchContext) {
   const keys = path.join(context.cacheDir, "evidence-keys");
   fs.mkdirSync(keys, { recursive: true });
   // Demo mode generates a signing key, an event tag key and key-encryption keys once, kept in the cache.
-  return { DATABASE_URL: url, ATTEST_DEMO: "true", ATTEST_SIGNING_KEYS_DIR: keys, ATTEST_KEK_DIR: path.join(keys, "kek"), EVIDENCE_PACK_DIR: path.join(context.cacheDir, "evidence-packs"), TARGET_DECISIONS: String(target), LOG_LEVEL: "warn" };
+  return { DATABASE_URL: url, SESSION_SECRET: "bench-evidence-pack-session-secret-not-used-0000", ATTEST_DEMO: "true", ATTEST_SIGNING_KEYS_DIR: keys, ATTEST_KEK_DIR: path.join(keys, "kek"), EVIDENCE_PACK_DIR: path.join(context.cacheDir, "evidence-packs"), TARGET_DECISIONS: String(target), LOG_LEVEL: "warn" };
 }
 
 async function buildOnce(context: BenchContext) {

@@ -26,9 +26,10 @@ const scope: PackScope = {
 };
 const pack = await db.evidencePack.create({ data: { requestedById: auditor.id, scope: scope as never, regionCodes: regions, state: "running" } });
 const startedAt = process.hrtime.bigint();
+let lastMessage = "";
 const built = await buildEvidencePack(
   { packId: pack.id, jobId: pack.id, scope, createdAt: pack.createdAt, requester: { id: auditor.id, email: auditor.email, displayName: auditor.displayName, role: auditor.role, regions } },
-  { throwIfCancelled() {}, report() {} },
+  { throwIfCancelled() {}, report: (_done, _total, message) => { if (process.env.BENCH_TRACE && message !== lastMessage) { lastMessage = message; console.error(`${(Number(process.hrtime.bigint() - startedAt) / 1e6).toFixed(0)} ms ${message} rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`); } } },
 );
 const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
 fs.rmSync(packFilePath(built.storageKey), { force: true });

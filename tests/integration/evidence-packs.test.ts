@@ -147,7 +147,8 @@ describe("evidence packs", () => {
 
     const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
     expect(manifest).toMatchObject({ app: { name: "attest" }, requester: { role: "auditor" }, sample: { method: "attest-sample/v1", seed: "audit-2026-q3" } });
-    expect(manifest.queries.decisions.where).toBeTruthy();
+    expect(manifest.queries.decisions.sql).toContain("FROM decision d");
+    expect(manifest.queries.decisions.parameters.length).toBeGreaterThan(0);
     expect(manifest.counts.decisions).toBeGreaterThan(0);
     expect(manifest.counts.events).toBeGreaterThan(0);
   });
