@@ -232,7 +232,7 @@ describe("evidence packs", () => {
     expect(result.status).toBe(1);
     expect(result.output).toContain("FAIL: manifest.json");
     // Even with SHA256SUMS fixed, gpg refuses the signature.
-    const sums = fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8").replace(/^[0-9a-f]{64}(?=  manifest.json$)/m, sha256(fs.readFileSync(file)));
+    const sums = fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8").replace(/^[0-9a-f]{64}(?= {2}manifest\.json$)/m, sha256(fs.readFileSync(file)));
     fs.writeFileSync(path.join(dir, "SHA256SUMS"), sums);
     const again = verify(dir);
     expect(again.status).toBe(1);
