@@ -38,6 +38,13 @@ export function startBackgroundWork() {
     const { startRetentionWorker } = await import("~/modules/privacy/retention.server");
     await import("~/modules/privacy/retention-policy.server");
     const stopRetention = startRetentionWorker();
+    // Key-encryption key rotation every ATTEST_KEK_ROTATION_DAYS (ADR 015): bounds how long a backup
+    // taken before an erasure stays readable for the erased subject.
+    const { startKeyRotationWorker } = await import("~/modules/customers/kek-rotation.server");
+    const stopKeyRotation = startKeyRotationWorker();
+    // Rule-set versions reach their effective time (issue 9): every instance checks; the region lock decides.
+    const { startActivationWorker } = await import("~/modules/rulesets/activation.server");
+    const stopActivation = startActivationWorker();
     // Background jobs (ADR 008): evidence packs, backtests, rollup rebuilds. JOB_WORKERS=false runs an
     // instance that only serves pages; any other instance picks its jobs up.
     const jobs = env.JOB_WORKERS ? await startJobs() : null;
@@ -45,6 +52,8 @@ export function startBackgroundWork() {
       async stop() {
         stopCheckpoints();
         stopRetention();
+        stopKeyRotation();
+        stopActivation();
         await jobs?.stop();
         await disconnectDatabase();
       },

@@ -25,6 +25,11 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
+  // Issue 13: growing delays per address+account start after LOGIN_MAX_FAILURES_PER_EMAIL failures,
+  // doubling from this many seconds; above the global ceiling (failures per minute, all addresses),
+  // only addresses without a recent failure may try.
+  LOGIN_DELAY_BASE_SECONDS: z.coerce.number().int().min(1).default(30),
+  LOGIN_GLOBAL_MAX_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   // Shows the demo accounts on the sign-in page. Defaults to on for the embedded database only.
   ATTEST_DEMO: booleanFlag.optional(),
   // Checkpoint signing keys (OpenPGP Ed25519, armored, unencrypted or with the passphrase below): one
@@ -86,6 +91,9 @@ const EnvSchema = z.object({
   JOB_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   JOB_STALE_AFTER_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
+  // Evidence packs (issue 11, ADR 012): where finished packs are kept, and for how long they can be downloaded again.
+  EVIDENCE_PACK_DIR: z.string().default("./data/evidence-packs"),
+  EVIDENCE_PACK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

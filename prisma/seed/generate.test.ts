@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DecisionFeaturesSchema } from "~/modules/decisions/features";
 import { findReasonCode } from "~/modules/decisions/reason-codes.server";
 import { dueDatesInRegion, regimeForRegion } from "~/modules/privacy/regimes.server";
+import { evaluateRules } from "~/modules/rulesets/evaluator";
 import { generateBook, planRuleSets, type BookOptions } from "./generate";
 import { seedTables, type Cell, type SeedTable } from "./tables";
 
@@ -95,6 +96,21 @@ describe("synthetic book", async () => {
     expect(declines.every((decision) => declinesWithReasons.has(decision.id))).toBe(true);
   });
 
+  it("decides every decision as the rulesets module's evaluator does under the version it cites", () => {
+    const versions = new Map([...planRuleSets(options).values()].flatMap((plan) => plan.versions.map((version) => [version.id, version])));
+    for (const decision of decisions) {
+      const version = versions.get(decision.rule_set_version_id!)!;
+      expect(version.effectiveFrom! <= new Date(decision.decided_at!).getTime(), decision.external_id!).toBe(true);
+      const evaluation = evaluateRules(version.parameters, {
+        kind: decision.kind as "credit" | "limit" | "fraud",
+        score: Number(decision.score),
+        amount: Number(decision.amount),
+        features: JSON.parse(decision.features!),
+      });
+      expect(evaluation.outcome, decision.external_id!).toBe(decision.outcome);
+    }
+  });
+
   it("has realistic outcome mixes", () => {
     const credit = decisions.filter((decision) => decision.kind === "credit");
     const share = (outcome: string) => credit.filter((decision) => decision.outcome === outcome).length / credit.length;
@@ -104,7 +120,7 @@ describe("synthetic book", async () => {
     expect(share("referred")).toBeGreaterThan(0.01);
   });
 
-  it("dates privacy requests as the app's regime module does (UK: from confirmed identity; pauses recorded)", () => {
+  it("dates privacy requests as the app's regime module does (UK: from when the identity information arrived; pauses recorded)", () => {
     const requests = asRecords(rows, "privacy_request");
     const pauses = asRecords(rows, "privacy_request_pause");
     expect(requests.length).toBeGreaterThan(20);
@@ -118,8 +134,9 @@ describe("synthetic book", async () => {
       });
       expect(request.due_at, request.reference!).toBe(expected.dueAt.toISOString());
       expect(request.extended_due_at, request.reference!).toBe(expected.extendedDueAt?.toISOString() ?? null);
-      if (regime.clockStarts === "identity_confirmed") {
-        expect(request.clock_started_at === null, request.reference!).toBe(request.identity_state !== "verified");
+      if (regime.clockStarts === "latest_of_receipt_identity_fee" && request.identity_state === "verified") {
+        // UK GDPR Art. 12A: from the day the identity information arrived, recorded apart from the check.
+        expect(request.clock_started_at, request.reference!).toBe(request.identity_information_received_at);
       } else {
         expect(request.clock_started_at).toBe(request.received_at);
       }

@@ -3,10 +3,10 @@
 // are written explicitly too, because a default such as now() would make two runs differ.
 
 export const seedTables = {
-  rule_set: ["id", "region_code", "name", "created_at"],
+  rule_set: ["id", "region_code", "name", "created_at", "next_version"],
   rule_set_version: [
     "id", "rule_set_id", "region_code", "version", "state", "parameters", "change_note", "author_id", "created_at",
-    "submitted_at", "approver_id", "approved_at", "effective_from", "retired_at", "backtest",
+    "submitted_at", "approver_id", "approved_at", "effective_from", "retired_at", "backtest", "submitted_by_id",
   ],
   customer: ["id", "reference", "region_code", "created_at", "is_restricted", "erased_at"],
   // Written by SealingRowSink (prisma/seed/seal-personal-data.ts): keys wrapped, personal data encrypted.
@@ -29,6 +29,7 @@ export const seedTables = {
     "id", "reference", "type", "customer_id", "decision_id", "region_code", "regime", "channel", "received_at",
     "clock_started_at", "due_at", "extended_due_at", "extension_reason", "identity_state", "identity_evidence",
     "state", "assignee_id", "refusal_reason", "completed_at", "created_at", "updated_at", "version",
+    "identity_information_received_at",
   ],
   privacy_request_note: ["id", "request_id", "author_id", "body", "created_at"],
   privacy_request_pause: ["id", "request_id", "reason", "started_at", "ended_at", "started_by_id"],
