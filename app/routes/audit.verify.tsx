@@ -53,28 +53,34 @@ export default function VerifyLedgerRoute() {
           <h1>Verify the ledger</h1>
           <p>Recomputes every event's hash and the whole Merkle tree, and checks every signed checkpoint. The run is itself recorded in the ledger.</p>
         </div>
-        <Form method="post">
-          <details className="field">
-            <summary>Against a checkpoint kept outside Attest (optional)</summary>
-            <label htmlFor="trusted-checkpoint">Trusted checkpoint: the saved JSON of /api/v1/audit/checkpoints/latest or the signed note of /api/v1/audit/checkpoint</label>
-            <textarea
-              id="trusted-checkpoint"
-              name="trustedCheckpoint"
-              rows={5}
-              aria-invalid={actionData?.fieldError ? true : undefined}
-              aria-describedby={actionData?.fieldError ? "trusted-checkpoint-error" : undefined}
-            />
-            {actionData?.fieldError ? (
-              <p id="trusted-checkpoint-error" className="field-error" role="alert">
-                {actionData.fieldError}
-              </p>
-            ) : null}
-          </details>
+        <Form method="post" id="verify-form">
           <button type="submit" className="button" disabled={isRunning || navigation.state !== "idle"}>
             {isRunning ? "Verification running…" : "Verify the ledger now"}
           </button>
         </Form>
       </div>
+
+      <details className="card" style={{ marginBottom: "1rem" }} open={Boolean(actionData?.fieldError)}>
+        <summary>Verify against a checkpoint kept outside Attest (optional)</summary>
+        <div className="field">
+          <label htmlFor="trusted-checkpoint">Trusted checkpoint: the saved JSON of /api/v1/audit/checkpoints/latest, or the signed note of /api/v1/audit/checkpoint</label>
+          <textarea
+            id="trusted-checkpoint"
+            name="trustedCheckpoint"
+            form="verify-form"
+            rows={5}
+            style={{ width: "100%", fontFamily: "monospace" }}
+            aria-invalid={actionData?.fieldError ? true : undefined}
+            aria-describedby={actionData?.fieldError ? "trusted-checkpoint-error" : undefined}
+          />
+          {actionData?.fieldError ? (
+            <p id="trusted-checkpoint-error" className="field-error" role="alert">
+              {actionData.fieldError}
+            </p>
+          ) : null}
+        </div>
+        <p className="muted">The run then also proves that today's ledger extends that checkpoint: a truncated or rewritten ledger fails.</p>
+      </details>
 
       {current ? (
         <section className="card" aria-labelledby="current-run">

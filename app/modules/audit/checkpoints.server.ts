@@ -35,7 +35,9 @@ export async function ensureActiveSigningKey() {
   const keys = await loadedSigningKeys();
   const first = [...keys.values()][0];
   if (!first) throw new NoSigningKeyError("no checkpoint signing key is configured (ATTEST_SIGNING_KEY or ATTEST_SIGNING_KEY_FILE)");
-  return db.$transaction(async (tx) => {
+  const activate = () => db.$transaction(async (tx) => {
+    // One instance at a time (the signer's lock): two first starts must not both activate a key.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK})`;
     const again = await activeSigningKeyRow(tx);
     if (again) return again;
     const staged = await tx.signingKey.findUniqueOrThrow({ where: { fingerprint: first.fingerprint } });
@@ -50,6 +52,7 @@ export async function ensureActiveSigningKey() {
     });
     return key;
   });
+  return activate();
 }
 
 export class LedgerOriginChangedError extends Error {}
