@@ -349,7 +349,7 @@ export default function PrivacyRequestRoute() {
                       </select>
                     )}
                   </StepField>
-                  <StepField name="informationReceivedOn" label="Day the identity information arrived" hint={regime.clockStarts === "receipt" ? "Optional: recorded with the check." : "Required when verified: the clock runs from the latest of receipt, this day and any fee (UK GDPR Art. 12A)."}>
+                  <StepField name="informationReceivedOn" label="Day the identity information arrived" hint={regime.clockStarts === "receipt" ? "Optional: recorded with the check." : "The clock runs from the latest of receipt, this day and any fee (UK GDPR Art. 12A); left empty, from receipt."}>
                     {(props) => <input type="date" {...props} />}
                   </StepField>
                   {regime.clockStarts === "receipt" ? null : (

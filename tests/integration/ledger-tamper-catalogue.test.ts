@@ -175,7 +175,7 @@ const cases: Case[] = [
       const keyId = await insertKeyRow(c, attacker, new Date(Date.now() - 1000));
       await c.query("ALTER TABLE checkpoint DROP CONSTRAINT IF EXISTS checkpoint_tree_size_key");
       await c.query("DROP INDEX IF EXISTS checkpoint_tree_size_key");
-      const { rows } = await c.query<{ number: string; body: string }>("SELECT number::text, body FROM checkpoint ORDER BY number DESC LIMIT 1");
+      const { rows } = await c.query<{ number: string; body: string }>("SELECT number::text, body FROM checkpoint ORDER BY checkpoint.number DESC LIMIT 1");
       await insertCheckpointRow(c, await signedCheckpointRow(c, attacker, keyId, size, { number: Number(rows[0]!.number), body: rows[0]!.body }, new Date()));
     },
     expected: () => ({ kind: "untrusted_key" }),
@@ -322,7 +322,7 @@ describe("key rotation", () => {
         await client.query("SELECT attest_stage_audit_event($1::jsonb)", [JSON.stringify(staged)]);
         await client.query("SET CONSTRAINTS ALL IMMEDIATE");
         const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head")).rows[0]!.size);
-        const { rows: last } = await client.query<{ number: string; body: string }>("SELECT number::text, body FROM checkpoint ORDER BY number DESC LIMIT 1");
+        const { rows: last } = await client.query<{ number: string; body: string }>("SELECT number::text, body FROM checkpoint ORDER BY checkpoint.number DESC LIMIT 1");
         await new Promise((resolve) => setTimeout(resolve, 5));
         const row = await signedCheckpointRow(client, keys[i]!, keyIds[i]!, head, { number: Number(last[0]!.number), body: last[0]!.body }, new Date());
         await client.query("SELECT attest_record_checkpoint($1, $2, $3, $4, $5::uuid, $6, $7, $8, $9)", [row.number, row.treeSize, row.root, row.createdAt, row.keyId, row.body, row.signature, row.note, row.noteSignature]);

@@ -108,7 +108,14 @@ export const routeAccess: RouteCheck[] = [
   check("rulesets._index.tsx", "/rulesets", only(["compliance", "opsSe", "auditor"])),
   check("rulesets.$versionId.tsx", `/rulesets/${ids.ruleSetVersions.deSubmitted}`, { ...only(["compliance", "auditor"]), opsSe: "404" }),
   check("rulesets.$versionId.tsx", `/rulesets/${ids.missing}`, { default: "403", compliance: "404", auditor: "404", opsSe: "404" }),
-  check("rulesets.$versionId.tsx", `/rulesets/${ids.ruleSetVersions.seDraft}`, only(["compliance", "opsSe", "auditor"])),
+  check("rulesets.$versionId.tsx", `/rulesets/${ids.ruleSetVersions.seDraft}`, only(["compliance", "opsSe", "auditor"]), {
+    // A malformed step: refused before the form is read for roles without rule sets, then 400 naming the field.
+    form: { intent: "reject", revision: "0" },
+    expect: { default: "403", compliance: "400", opsSe: "400", auditor: "400" },
+  }),
+  // The decision engine's signed rule-set API takes a bearer token (rulesets:read) only.
+  check("api.v1.rulesets.$region.active.tsx", "/api/v1/rulesets/SE/active", api({ default: "401" })),
+  check("api.v1.rulesets.$region.versions.$version.tsx", "/api/v1/rulesets/SE/versions/1", api({ default: "401" })),
 
   // The audit ledger: everyone sees their own events; each role sees its remit
   check("audit._index.tsx", "/audit", everyoneSignedIn),

@@ -90,7 +90,7 @@ export async function insertKeyRow(client: pg.ClientBase, key: ForgerKey, activa
 
 /** Re-signs every stored checkpoint, in order, with `key` (row `keyId`): the whole history rewritten. */
 export async function resignAllCheckpoints(client: pg.ClientBase, key: ForgerKey, keyId: string) {
-  const { rows } = await client.query<{ id: string; tree_size: string; created_at: Date }>("SELECT id::text, tree_size::text, created_at FROM checkpoint ORDER BY number");
+  const { rows } = await client.query<{ id: string; tree_size: string; created_at: Date }>("SELECT id::text, tree_size::text, created_at FROM checkpoint ORDER BY checkpoint.number");
   let previous: { number: number; body: string } | null = null;
   for (const row of rows) {
     const forged: Awaited<ReturnType<typeof signedCheckpointRow>> = await signedCheckpointRow(client, key, keyId, Number(row.tree_size), previous, row.created_at);

@@ -39,6 +39,8 @@ export function Chart({ spec, height = 280 }: { spec: ChartSpec; height?: number
   const titleId = useId();
   const drawn = spec.series.filter((series) => !series.isContext);
   const axisFormat = drawn[0]?.format ?? "count";
+  // A chart whose drawn series are all empty (no rate defined anywhere) shows its message instead.
+  const hasData = spec.rows.some((row) => drawn.some((series) => row[series.key] !== null && row[series.key] !== undefined));
   const linkOf = (index: number, key: string) => spec.links?.[index]?.[key] ?? null;
 
   function downloadSvg() {
@@ -70,7 +72,7 @@ export function Chart({ spec, height = 280 }: { spec: ChartSpec; height?: number
     <>
       <CartesianGrid strokeDasharray="3 3" stroke="#d8dde3" />
       <XAxis dataKey={spec.x.key} tick={{ fontSize: 12 }} label={spec.type === "line" && spec.x.key === "mob" ? { value: spec.x.label, position: "insideBottom", offset: -2, fontSize: 12 } : undefined} />
-      <YAxis tick={{ fontSize: 12 }} tickFormatter={(value: number) => formatValue(value, axisFormat === "money" ? "count" : axisFormat, undefined)} width={72} />
+      <YAxis allowDecimals={axisFormat !== "count"} tick={{ fontSize: 12 }} tickFormatter={(value: number) => formatValue(value, axisFormat === "money" ? "count" : axisFormat, undefined)} width={72} />
       <Tooltip content={(props) => <TooltipBody spec={spec} {...(props as TooltipProps)} />} />
       <Legend wrapperStyle={{ fontSize: 12 }} />
       {references}
@@ -91,15 +93,15 @@ export function Chart({ spec, height = 280 }: { spec: ChartSpec; height?: number
           <button type="button" className="button button--ghost" onClick={() => download(`${spec.id}.csv`, new Blob([chartCsv(spec)], { type: "text/csv" }))}>
             CSV
           </button>
-          <button type="button" className="button button--ghost" onClick={downloadSvg} disabled={isTable || spec.rows.length === 0}>
+          <button type="button" className="button button--ghost" onClick={downloadSvg} disabled={isTable || !hasData}>
             SVG
           </button>
-          <button type="button" className="button button--ghost" onClick={downloadPng} disabled={isTable || spec.rows.length === 0}>
+          <button type="button" className="button button--ghost" onClick={downloadPng} disabled={isTable || !hasData}>
             PNG
           </button>
         </div>
       </div>
-      {spec.rows.length === 0 ? (
+      {!hasData ? (
         <p className="empty">{spec.emptyMessage ?? "No data for this period and region."}</p>
       ) : isTable ? (
         <ChartTable spec={spec} />

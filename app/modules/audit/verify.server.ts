@@ -712,7 +712,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       // In one snapshot every stored node must belong to the events read; without one, nodes of events
       // appended meanwhile may follow them.
       const { rows: [extra] } = await client.query<{ level: number; index: string; tree_size: string }>(
-        "SELECT level, index::text, tree_size::text FROM audit_tree_node WHERE tree_size > $1 ORDER BY tree_size, level LIMIT 1",
+        "SELECT level, index::text, tree_size::text FROM audit_tree_node WHERE tree_size > $1 ORDER BY audit_tree_node.tree_size, audit_tree_node.level LIMIT 1",
         [range.size],
       );
       if (extra) {

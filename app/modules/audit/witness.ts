@@ -157,3 +157,61 @@ export function addCheckpoint(store: WitnessStore, witness: WitnessKey, trustedK
   store.accept(checkpoint.origin, checkpoint.treeSize, request.note);
   return { status: 200, contentType: "text/plain; charset=utf-8", body: signCosignature(note.text, { name: witness.name, privateKey: witness.privateKey, publicKey: witness.publicKey }, Math.floor(now / 1000)) };
 }
+
+export interface PolledLog {
+  /** The log's latest signed checkpoint note (GET /api/v1/audit/checkpoint), or null before the first. */
+  latestNote(): Promise<string | null>;
+  /** RFC 6962 consistency proof between two sizes (GET /api/v1/audit/proof/consistency). */
+  consistencyProof(from: number, to: number): Promise<Buffer[]>;
+}
+
+export interface PollResult {
+  ok: boolean;
+  message: string;
+  treeSize?: number;
+  /** The witness's cosignature line when it accepted a checkpoint. */
+  cosignature?: string;
+}
+
+/**
+ * The poller's round: fetch the log's latest checkpoint and a consistency proof from the witness's own
+ * last accepted one, and run them through add-checkpoint as if the log had submitted them. A smaller
+ * tree than already seen (truncation), a different root at the same size or a proof that fails
+ * (rewrite), or a signature by no trusted key is an alert.
+ */
+export async function pollOnce(store: WitnessStore, witness: WitnessKey, log: PolledLog, trustedKeys: (origin: string) => VerifierKey[] | null, now = Date.now()): Promise<PollResult> {
+  const note = await log.latestNote();
+  if (!note) return { ok: true, message: "the log has no checkpoint yet" };
+  let checkpoint: ReturnType<typeof parseCheckpointNoteText>;
+  try {
+    checkpoint = parseCheckpointNoteText(parseSignedNote(note).text);
+  } catch (error) {
+    return { ok: false, message: `the log served a malformed checkpoint: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const state = store.state(checkpoint.origin);
+  if (checkpoint.treeSize < state.latestSize) {
+    const message = `TRUNCATED: the log's latest checkpoint has ${checkpoint.treeSize} events, but this witness already accepted ${state.latestSize}`;
+    store.alert(checkpoint.origin, `${message}\n${note}`);
+    return { ok: false, message, treeSize: checkpoint.treeSize };
+  }
+  if (checkpoint.treeSize === state.latestSize && state.latestNote !== null && checkpoint.rootHash.equals(state.latestRoot)) {
+    return { ok: true, message: `no new checkpoint (tree size ${checkpoint.treeSize})`, treeSize: checkpoint.treeSize };
+  }
+  let proof: Buffer[] = [];
+  if (state.latestSize > 0 && checkpoint.treeSize > state.latestSize) {
+    try {
+      proof = await log.consistencyProof(state.latestSize, checkpoint.treeSize);
+    } catch (error) {
+      const message = `the log could not prove ${checkpoint.treeSize} consistent with ${state.latestSize}: ${error instanceof Error ? error.message : String(error)}`;
+      store.alert(checkpoint.origin, message);
+      return { ok: false, message, treeSize: checkpoint.treeSize };
+    }
+  }
+  const response = addCheckpoint(store, witness, trustedKeys, addCheckpointRequest(state.latestSize, proof, note), now);
+  if (response.status !== 200) {
+    const message = `checkpoint ${checkpoint.treeSize} refused (HTTP ${response.status}): ${response.body.trim()}`;
+    store.alert(checkpoint.origin, message);
+    return { ok: false, message, treeSize: checkpoint.treeSize };
+  }
+  return { ok: true, message: `accepted and cosigned tree size ${checkpoint.treeSize}`, treeSize: checkpoint.treeSize, cosignature: response.body };
+}

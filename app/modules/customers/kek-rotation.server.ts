@@ -14,6 +14,7 @@ import {
   loadKeyMaterial,
   resolveKeyring,
   type Keyring,
+  type SqlRunner,
 } from "./key-encryption-keys.server";
 import { dataKeysOf, sqlRunnerOf, vacuumKeyTables } from "./subject-keys.server";
 import { decryptRequestTexts } from "./subject-text.server";
@@ -45,7 +46,7 @@ export interface RotationResult {
   vacuumed: string[];
 }
 
-const LOCK = 7_240_418; // pg advisory lock key: "one KEK rotation at a time"
+const LOCK = 7_240_418; // pg advisory lock key: "one KEK rotation starts at a time"
 
 async function keyringNow() {
   forgetKeyring();
@@ -75,41 +76,46 @@ export async function rotateKeyEncryptionKey(
   const batchSize = options.batchSize ?? 500;
   const progress = options.progress ?? (() => {});
   const isManaged = isKeyringManaged();
-  const [locked] = await db.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${LOCK}) AS locked`;
-  if (!locked?.locked) throw new KeyEncryptionKeyError("another rotation of the key-encryption key is running");
-  try {
-    let startedNewKek = false;
-    const retiredBefore = await retiredKids();
-    if ((options.startNewKek ?? true) && retiredBefore.length === 0) {
-      if (isManaged) {
+  // Beginning a rotation (a new KEK, the others retired) happens once under a transaction-scoped lock, so
+  // two instances never start two; every later step is idempotent and safe to run twice at once.
+  const { keyring, startedNewKek } = await db.$transaction(async (tx) => {
+    const [locked] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${LOCK}) AS locked`;
+    if (!locked?.locked) throw new KeyEncryptionKeyError("another rotation of the key-encryption key is starting");
+    const sql = sqlRunnerOf(tx);
+    const isRotating = (await retiredKids(sql)).length > 0;
+    let isStarted = false;
+    if ((options.startNewKek ?? true) && !isRotating) {
+      if (!isManaged) {
+        forgetKeyring();
+        const current = await resolveKeyring(sql, { refresh: true });
+        if ((await retiredKids(sql)).length === 0) {
+          throw new KeyEncryptionKeyError(
+            `ATTEST_KEK holds no newer key than the active ${current.current.kid}: put the new key first ("new-kid:base64,${current.current.kid}:base64"), restart, then rotate (docs/operations.md)`,
+          );
+        }
+      } else {
         // Stamped with the real time: the newest file is the one meant to be active.
         generateKeyEncryptionKeyFile(path.resolve(env.ATTEST_KEK_DIR));
         loadKeyMaterial({ reload: true });
-        startedNewKek = true;
+        isStarted = true;
       }
     }
-    const keyring = await keyringNow();
-    if (!isManaged && (await retiredKids()).length === 0 && (options.startNewKek ?? true)) {
-      throw new KeyEncryptionKeyError(
-        `ATTEST_KEK holds no newer key than the active ${keyring.current.kid}: put the new key first ("new-kid:base64,${keyring.current.kid}:base64"), restart, then rotate (docs/operations.md)`,
-      );
-    }
-    const rewrapped = await rewrapSubjectKeys(keyring, batchSize, (done) => progress({ step: "rewrap", done }));
-    const reindexedCustomers = await reindexCustomers(keyring, batchSize, (done) => progress({ step: "reindex_customers", done }));
-    const reindexedRequests = await reindexRequests(keyring, batchSize, (done) => progress({ step: "reindex_requests", done }));
-    progress({ step: "vacuum", done: 0 });
-    const { vacuumed } = await vacuumKeyTables(db, ["subject_data_key", "customer_personal_data", "privacy_request"]);
-    progress({ step: "destroy", done: 0 });
-    const destroyedKids = await destroyRetiredKeks(keyring, now, options.context ?? systemAuditContext, { rewrapped, reindexedCustomers, reindexedRequests, startedNewKek });
-    return { activeKid: keyring.current.kid, startedNewKek, rewrapped, reindexedCustomers, reindexedRequests, destroyedKids, vacuumed };
-  } finally {
-    await db.$queryRaw`SELECT pg_advisory_unlock(${LOCK})`;
-  }
+    forgetKeyring();
+    return { keyring: await resolveKeyring(sql, { refresh: true }), startedNewKek: isStarted };
+  });
+  const rewrapped = await rewrapSubjectKeys(keyring, batchSize, (done) => progress({ step: "rewrap", done }));
+  const reindexedCustomers = await reindexCustomers(keyring, batchSize, (done) => progress({ step: "reindex_customers", done }));
+  const reindexedRequests = await reindexRequests(keyring, batchSize, (done) => progress({ step: "reindex_requests", done }));
+  progress({ step: "vacuum", done: 0 });
+  const { vacuumed } = await vacuumKeyTables(db, ["subject_data_key", "customer_personal_data", "privacy_request"]);
+  progress({ step: "destroy", done: 0 });
+  const destroyedKids = await destroyRetiredKeks(keyring, now, options.context ?? systemAuditContext, { rewrapped, reindexedCustomers, reindexedRequests, startedNewKek });
+  return { activeKid: keyring.current.kid, startedNewKek, rewrapped, reindexedCustomers, reindexedRequests, destroyedKids, vacuumed };
 }
 
-async function retiredKids() {
-  const rows = await db.$queryRaw<{ kid: string }[]>`SELECT kid FROM key_encryption_key WHERE retired_at IS NOT NULL AND destroyed_at IS NULL`;
-  return rows.map((row) => row.kid);
+async function retiredKids(sql: SqlRunner = sqlRunnerOf(db)) {
+  const rows = await sql(`SELECT kid FROM key_encryption_key WHERE retired_at IS NOT NULL AND destroyed_at IS NULL`, []);
+  return rows.map((row) => String(row.kid));
 }
 
 /** Re-wraps, batch by batch, every key row still under another KEK than the active one. */

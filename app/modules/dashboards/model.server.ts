@@ -199,25 +199,27 @@ export interface PsiAlert {
   current: { from: string; to: string };
 }
 
+/** An alert needs this many decisions in both windows: PSI on a handful of scores is noise. */
+export const MIN_ALERT_DECISIONS = 100;
+
 /**
- * Model versions whose latest month with decisions (up to now) drifted from their first months: the
- * alert on the home page of whoever may see model monitoring (amber from 0.10, red from 0.25).
+ * Model versions whose last complete month drifted from their first months: the alert on the home page
+ * of whoever may see model monitoring (amber from 0.10, red from 0.25).
  */
 export async function listPsiAlerts(actor: Actor, now = new Date()): Promise<PsiAlert[]> {
   if (!actor.ability.can("read", "Dashboard", "model")) return [];
   const regions = regionScope(actor).regionCode.in;
-  const thisMonth = now.toISOString().slice(0, 7);
-  // Only versions still scoring: decisions within the last two months.
-  const recent = addMonths(thisMonth, -1);
-  const rows = (await readHistograms(regions)).filter((row) => row.month <= thisMonth);
+  const lastComplete = addMonths(now.toISOString().slice(0, 7), -1);
+  const rows = (await readHistograms(regions)).filter((row) => row.month <= lastComplete);
   const alerts: PsiAlert[] = [];
   for (const model of new Set(rows.map((row) => row.model))) {
     const mine = rows.filter((row) => row.model === model);
-    const lastMonth = mine.map((row) => row.month).sort().pop()!;
-    if (lastMonth < recent) continue;
-    const [summary] = summarise(mine, {}, { from: lastMonth, to: lastMonth });
-    if (summary?.psi && summary.psi.band !== "green") {
-      alerts.push({ model, psi: summary.psi.psi, band: summary.psi.band, baseline: summary.baseline, current: summary.current });
+    // Only versions still scoring in the last complete month.
+    if (!mine.some((row) => row.month === lastComplete)) continue;
+    const [summary] = summarise(mine, {}, { from: lastComplete, to: lastComplete });
+    const psi = summary?.psi;
+    if (psi && psi.band !== "green" && psi.baselineTotal >= MIN_ALERT_DECISIONS && psi.currentTotal >= MIN_ALERT_DECISIONS) {
+      alerts.push({ model, psi: psi.psi, band: psi.band, baseline: summary.baseline, current: summary.current });
     }
   }
   return alerts.sort((a, b) => b.psi - a.psi);

@@ -106,6 +106,7 @@ export async function loadOperationsDashboard(actor: Actor, query: DashboardQuer
       return { month, overrideRate: rate(row?.overturned ?? 0, reviewed), reviewed };
     }),
     links: months.map((month) => ({ overrideRate: scope.explorerLink({ review: "overturned", ...monthFilter(month) }) })),
+    emptyMessage: "No reviewed decisions in this period.",
   };
   const bandOf = (daysLeft: number) => (daysLeft < 0 ? "overdue" : daysLeft <= 7 ? "within_7d" : daysLeft <= 30 ? "within_30d" : "later");
   const privacyTypes = privacy ? [...new Set(privacy.map((item) => item.type))].sort() : [];

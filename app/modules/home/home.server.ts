@@ -60,15 +60,19 @@ async function ruleSetWork(actor: Actor) {
 
 async function decisionSummary(actor: Actor) {
   if (!actor.ability.can("read", "Decision")) return null;
-  const since = subDays(new Date(), 30);
-  const rows = await db.decision.groupBy({
-    by: ["outcome"],
-    where: { AND: [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor), { decidedAt: { gte: since } }] },
-    _count: { _all: true },
-  });
-  const byOutcome = Object.fromEntries(rows.map((row) => [row.outcome, row._count._all]));
-  const total = rows.reduce((sum, row) => sum + row._count._all, 0);
+  // From the daily rollups (ADR 011), whole UTC days: the last 30 days including today.
+  const since = startOfUtcDay(subDays(new Date(), 30));
+  const regions = regionScope(actor).regionCode.in;
+  const rows = await db.$queryRaw<{ outcome: string; decisions: number }[]>`
+    SELECT outcome::text AS outcome, sum(decisions)::int AS decisions FROM rollup_decision_daily
+     WHERE day >= ${since}::date AND region_code = ANY(${regions}::text[]) GROUP BY 1 HAVING sum(decisions) <> 0`;
+  const byOutcome = Object.fromEntries(rows.map((row) => [row.outcome, row.decisions]));
+  const total = rows.reduce((sum, row) => sum + row.decisions, 0);
   return { since: since.toISOString(), total, byOutcome };
+}
+
+function startOfUtcDay(date: Date) {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 }
 
 async function staffSummary(actor: Actor) {

@@ -23,6 +23,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
+import { fileURLToPath } from "node:url";
 
 class Failure extends Error {}
 const fail = (message) => {
@@ -32,27 +33,30 @@ const ok = (message) => console.log(`ok    ${message}`);
 const note = (message) => console.log(`note  ${message}`);
 
 // ─── arguments ───
-const args = process.argv.slice(2);
 const options = { trusted: null, fingerprint: null, requireGpg: false, dir: "." };
-for (let i = 0; i < args.length; i++) {
-  const arg = args[i];
-  if (arg === "--trusted-checkpoint") options.trusted = args[++i];
-  else if (arg === "--fingerprint") options.fingerprint = (args[++i] ?? "").replace(/\s+/g, "").toUpperCase();
-  else if (arg === "--require-gpg") options.requireGpg = true;
-  else if (arg === "--help" || arg === "-h") {
-    console.log("usage: node verify.mjs [--trusted-checkpoint FILE] [--fingerprint FPR] [--require-gpg] [PACK_DIR]");
-    process.exit(0);
-  } else if (arg.startsWith("--")) {
-    console.error(`unknown option ${arg}`);
-    process.exit(2);
-  } else options.dir = arg;
-}
-if ((options.trusted === undefined) || (options.fingerprint === "")) {
-  console.error("--trusted-checkpoint and --fingerprint each need a value");
-  process.exit(2);
-}
-const dir = path.resolve(options.dir);
+let dir = ".";
 const file = (name) => path.join(dir, ...name.split("/"));
+
+function parseArguments(args) {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--trusted-checkpoint") options.trusted = args[++i];
+    else if (arg === "--fingerprint") options.fingerprint = (args[++i] ?? "").replace(/\s+/g, "").toUpperCase();
+    else if (arg === "--require-gpg") options.requireGpg = true;
+    else if (arg === "--help" || arg === "-h") {
+      console.log("usage: node verify.mjs [--trusted-checkpoint FILE] [--fingerprint FPR] [--require-gpg] [PACK_DIR]");
+      process.exit(0);
+    } else if (arg.startsWith("--")) {
+      console.error(`unknown option ${arg}`);
+      process.exit(2);
+    } else options.dir = arg;
+  }
+  if (options.trusted === undefined || options.fingerprint === "") {
+    console.error("--trusted-checkpoint and --fingerprint each need a value");
+    process.exit(2);
+  }
+  dir = path.resolve(options.dir);
+}
 
 // ─── hashing (RFC 6962, RFC 8785) ───
 const sha256 = (data) => createHash("sha256").update(data).digest();
@@ -259,6 +263,7 @@ export function samplePositions(seed, populationSize, size) {
 
 // ─── main ───
 async function main() {
+  parseArguments(process.argv.slice(2));
   const manifest = readJson("manifest.json");
   console.log(`Attest evidence pack ${manifest.packId ?? "?"}, built ${manifest.createdAt ?? "?"} by ${manifest.requester?.name ?? "?"} (${manifest.requester?.role ?? "?"})`);
 
@@ -421,7 +426,9 @@ async function main() {
   console.log("PASS: the evidence pack verifies");
 }
 
-main()
+// Run as a program (node verify.mjs …), not when imported for its functions.
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) main()
   .catch((error) => {
     if (error instanceof Failure) console.error(`FAIL: ${error.message}`);
     else console.error(`FAIL: ${error.stack ?? error}`);
