@@ -15,7 +15,7 @@ test("a DPO records when the UK identity information arrived, and the clock runs
   await page.goto("/privacy/new");
   await page.getByLabel("Type of request").selectOption("rectification");
   await page.getByLabel("Region of the request").selectOption("UK");
-  await page.getByLabel("Received through").selectOption("letter");
+  await page.getByLabel("Received through").selectOption("post");
   await page.getByLabel("Customer reference").fill("CUS-UK-000001");
   await page.getByLabel("Day received").fill(dayInLondon(10));
   await page.getByRole("button", { name: "Log request" }).click();
