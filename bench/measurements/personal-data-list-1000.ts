@@ -40,7 +40,7 @@ const personalDataList: Measurement = {
   },
   floor: {
     name: "plain-names",
-    description: "The same 1,000 names read as plain text from a table holding them in clear (pg, no decryption), measured in the same worker run.",
+    description: "The read as before encryption at rest: the same customer rows and 1,000 names held in clear, through the same Prisma client and transaction (no key look-up, no decryption); same worker run.",
     async measure() {
       const ms = plainMs.shift();
       if (ms === undefined) throw new Error("the floor is measured with its run; none is left");

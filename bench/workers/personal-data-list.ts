@@ -1,7 +1,7 @@
 // A 1,000-row list with customers' names, as the DPO's lists read them (issue 14 "Speed"): the names
 // decrypted through the one API (readPersonalData: data keys unwrapped under the KEK, each name
-// AES-256-GCM-decrypted in the app), beside the floor — the same 1,000 names read as plain text from a
-// table holding them in clear. Both timed many times in one process. Prints one JSON line:
+// AES-256-GCM-decrypted in the app), beside the floor — the same read as before encryption at rest: the
+// customer rows and 1,000 names held in clear, through the same client. Both timed many times in one process. Prints one JSON line:
 //   {"decrypted":{"p50":…},"plain":{"p50":…},"rows":1000}
 //   DATABASE_URL=… ATTEST_KEK_DIR=… tsx bench/workers/personal-data-list.ts <iterations>
 import { randomUUID } from "node:crypto";
@@ -29,8 +29,16 @@ async function decrypted() {
   if (views.size !== ROWS) throw new Error(`read ${views.size} of ${ROWS}`);
 }
 
+// The read as it was before encryption at rest: the same customer rows and the names' column through the
+// same client and transaction, as text — everything but the key look-up and the decryption.
 async function plain() {
-  const { rows } = await pool.query(`SELECT customer_id::text, full_name FROM bench_plain_names WHERE customer_id = ANY($1::uuid[])`, [ids]);
+  const rows = await db.$transaction(async (tx) => {
+    await tx.customer.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, reference: true, regionCode: true, createdAt: true, isRestricted: true, restrictedAt: true, objectedAt: true, erasedAt: true },
+    });
+    return tx.$queryRawUnsafe<{ customer_id: string; full_name: string }[]>(`SELECT customer_id::text AS customer_id, full_name FROM bench_plain_names WHERE customer_id = ANY($1::uuid[])`, ids);
+  });
   if (rows.length !== ROWS) throw new Error(`read ${rows.length} of ${ROWS}`);
 }
 
