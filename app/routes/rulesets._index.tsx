@@ -1,10 +1,10 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Form, Link, useLoaderData } from "@remix-run/react";
 import { ErrorPage } from "~/components/error-page";
 import { requireActor } from "~/modules/access/actor.server";
 import { listRuleSetVersions } from "~/modules/rulesets/rulesets.server";
 import { RuleSetStateBadge } from "~/modules/rulesets/ui/state-badge";
-import { formatDate } from "~/utils/format";
+import { formatDate, formatDateTime } from "~/utils/format";
 
 export const meta: MetaFunction = () => [{ title: "Rule sets · Attest" }];
 
@@ -14,7 +14,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export default function RuleSetsRoute() {
-  const { regions } = useLoaderData<typeof loader>();
+  const { regions, inbox } = useLoaderData<typeof loader>();
   return (
     <>
       <div className="page-header">
@@ -23,12 +23,40 @@ export default function RuleSetsRoute() {
           <p>The parameters the decision engine applies in each region, version by version.</p>
         </div>
       </div>
+      {inbox.length > 0 ? (
+        <section className="card section" aria-labelledby="inbox-title">
+          <h2 id="inbox-title">Waiting for your approval</h2>
+          <ul className="plain-list">
+            {inbox.map((entry) => (
+              <li key={entry.id}>
+                <Link to={`/rulesets/${entry.id}`}>
+                  {entry.regionCode} v{entry.version}
+                </Link>{" "}
+                by {entry.authorName}
+                {entry.submittedAt ? `, submitted ${formatDate(entry.submittedAt)}` : ""}: {entry.changeNote ?? "no change note"}
+                {entry.isOwnWork ? <span className="muted"> (your own work: another officer approves)</span> : null}
+                {!entry.hasCurrentBacktest ? <span className="badge badge--warn">backtest out of date</span> : null}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {regions.length === 0 ? <p className="empty">No rule sets in your regions yet.</p> : null}
       {regions.map((region) => (
         <section key={region.regionCode} className="card section" aria-labelledby={`region-${region.regionCode}`}>
-          <h2 id={`region-${region.regionCode}`}>
-            {region.regionName} <span className="muted">· {region.ruleSetName}</span>
-          </h2>
+          <div className="section-header">
+            <h2 id={`region-${region.regionCode}`}>
+              {region.regionName} <span className="muted">· {region.ruleSetName}</span>
+            </h2>
+            {region.canDraft && region.activeVersionId ? (
+              <Form method="post" action={`/rulesets/${region.activeVersionId}`}>
+                <input type="hidden" name="intent" value="draft" />
+                <button type="submit" className="button">
+                  New draft for {region.regionCode}
+                </button>
+              </Form>
+            ) : null}
+          </div>
           <div className="table-scroll">
             <table className="data versions">
               <colgroup>
@@ -61,7 +89,7 @@ export default function RuleSetsRoute() {
                     <td>{version.authorName}</td>
                     <td>{version.approverName ?? <span className="muted">—</span>}</td>
                     <td>
-                      {version.effectiveFrom ? formatDate(version.effectiveFrom) : <span className="muted">—</span>}
+                      {version.effectiveFrom ? formatDateTime(version.effectiveFrom) : <span className="muted">—</span>}
                       {version.retiredAt ? <span className="muted"> to {formatDate(version.retiredAt)}</span> : null}
                     </td>
                     <td className="wrap">{version.changeNote ?? <span className="muted">no change note</span>}</td>

@@ -42,6 +42,9 @@ export function startBackgroundWork() {
     // taken before an erasure stays readable for the erased subject.
     const { startKeyRotationWorker } = await import("~/modules/customers/kek-rotation.server");
     const stopKeyRotation = startKeyRotationWorker();
+    // Rule-set versions reach their effective time (issue 9): every instance checks; the region lock decides.
+    const { startActivationWorker } = await import("~/modules/rulesets/activation.server");
+    const stopActivation = startActivationWorker();
     // Background jobs (ADR 008): evidence packs, backtests, rollup rebuilds. JOB_WORKERS=false runs an
     // instance that only serves pages; any other instance picks its jobs up.
     const jobs = env.JOB_WORKERS ? await startJobs() : null;
@@ -50,6 +53,7 @@ export function startBackgroundWork() {
         stopCheckpoints();
         stopRetention();
         stopKeyRotation();
+        stopActivation();
         await jobs?.stop();
         await disconnectDatabase();
       },

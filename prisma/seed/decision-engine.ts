@@ -1,6 +1,7 @@
 import type { DecisionKind, DecisionOutcome } from "~/generated/prisma/enums";
 import type { DecisionFeatures } from "~/modules/decisions/features";
 import { merchantCategories } from "~/modules/decisions/features";
+import { evaluateRules } from "~/modules/rulesets/evaluator";
 import type { RuleSetParameters } from "~/modules/rulesets/schema";
 import { dayMs } from "./calendar";
 import { clamp, round, sigmoid } from "./format";
@@ -10,7 +11,8 @@ import { ageAt, type CustomerTraits } from "./people";
 import type { Random } from "./random";
 
 // A stand-in for the lender's decision engine: builds the features a model would see, scores them with
-// a logistic model per kind, applies the rule-set version in force and attaches reason codes taken
+// a logistic model per kind, applies the rule-set version in force (the rulesets module's evaluator) and
+// attaches reason codes taken
 // from the terms that pulled the score down — so every code cites a feature the model actually scored.
 
 export interface CreditLine {
@@ -278,33 +280,40 @@ function decideCredit(input: EngineInput): EngineResult {
     reasons: ruleThenModelReasons(ruleCodes, modelReasons),
     isRuleDecision: true,
   });
-  if (applicant.age < rules.minimumAge) return ruleDecline([["AG01", 1]]);
-  if (!applicant.identityVerified) return ruleDecline(bureauScore !== null ? [["ID01", 0.6], ["ID03", 0.4]] : [["ID01", 1]]);
-  if (orderAmount > rules.maxOrderAmount) return ruleDecline([["RS01", 0.7]]);
-  if (bureauScore === null && orderAmount > rules.bureauCheckAbove) {
-    return ruleDecline(applicant.creditHistoryMonths < 12 ? [["RS03", 0.7], ["CH02", 0.3]] : [["RS03", 0.8]]);
+  // The rules themselves live in the rulesets module; the engine only explains the one that fired.
+  const evaluation = evaluateRules(rules, { kind: "credit", score, amount: orderAmount, features });
+  switch (evaluation.rule) {
+    case "minimum_age":
+      return ruleDecline([["AG01", 1]]);
+    case "identity_not_verified":
+      return ruleDecline(bureauScore !== null ? [["ID01", 0.6], ["ID03", 0.4]] : [["ID01", 1]]);
+    case "max_order_amount":
+      return ruleDecline([["RS01", 0.7]]);
+    case "bureau_file_missing":
+      return ruleDecline(applicant.creditHistoryMonths < 12 ? [["RS03", 0.7], ["CH02", 0.3]] : [["RS03", 0.8]]);
+    case "credit_limit_exceeded":
+      return ruleDecline([["EX02", 0.6], ["EX01", 0.2]]);
+    case "affordability_not_verified":
+      return { ...result, outcome: "referred", reasons: ruleThenModelReasons([["AF02", 0.6]], modelReasons, 3), isRuleDecision: true };
+    default:
+      return explainScoreBand(result, evaluation.outcome, modelReasons, random);
   }
-  if (applicant.existingExposure + orderAmount > rules.creditLimit) return ruleDecline([["EX02", 0.6], ["EX01", 0.2]]);
-  if (needsAffordabilityCheck && !incomeVerified) {
-    return { ...result, outcome: "referred", reasons: ruleThenModelReasons([["AF02", 0.6]], modelReasons, 3), isRuleDecision: true };
-  }
-  return applyScoreBands(result, rules, modelReasons, random);
 }
 
-function applyScoreBands(
+/** Reason codes for an outcome the score bands gave. */
+function explainScoreBand(
   result: Omit<EngineResult, "outcome" | "reasons" | "isRuleDecision">,
-  rules: RuleSetParameters,
+  outcome: DecisionOutcome,
   modelReasons: ReasonContribution[],
   random: Random,
 ): EngineResult {
-  const { approveAbove, declineBelow } = rules.scoreBands;
-  if (result.score >= approveAbove) {
+  if (outcome === "approved") {
     // An approval rarely carries a code: only when one factor still weighed heavily (a lower limit
     // offered, for instance), so reviewers can see it.
     const reasons = random.chance(0.03) ? modelReasons.slice(0, 1).map((reason) => ({ ...reason, contribution: 1 })) : [];
     return { ...result, outcome: "approved", reasons, isRuleDecision: false };
   }
-  if (result.score < declineBelow) {
+  if (outcome === "declined") {
     return { ...result, outcome: "declined", reasons: renormalise(modelReasons.slice(0, 4)), isRuleDecision: false };
   }
   return { ...result, outcome: "referred", reasons: renormalise(modelReasons.slice(0, 3)), isRuleDecision: false };
@@ -345,13 +354,14 @@ function decideLimit(input: EngineInput): EngineResult {
   const modelReasons = principalReasons(terms, "negative", 4);
   const result = { features, amount: requestedLimit, score, riskLogit: creditRiskLogit(underlying, traits) };
 
-  if (applicant.age < rules.minimumAge) {
+  const evaluation = evaluateRules(rules, { kind: "limit", score, amount: requestedLimit, features });
+  if (evaluation.rule === "minimum_age") {
     return { ...result, outcome: "declined", reasons: [{ code: "AG01", contribution: 1 }], isRuleDecision: true };
   }
-  if (requestedLimit > rules.creditLimit) {
+  if (evaluation.rule === "requested_limit_above_credit_limit") {
     return { ...result, outcome: "declined", reasons: ruleThenModelReasons([["RS02", 0.7]], modelReasons), isRuleDecision: true };
   }
-  return applyScoreBands(result, rules, modelReasons, random);
+  return explainScoreBand(result, evaluation.outcome, modelReasons, random);
 }
 
 function decideFraud(input: EngineInput): EngineResult {
@@ -382,7 +392,7 @@ function decideFraud(input: EngineInput): EngineResult {
   const underlying = -5 + sumLogits(terms);
   const score = round(sigmoid(underlying + modelOffset + random.normal() * model.logitNoise), 4);
   const riskLogit = traits.isFraudster ? 2.5 : -7;
-  if (score >= rules.fraudHoldAbove) {
+  if (evaluateRules(rules, { kind: "fraud", score, amount: orderAmount, features }).outcome === "fraud_hold") {
     return {
       features,
       amount: orderAmount,

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DecisionFeaturesSchema } from "~/modules/decisions/features";
 import { findReasonCode } from "~/modules/decisions/reason-codes.server";
 import { dueDatesInRegion, regimeForRegion } from "~/modules/privacy/regimes.server";
+import { evaluateRules } from "~/modules/rulesets/evaluator";
 import { generateBook, planRuleSets, type BookOptions } from "./generate";
 import { seedTables, type Cell, type SeedTable } from "./tables";
 
@@ -93,6 +94,21 @@ describe("synthetic book", async () => {
     const declines = decisions.filter((decision) => decision.outcome === "declined");
     const declinesWithReasons = new Set(reasons.map((reason) => reason.decision_id));
     expect(declines.every((decision) => declinesWithReasons.has(decision.id))).toBe(true);
+  });
+
+  it("decides every decision as the rulesets module's evaluator does under the version it cites", () => {
+    const versions = new Map([...planRuleSets(options).values()].flatMap((plan) => plan.versions.map((version) => [version.id, version])));
+    for (const decision of decisions) {
+      const version = versions.get(decision.rule_set_version_id!)!;
+      expect(version.effectiveFrom! <= new Date(decision.decided_at!).getTime(), decision.external_id!).toBe(true);
+      const evaluation = evaluateRules(version.parameters, {
+        kind: decision.kind as "credit" | "limit" | "fraud",
+        score: Number(decision.score),
+        amount: Number(decision.amount),
+        features: JSON.parse(decision.features!),
+      });
+      expect(evaluation.outcome, decision.external_id!).toBe(decision.outcome);
+    }
   });
 
   it("has realistic outcome mixes", () => {

@@ -1,4 +1,5 @@
-import { RuleSetParametersSchema, type RuleSetParameters } from "~/modules/rulesets/schema";
+import { validateParametersForRegion } from "~/modules/rulesets/bounds.server";
+import type { RuleSetParameters } from "~/modules/rulesets/schema";
 import type { RuleSetVersionState } from "~/generated/prisma/enums";
 import { dayMs, type DecisionCalendar } from "./calendar";
 import type { MarketProfile } from "./markets";
@@ -7,7 +8,7 @@ import type { Random } from "./random";
 // Each region's rule set with a version history: two retired versions, the active one (whose
 // parameters decided the recent synthetic decisions), a version submitted for approval and a draft.
 // The UK additionally has an approved version waiting for its effective date. Every version's
-// parameters pass the same schema the app enforces.
+// parameters pass the same schema and regional bounds the app enforces.
 
 export interface RuleSetVersionPlan {
   id: string;
@@ -165,12 +166,10 @@ export function planRuleSet(market: MarketProfile, calendar: DecisionCalendar, r
   );
 
   const versions = history.map((entry, index) => {
-    const parsed = RuleSetParametersSchema.safeParse(entry.parameters);
+    const parsed = validateParametersForRegion(market.regionCode, entry.parameters);
     if (!parsed.success) {
       throw new Error(
-        `synthetic rule set ${market.regionCode} v${index + 1} is invalid: ${parsed.error.issues
-          .map((issue) => `${issue.path.join(".")}: ${issue.message}`)
-          .join("; ")}`,
+        `synthetic rule set ${market.regionCode} v${index + 1} is invalid: ${parsed.issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`,
       );
     }
     return {

@@ -3,10 +3,10 @@
 // are written explicitly too, because a default such as now() would make two runs differ.
 
 export const seedTables = {
-  rule_set: ["id", "region_code", "name", "created_at"],
+  rule_set: ["id", "region_code", "name", "created_at", "next_version"],
   rule_set_version: [
     "id", "rule_set_id", "region_code", "version", "state", "parameters", "change_note", "author_id", "created_at",
-    "submitted_at", "approver_id", "approved_at", "effective_from", "retired_at", "backtest",
+    "submitted_at", "approver_id", "approved_at", "effective_from", "retired_at", "backtest", "submitted_by_id",
   ],
   customer: ["id", "reference", "region_code", "created_at", "is_restricted", "erased_at"],
   // Written by SealingRowSink (prisma/seed/seal-personal-data.ts): keys wrapped, personal data encrypted.

@@ -558,8 +558,10 @@ describe("POST /api/v1/privacy-requests", () => {
     const before = await ledgerSize();
     const response = await post({ type: "erasure", regionCode: "SE", customerReference: customer.reference, details: "Please delete my account" });
     expect(response.status).toBe(201);
-    const body = (await response.json()) as { id: string; reference: string; matched: boolean; dueAt: string };
-    expect(body).toMatchObject({ matched: true, reference: expect.stringMatching(/^PR-SE-/) });
+    const body = (await response.json()) as { id: string; reference: string; dueAt: string };
+    expect(body).toMatchObject({ reference: expect.stringMatching(/^PR-SE-/) });
+    // An acknowledgement only: whether it matched a customer or duplicates a request is not the caller's to learn.
+    expect(Object.keys(body).sort()).toEqual(["dueAt", "id", "identityState", "reference", "state"]);
     const events = await eventsSince(before);
     expect(events.map((event) => event.action)).toEqual(["privacy_request.received"]);
     expect(events[0]).toMatchObject({ actorType: "api_token", subjectId: body.id });

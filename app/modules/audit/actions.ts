@@ -16,6 +16,7 @@ export const auditActions = {
   "customer.personal_data_listed": "Unmasked personal data of several customers (the fields named) was shown to a staff member in a list",
   "privacy_request.details_read": "A customer's own words in a contest were shown to a staff member (the DPO, or the person deciding its review)",
   "seed.loaded": "Synthetic demo data was loaded",
+  "rollups.rebuilt": "The dashboard rollups were recomputed from the raw tables (npm run rollups:rebuild)",
   "api_token.created": "An administrator created an API token (its secret was shown once)",
   "api_token.revoked": "An administrator revoked an API token",
   "api.call_refused": "An API call with a valid token was refused (endpoint, status and fields at fault; no body)",
@@ -80,6 +81,25 @@ export const auditActions = {
   "job.cancel_requested": "A staff member asked a running background job to stop",
   "job.cancelled": "A background job was cancelled before it finished",
   "job.restarted": "A background job whose worker stopped (or shut down) was queued again to start from the beginning",
+  // ── Rule sets: drafting, approval, activation, backtests, publication (issue 9, ADR 010) ──
+  "rule_set_version.drafted": "A regional ops manager started a draft rule-set version from an approved one (an older one: a rollback)",
+  "rule_set_version.edited": "A draft rule-set version's parameters or change note were saved (the parameter diff is recorded)",
+  "rule_set_version.submitted": "A draft rule-set version was submitted for approval with its change note and a current backtest",
+  "rule_set_version.withdrawn": "A draft, submitted or scheduled rule-set version was withdrawn before taking effect",
+  "rule_set_version.approved": "A compliance officer (not the author or submitter) approved a rule-set version with its effective time",
+  "rule_set_version.rejected": "A compliance officer (not the author or submitter) rejected a submitted rule-set version with a reason",
+  "rule_set_version.activated": "A scheduled rule-set version reached its effective time and became the active one; its predecessor retired",
+  "rule_set_version.backtest_requested": "A backtest of a draft rule-set version over a period of stored decisions was queued",
+  "rule_set_version.backtest_stored": "A backtest finished and its result was stored with the hash of the parameters it ran on",
+  "rule_set_version.fetched": "The decision engine fetched a signed rule-set version through the API",
+  // ── Evidence packs (issue 11, ADR 012) ──
+  "evidence_pack.requested": "An auditor or compliance officer requested an evidence pack (scope, regions, what is included, sample seed)",
+  "evidence_pack.built": "An evidence pack was built, hashed and signed, and offered for download (SHA-256, size, checkpoint)",
+  "evidence_pack.downloaded": "An evidence pack was downloaded (the same bytes each time: its SHA-256 is recorded)",
+  // ── Access hardening (issue 13, ADR 014): four-eyes on staff changes that widen access ──
+  "staff_user.change_requested": "An administrator asked for a staff change that widens access (new account, role, regions, re-activation, MFA reset); it waits for a second administrator",
+  "staff_user.change_approved": "A second administrator approved a pending staff change; it took effect",
+  "staff_user.change_rejected": "A pending staff change was rejected or withdrawn; nothing changed",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;

@@ -2,7 +2,7 @@ import { stringify } from "csv-stringify/sync";
 import yazl from "yazl";
 import { db, type Tx } from "~/utils/db.server";
 import { canReadPersonalData, subjectOf } from "~/modules/access/ability.server";
-import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, notFound, requireRecordPermission, type Actor, requirePermission } from "~/modules/access/actor.server";
 import { findRegion } from "~/modules/access/regions.server";
 import { auditActions, isAuditAction } from "~/modules/audit/actions";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
@@ -404,6 +404,7 @@ async function findRequest(requestId: string) {
 
 /** The artefacts of a request (access exports and erasure certificates), newest first. */
 export async function listPrivacyArtefacts(actor: Actor, requestId: string) {
+  requirePermission(actor, "read", "PrivacyRequest");
   const request = await findRequest(requestId);
   requireRecordPermission(actor, "read", "PrivacyRequest", permissionRow(request));
   const artefacts = await db.privacyArtefact.findMany({
@@ -490,6 +491,7 @@ async function openArtefact(tx: Tx, customerId: string | null, content: Uint8Arr
  * certificates hold none and are readable by whoever may read the request.
  */
 export async function downloadPrivacyArtefact(actor: Actor, requestId: string, artefactId: string, part: "file" | "signature") {
+  requirePermission(actor, "read", "PrivacyRequest");
   const request = await findRequest(requestId);
   requireRecordPermission(actor, "read", "PrivacyRequest", permissionRow(request));
   const found = await db.privacyArtefact.findFirst({ where: { id: artefactId, requestId }, select: { kind: true } });

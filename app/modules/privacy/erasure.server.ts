@@ -1,7 +1,7 @@
 import { db, type Tx } from "~/utils/db.server";
 import { Prisma } from "~/generated/prisma/client";
 import { subjectOf } from "~/modules/access/ability.server";
-import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, notFound, requireRecordPermission, type Actor, requirePermission } from "~/modules/access/actor.server";
 import { createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { isSealedPersonalData, openSealed, SubjectKeyDestroyedError } from "~/modules/audit/subject-keys.server";
@@ -150,6 +150,7 @@ async function staffNames(ids: (string | null)[]) {
 
 /** The erasure page: the plan (live while open, as approved once proposed), who did what, what the viewer may do. */
 export async function getErasurePage(actor: Actor, requestId: string, now = new Date()) {
+  requirePermission(actor, "read", "PrivacyRequest");
   const request = await findErasureRequest(db, requestId);
   requireRecordPermission(actor, "read", "PrivacyRequest", permissionRow(request));
   if (request.type !== "erasure") throw notFound(`An erasure plan for ${request.reference} (a ${request.type} request)`);

@@ -1,6 +1,6 @@
 import { db, type Tx } from "~/utils/db.server";
 import { canReadPersonalData, subjectOf, WITHHELD_FREE_TEXT } from "~/modules/access/ability.server";
-import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, missingRecord, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { decryptRequestTexts, encryptRequestText } from "~/modules/customers/subject-text.server";
 import { type PrivacyRequestAction } from "./schema";
@@ -51,7 +51,7 @@ export async function getPrivacyRequest(actor: Actor, requestId: string) {
       },
     },
   });
-  if (!request) throw notFound("That privacy request");
+  if (!request) throw missingRecord(actor, "read", "PrivacyRequest");
   const {
     customer,
     decision,
@@ -183,7 +183,7 @@ async function requireContestReviewAuthority(tx: Tx, actor: Actor, row: RequestR
   if (!review || review.privacyRequestId !== row.id) throw new PrivacyRequestRefusedError(`that review does not answer the contest ${row.reference}`);
   if (review.status !== "closed") throw new PrivacyRequestRefusedError(`the review of the contest ${row.reference} is not closed yet`);
   const subject = subjectOf("Review", { id: review.id, regionCode: review.regionCode, trigger: review.trigger, status: review.status }) as never;
-  if (!actor.ability.can("decide", subject) && !actor.ability.can("approve", subject)) throw forbidden("decide", "Review", `region ${review.regionCode}`);
+  if (!actor.ability.can("decide", subject) && !actor.ability.can("approve", subject)) throw forbidden("decide", "Review");
 }
 
 /**

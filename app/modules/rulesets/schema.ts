@@ -68,3 +68,72 @@ export const RuleSetParametersSchema = z
 
 export type RuleSetParameters = z.infer<typeof RuleSetParametersSchema>;
 export type ScoreBands = z.infer<typeof ScoreBandsSchema>;
+
+// ── Bounds per region (policies/rule-set-bounds.yaml) ──
+
+export const parameterTypes = ["integer", "money", "score"] as const;
+export const parameterUnits = ["years", "currency", "count", "days", "score"] as const;
+
+/** One numeric parameter's legal or sane range in one region, with the reason a person reads. */
+export interface ParameterBound {
+  path: string;
+  type: (typeof parameterTypes)[number];
+  unit: (typeof parameterUnits)[number];
+  min: number | null;
+  max: number | null;
+  /** Why the minimum and why the maximum (a region may narrow one and keep the other's reason). */
+  minWhy: string;
+  maxWhy: string;
+}
+
+export interface RegionRuleBounds {
+  regionCode: string;
+  currency: string;
+  bounds: ParameterBound[];
+}
+
+export interface ParameterIssue {
+  /** Dotted path of the field at fault ("scoreBands.approveAbove"), or "parameters" for the whole. */
+  path: string;
+  message: string;
+}
+
+function valueAt(parameters: unknown, path: string): unknown {
+  let value = parameters;
+  for (const key of path.split(".")) value = value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
+}
+
+function formatBound(value: number, bound: ParameterBound, currency: string) {
+  if (bound.unit === "currency") return `${value.toLocaleString("en")} ${currency}`;
+  if (bound.unit === "years" || bound.unit === "days") return `${value} ${bound.unit}`;
+  return value.toLocaleString("en");
+}
+
+/**
+ * Validates a draft's parameters against the schema and its region's bounds. Pure: the editor runs it
+ * as the person types; the server runs it again before anything is stored.
+ */
+export function validateRuleSetParameters(
+  parameters: unknown,
+  region: RegionRuleBounds,
+  labelOf: (path: string) => string = (path) => path,
+): { success: true; data: RuleSetParameters } | { success: false; issues: ParameterIssue[] } {
+  const parsed = RuleSetParametersSchema.safeParse(parameters);
+  const issues: ParameterIssue[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({ path: issue.path.join(".") || "parameters", message: issue.message }));
+  const fieldsAtFault = new Set(issues.map((issue) => issue.path));
+  for (const bound of region.bounds) {
+    const value = valueAt(parameters, bound.path);
+    if (typeof value !== "number" || fieldsAtFault.has(bound.path)) continue;
+    const label = labelOf(bound.path);
+    if (bound.min !== null && value < bound.min) {
+      issues.push({ path: bound.path, message: `${label} must be at least ${formatBound(bound.min, bound, region.currency)} in ${region.regionCode}: ${bound.minWhy}` });
+    } else if (bound.max !== null && value > bound.max) {
+      issues.push({ path: bound.path, message: `${label} must be at most ${formatBound(bound.max, bound, region.currency)} in ${region.regionCode}: ${bound.maxWhy}` });
+    }
+  }
+  if (issues.length > 0 || !parsed.success) return { success: false, issues };
+  return { success: true, data: parsed.data };
+}
