@@ -55,6 +55,10 @@ describe.skipIf(!isPostgres)("npm run data:encrypt", () => {
     }
     // This release's migration, then nothing but the command.
     await client.query(fs.readFileSync(path.join(migrationsDir, encryptionMigration, "migration.sql"), "utf8"));
+    // And the migrations after it, so the app's client finds the schema it expects.
+    for (const migration of fs.readdirSync(migrationsDir).filter((entry) => /^\d+_/.test(entry) && entry > encryptionMigration).sort()) {
+      await client.query(fs.readFileSync(path.join(migrationsDir, migration, "migration.sql"), "utf8"));
+    }
   }, 120_000);
 
   afterAll(async () => {

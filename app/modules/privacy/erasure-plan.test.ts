@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parsePolicyText, policiesDir } from "~/utils/policy-file.server";
-import { computeErasurePlan, keptGroupsOf, recordsToEraseNow, type SubjectRecords } from "./erasure-plan";
+import { computeErasurePlan, keepsIdentityForDebt, keptGroupsOf, outstandingDebtsOf, recordsToEraseNow, type SubjectRecords } from "./erasure-plan";
 import { parsePeriod, retentionPolicy, RetentionPolicySchema, type RetentionPolicy } from "./retention-policy.server";
 
 const now = new Date("2026-11-28T09:00:00Z");
@@ -145,5 +145,42 @@ describe("policies/retention.yaml", () => {
 
   it("refuses an unknown category", () => {
     expect(parse(text.replace("  ai_system_logs:", "  marketing_profiles:"))).toThrow(/unknown category marketing_profiles[\s\S]*category ai_system_logs is missing|category ai_system_logs is missing[\s\S]*unknown category marketing_profiles/);
+  });
+});
+
+describe("a debtor's erasure plan (GDPR Art. 17(3)(b),(e))", () => {
+  const decisions = [
+    { id: "defaulted", kind: "credit" as const, decidedAt: daysAgo(200), currency: "SEK" },
+    { id: "repaid", kind: "credit" as const, decidedAt: daysAgo(300), currency: "SEK" },
+  ];
+  const repayments = [
+    { id: "p1", decisionId: "defaulted", observedAt: daysAgo(120), status: "late_30", outstandingAmount: "1999.00" },
+    { id: "p2", decisionId: "defaulted", observedAt: daysAgo(60), status: "default_90", outstandingAmount: "2148.00" },
+    { id: "p3", decisionId: "repaid", observedAt: daysAgo(200), status: "repaid", outstandingAmount: "0.00" },
+  ];
+
+  it("finds what is still owed from each agreement's latest observation", () => {
+    expect(outstandingDebtsOf(decisions, repayments)).toEqual([
+      { decisionId: "defaulted", status: "default_90", outstandingAmount: "2148.00", currency: "SEK", observedAt: daysAgo(60) },
+    ]);
+    // A write-off arrives as an observation with nothing outstanding.
+    expect(outstandingDebtsOf(decisions, [...repayments, { id: "p4", decisionId: "defaulted", observedAt: daysAgo(1), status: "default_90", outstandingAmount: "0.00" }])).toEqual([]);
+  });
+
+  it("keeps identity until the debt is settled, naming the amount and the basis; erases the rest", () => {
+    const result = plan(subject({ regionCode: "SE", decisions, repayments, outstandingDebts: outstandingDebtsOf(decisions, repayments) }));
+    expect(categoryOf(result, "personal_data").eraseNow.map((item) => item.type)).toEqual(["requester_contact", "access_export", "ledger_key"]);
+    const [group] = categoryOf(result, "debt_identity").kept;
+    expect(group).toMatchObject({ retainUntil: null, untilDebtSettled: { outstanding: { SEK: "2148.00" }, thenKeep: "3y" } });
+    expect(group!.basis).toMatch(/^Outstanding SEK 2148\.00 on 1 credit agreement; kept until settled or written off, then 3y: GDPR Art\. 17\(3\)\(b\),\(e\)/);
+    expect(keepsIdentityForDebt(result)).toBe(true);
+    expect(result.fingerprint).toContain("personal_data:c0000000-0000-4000-8000-000000000001:keep:debt:SEK2148.00");
+  });
+
+  it("erases identity at once when nothing is owed", () => {
+    const result = plan(subject({ regionCode: "SE", decisions, repayments: repayments.slice(2), outstandingDebts: [] }));
+    expect(categoryOf(result, "personal_data").eraseNow.map((item) => item.type)).toContain("personal_data");
+    expect(result.categories.some((category) => category.category === "debt_identity")).toBe(false);
+    expect(keepsIdentityForDebt(result)).toBe(false);
   });
 });
