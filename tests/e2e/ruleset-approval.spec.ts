@@ -36,7 +36,7 @@ test("ops drafts, backtests and submits; compliance approves for a chosen time; 
   await expect(ops.getByRole("button", { name: "Save draft" })).toBeDisabled();
   await fraudHold.fill("0.8");
   const diff = ops.getByRole("region", { name: /Compared with the active version/ });
-  await expect(diff.getByRole("row", { name: /Fraud hold at or above/ })).toContainText("0.80");
+  await expect(diff.getByRole("listitem").filter({ hasText: "Fraud hold at or above" })).toContainText("0.85 → 0.80");
   expect(await seriousViolations(ops)).toEqual([]);
   await screenshotTo(ops, "ruleset-editor");
   await ops.getByRole("button", { name: "Save draft" }).click();
