@@ -65,6 +65,7 @@ function conditionsOf(actor: Actor, query: DecisionListQuery, parameters: SqlPar
   if (query.kind) conditions.push(`d.kind = ${p(query.kind, "kind")}`);
   if (query.outcome) conditions.push(`d.outcome = ${p(query.outcome, "outcome")}`);
   if (query.review) conditions.push(`d.review_state = ${p(query.review, "reviewState")}`);
+  if (query.ruleSet === "not_in_force") conditions.push("d.rule_set_version_not_in_force");
   if (query.model) {
     conditions.push(`d.model_version = ${p(query.model.version, "modelVersion")}`);
     if (query.model.name) conditions.push(`d.model_name = ${p(query.model.name, "modelName")}`);

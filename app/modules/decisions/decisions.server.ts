@@ -60,6 +60,7 @@ export function filtersOf(actor: Actor, query: DecisionListQuery, action: "read"
   if (query.kind) filters.push({ kind: query.kind });
   if (query.outcome) filters.push({ outcome: query.outcome });
   if (query.review) filters.push({ reviewState: query.review });
+  if (query.ruleSet === "not_in_force") filters.push({ ruleSetVersionNotInForce: true });
   if (query.model) filters.push({ modelVersion: query.model.version, ...(query.model.name ? { modelName: query.model.name } : {}) });
   if (query.customer) filters.push({ customerId: query.customer });
   if (query.customerRef) filters.push({ customer: { is: { reference: query.customerRef } } });

@@ -44,6 +44,8 @@ export const DecisionListQuerySchema = z
     kind: oneOf(decisionKinds).optional(),
     outcome: oneOf(decisionOutcomes).optional(),
     review: oneOf(reviewStates).optional(),
+    // Governance check (issue 9): decisions citing a rule-set version not in force at decidedAt.
+    ruleSet: z.enum(["not_in_force"], { errorMap: () => ({ message: 'must be "not_in_force"' }) }).optional(),
     // "name@version" (as the filter offers it) or a bare version.
     model: z
       .string()
