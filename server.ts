@@ -55,6 +55,19 @@ app.use((req, res, next) => {
   res.status(403).type("text/plain").send("Forbidden: this request did not come from an Attest page (Origin check failed).");
 });
 
+// The app uses single fetch (`.data`); a legacy `?_data=` request would reach Remix's old data path and
+// fail with a 500 (issue 13). It is answered as the page it names: the parameter is dropped.
+app.use((req, _res, next) => {
+  if (req.url.includes("_data=")) {
+    const url = new URL(req.url, "http://attest.invalid");
+    if (url.searchParams.has("_data")) {
+      url.searchParams.delete("_data");
+      req.url = `${url.pathname}${url.search}`;
+    }
+  }
+  next();
+});
+
 async function main() {
   let build: ServerBuild | (() => Promise<ServerBuild>);
   if (isDevelopment) {

@@ -53,3 +53,12 @@ export default function handleRequest(
     setTimeout(abort, ABORT_DELAY_MS);
   });
 }
+
+/**
+ * Data requests (`.data`) carry what the page would show, unmasked personal data included for the DPO:
+ * never cached, like the HTML (issue 13).
+ */
+export function handleDataRequest(response: Response) {
+  response.headers.set("Cache-Control", "no-store");
+  return response;
+}

@@ -161,6 +161,13 @@ async function main() {
       // The job queue's schema lies outside the datamodel, like the ledger's staging schema.
       await withClient(url, (client) => client.query(`DROP SCHEMA IF EXISTS ${JOB_QUEUE_SCHEMA} CASCADE`));
       console.log(`reset ${where}`);
+      // The checkpoints the old ledger published outside the database belong to it, not to the new one.
+      const sink = process.env.ATTEST_CHECKPOINT_SINK_DIR ?? "./data/checkpoints";
+      if (sink !== "off" && fs.existsSync(sink) && fs.readdirSync(sink).length > 0) {
+        const aside = `${sink.replace(/\/+$/, "")}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+        fs.renameSync(sink, aside);
+        console.log(`moved the old ledger's published checkpoints to ${aside}`);
+      }
     }
     if (isCreate || isCheck) {
       const result = await engine.diff({

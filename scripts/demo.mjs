@@ -24,6 +24,9 @@ step("Applying database migrations", "npm", ["run", "--silent", "db:migrate"]);
 step("Loading demo data (skipped when already loaded)", "npm", ["run", "--silent", "seed", "--", "--if-empty"]);
 // Demo data from before encryption at rest (ADR 009) is encrypted in place; a no-op otherwise.
 step("Encrypting personal data left in plain text", "npm", ["run", "--silent", "data:encrypt"]);
+// The seed writes the book's history into the ledger (issue 11): sign a checkpoint of it, so
+// `npm run ledger:verify` checks it at once (the app's checkpoint worker signs the later ones).
+step("Signing a checkpoint of the ledger", "npm", ["run", "--silent", "ledger:checkpoint"]);
 
 console.log("\n▶ Starting Attest — open http://localhost:" + (env.PORT ?? "3000") + " and sign in as compliance@attest.test / attest-demo");
 const server = spawn("npm", ["run", "--silent", "start"], { stdio: "inherit", env });

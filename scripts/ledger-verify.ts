@@ -1,4 +1,4 @@
-// npm run ledger:verify [-- --json] [-- --no-record]
+// npm run ledger:verify [-- --json] [-- --no-record] [-- --trusted-checkpoint FILE …] [-- --max-pending-seconds N]
 // Recomputes every leaf and the whole RFC 6962 tree, checks every stored subtree, every checkpoint's
 // OpenPGP signature and key validity, and that each checkpoint matches the events. Exit 0 when all
 // hold; 1 naming the first event or checkpoint that does not match and why; 2 if it could not run.
@@ -6,14 +6,36 @@ import { availableParallelism } from "node:os";
 import { db, databaseUrl, disconnectDatabase, isSingleSessionDatabase } from "../app/utils/db.server";
 import { appendAuditEvent } from "../app/modules/audit/ledger.server";
 import { verifyLedger } from "../app/modules/audit/verify.server";
+import { verifierConfiguration } from "../app/modules/audit/verify-trust.server";
+import { createCheckpoint } from "../app/modules/audit/checkpoints.server";
 
-const args = new Set(process.argv.slice(2));
+// --trusted-checkpoint FILE (repeatable): a checkpoint kept outside the database (the JSON of
+// /api/v1/audit/checkpoints/latest or the signed note of /api/v1/audit/checkpoint) the current tree
+// must extend. --no-sink: do not also use the newest checkpoint of the external sink directory.
+const argv = process.argv.slice(2);
+const trustedCheckpointFiles: string[] = [];
+let maxPendingSeconds: number | null | undefined;
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === "--trusted-checkpoint") {
+    const file = argv[++i];
+    if (!file) throw new Error("--trusted-checkpoint needs a file");
+    trustedCheckpointFiles.push(file);
+  } else if (argv[i] === "--max-pending-seconds") {
+    const value = Number(argv[++i]);
+    if (!Number.isFinite(value) || value < 0) throw new Error("--max-pending-seconds needs a number of seconds (0 = no bound)");
+    maxPendingSeconds = value === 0 ? null : value;
+  }
+}
+const args = new Set(argv);
 const isJson = args.has("--json");
 
 async function main() {
   let lastShown = 0;
+  const configuration = await verifierConfiguration({ trustedCheckpointFiles, useSink: !args.has("--no-sink") });
   const report = await verifyLedger({
     databaseUrl,
+    ...configuration,
+    ...(maxPendingSeconds !== undefined ? { maxPendingMs: maxPendingSeconds === null ? null : maxPendingSeconds * 1000 } : {}),
     // Leaves are recomputed in worker threads, one per core; the tree is rebuilt in this thread. A
     // single-session database (embedded PGlite) is read by one connection without a held snapshot.
     parallelism: isSingleSessionDatabase ? 1 : Math.max(1, availableParallelism()),
@@ -36,6 +58,9 @@ async function main() {
           changes: { result: report.isValid ? "passed" : "failed", treeSize: report.treeSize, checkedCheckpoints: report.checkedCheckpoints, problem: report.problem?.message ?? null },
         }),
       );
+      // Cover the record with a checkpoint when this process holds the active key, so that it is never
+      // left pending (and a later run's pending bound is not tripped by this run's own event).
+      await createCheckpoint().catch(() => null);
     } catch (error) {
       console.error(`warning: the verification could not be recorded in the ledger (${error instanceof Error ? error.message : String(error)})`);
     }
@@ -45,9 +70,15 @@ async function main() {
     console.log(JSON.stringify(report, null, 2));
   } else if (report.isValid) {
     console.log(`ledger OK: ${report.checkedEvents.toLocaleString("en")} events, ${report.checkedTreeNodes.toLocaleString("en")} tree nodes and ${report.checkedCheckpoints} signed checkpoints verified in ${(report.elapsedMs / 1000).toFixed(2)} s`);
-    if (report.uncoveredEvents > 0) console.log(`note: the last ${report.uncoveredEvents} event(s) are not yet covered by a signed checkpoint`);
+    if (report.uncoveredEvents > 0) console.log(`pending: the last ${report.uncoveredEvents} event(s) are not yet covered by a signed checkpoint (oldest ${Math.round((report.oldestPendingMs ?? 0) / 1000)} s)`);
+    console.log(`trusted keys: ${report.trust.trustedKeys.map((key) => `${key.fingerprint}${key.introducedBy ? ` (introduced by ${key.introducedBy.slice(-16)})` : " (pinned)"}`).join(", ") || "none"}; pins from ${report.trust.pinSource}`);
+    if (report.trust.stagedKeys.length > 0) console.log(`staged keys not yet introduced by a transition: ${report.trust.stagedKeys.join(", ")}`);
+    for (const trusted of report.trustedCheckpoints) console.log(`consistent with the trusted checkpoint ${trusted.source} (tree size ${trusted.treeSize})`);
+    if (!report.tagsChecked) console.log("event tags NOT checked: no ATTEST_LEDGER_HMAC_KEY is configured (events inserted through SQL are not detected)");
   } else {
     console.error(`ledger INVALID (${report.problem!.kind}): ${report.problem!.message}`);
+    const where = [report.problem!.seq !== undefined ? `seq ${report.problem!.seq}` : null, report.problem!.checkpointNumber !== undefined ? `checkpoint ${report.problem!.checkpointNumber}` : null, report.problem!.keyFingerprint ? `key ${report.problem!.keyFingerprint}` : null].filter(Boolean);
+    if (where.length > 0) console.error(`first bad: ${where.join(", ")}`);
     console.error(`checked ${report.checkedEvents.toLocaleString("en")} events and ${report.checkedCheckpoints} checkpoints before the first problem`);
   }
   return report.isValid ? 0 : 1;

@@ -29,7 +29,7 @@ function DeadlineBadge({ due }: { due: string | Date }) {
 
 export default function HomeRoute() {
   const { viewer, home } = useLoaderData<typeof loader>();
-  const { reviews, privacy, ruleSets, decisions, staff, activity } = home;
+  const { reviews, privacy, ruleSets, decisions, staff, activity, psiAlerts } = home;
   return (
     <>
       <div className="page-header">
@@ -42,6 +42,13 @@ export default function HomeRoute() {
         </div>
       </div>
 
+      {psiAlerts.map((alert) => (
+        <p key={alert.model} className={`alert ${alert.band === "red" ? "alert--error" : "alert--warn"}`} role="status" data-testid="psi-alert">
+          <strong>Score drift on {alert.model.replace("@", " ")}:</strong> PSI {alert.psi.toFixed(2)} in {alert.current.from} against its baseline {alert.baseline.from} to {alert.baseline.to} (
+          {alert.band === "red" ? "red: 0.25 or more, the population has shifted" : "amber: 0.10 or more, investigate"}).{" "}
+          <Link to={`/dashboards/model?model=${encodeURIComponent(alert.model)}`}>Open model monitoring</Link>
+        </p>
+      ))}
       <div className="grid grid--4" style={{ marginBottom: "1rem" }}>
         {reviews ? (
           <>

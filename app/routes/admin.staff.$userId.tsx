@@ -10,6 +10,8 @@ import { subjectOf } from "~/modules/access/ability.server";
 import { requireActor, requirePermission } from "~/modules/access/actor.server";
 import { StaffActionSchema, UpdateStaffUserSchema, roleOptions } from "~/modules/access/schema";
 import { getStaffMember, resetStaffMfa, setStaffActive, updateStaffUser } from "~/modules/access/staff.server";
+import { DecideStaffChangeSchema, StaffChangeRefusedError, decideStaffChange, listPendingStaffChanges } from "~/modules/access/staff-changes.server";
+import { PendingStaffChange } from "~/modules/access/ui/pending-staff-change";
 import { formatDateTime } from "~/utils/format";
 
 export const meta: MetaFunction = () => [{ title: "Staff account · Attest" }];
@@ -28,6 +30,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const instance = subjectOf("StaffUser", { id: member.id }) as never;
   return {
     member,
+    pendingChanges: await listPendingStaffChanges(actor, member.id),
     can: {
       update: actor.ability.can("update", instance),
       deactivate: actor.ability.can("deactivate", instance),
@@ -41,30 +44,58 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const userId = parseUserId(params);
   // Who may act here is settled before the form is read: a refused caller learns nothing from validation.
   requirePermission(actor, "update", "StaffUser");
-  const submission = parseWithZod(await request.formData(), { schema: StaffActionSchema });
+  const formData = await request.formData();
+  const intent = formData.get("intent");
+  if (intent === "approveChange" || intent === "rejectChange") {
+    await getStaffMember(actor, userId);
+    const decision = parseWithZod(formData, { schema: DecideStaffChangeSchema });
+    if (decision.status !== "success") return data({ result: decision.reply(), notice: null }, { status: 400 });
+    try {
+      const { isApproved } = await decideStaffChange(actor, decision.value);
+      return { result: decision.reply({ resetForm: true }), notice: isApproved ? "Change approved; it applies now." : "Change rejected; nothing changed." };
+    } catch (error) {
+      if (error instanceof StaffChangeRefusedError) return data({ result: decision.reply({ formErrors: [error.message] }), notice: null }, { status: 409 });
+      throw error;
+    }
+  }
+  const submission = parseWithZod(formData, { schema: StaffActionSchema });
   if (submission.status !== "success") return data({ result: submission.reply(), notice: null }, { status: 400 });
   const input = submission.value;
-  switch (input.intent) {
-    case "update": {
-      const { isChanged } = await updateStaffUser(actor, userId, input);
-      return { result: submission.reply(), notice: isChanged ? "Saved. The person's open sessions were ended if their role or regions changed." : "Nothing changed." };
+  const awaiting = " A second administrator must approve it; until then nothing of it applies.";
+  try {
+    switch (input.intent) {
+      case "update": {
+        const { isChanged, isPendingApproval } = await updateStaffUser(actor, userId, input);
+        const notice = isPendingApproval
+          ? `The new role or added regions wait for approval.${isChanged ? " The rest was saved." : ""}${awaiting}`
+          : isChanged
+            ? "Saved. The person's open sessions were ended if their role or regions changed."
+            : "Nothing changed.";
+        return { result: submission.reply(), notice };
+      }
+      case "deactivate":
+      case "reactivate": {
+        await setStaffActive(actor, userId, input.intent === "reactivate", input.justification);
+        return {
+          result: submission.reply({ resetForm: true }),
+          notice: input.intent === "deactivate" ? "Account deactivated; its sessions were ended." : `Re-activation requested.${awaiting}`,
+        };
+      }
+      case "resetMfa": {
+        await resetStaffMfa(actor, userId, input.justification);
+        return { result: submission.reply({ resetForm: true }), notice: `Two-step verification reset requested.${awaiting}` };
+      }
     }
-    case "deactivate":
-    case "reactivate": {
-      await setStaffActive(actor, userId, input.intent === "reactivate", input.justification);
-      return { result: submission.reply({ resetForm: true }), notice: input.intent === "deactivate" ? "Account deactivated; its sessions were ended." : "Account reactivated." };
-    }
-    case "resetMfa": {
-      await resetStaffMfa(actor, userId, input.justification);
-      return { result: submission.reply({ resetForm: true }), notice: "Two-step verification removed. The person enrols again at their next sign-in." };
-    }
+  } catch (error) {
+    if (error instanceof StaffChangeRefusedError) return data({ result: submission.reply({ formErrors: [error.message] }), notice: null }, { status: 409 });
+    throw error;
   }
 }
 
 const roleLabels = Object.fromEntries(roleOptions.map((option) => [option.value, option.label]));
 
 export default function StaffMemberRoute() {
-  const { member, can } = useLoaderData<typeof loader>();
+  const { member, can, pendingChanges } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const [searchParams] = useSearchParams();
   const [form, fields] = useForm({
@@ -84,11 +115,27 @@ export default function StaffMemberRoute() {
           <h1>{member.displayName}</h1>
           <p>
             {member.email} · {roleLabels[member.role]} ·{" "}
-            {member.isActive ? <span className="badge badge--ok">Active</span> : <span className="badge badge--danger">Deactivated</span>}
+            {member.isActive ? (
+              <span className="badge badge--ok">Active</span>
+            ) : pendingChanges.some((change) => change.kind === "create") ? (
+              <span className="badge badge--warn">Awaiting approval</span>
+            ) : (
+              <span className="badge badge--danger">Deactivated</span>
+            )}
           </p>
         </div>
       </div>
-      {searchParams.get("created") ? <div className="alert alert--ok">Account created.</div> : null}
+      {searchParams.get("created") ? (
+        <div className="alert alert--ok">Account created. It can sign in once a second administrator approves it.</div>
+      ) : null}
+      {actionData?.result?.error?.[""] ? (
+        <div className="alert alert--error" role="alert">
+          {actionData.result.error[""].join(" ")}
+        </div>
+      ) : null}
+      {pendingChanges.map((change) => (
+        <PendingStaffChange key={change.id} change={change} />
+      ))}
       {actionData?.notice ? (
         <div className="alert alert--ok" role="status">
           {actionData.notice}
@@ -122,10 +169,10 @@ export default function StaffMemberRoute() {
               <dd>{member.totpEnrolledAt ? `enrolled ${formatDateTime(member.totpEnrolledAt)}` : "not enrolled"}</dd>
             </dl>
           </div>
-          {can.resetMfa && member.totpEnrolledAt ? (
+          {can.resetMfa && member.totpEnrolledAt && pendingChanges.length === 0 ? (
             <JustifiedAction intent="resetMfa" title="Reset two-step verification" button="Reset two-step verification" hint="For a lost or replaced phone. The person enrols again at their next sign-in." />
           ) : null}
-          {can.deactivate ? (
+          {can.deactivate && !(pendingChanges.length > 0 && !member.isActive) ? (
             member.isActive ? (
               <JustifiedAction intent="deactivate" title="Deactivate account" button="Deactivate" danger hint="The person can no longer sign in; their open sessions end now. History is kept." />
             ) : (

@@ -6,7 +6,9 @@ import { PrivacyIntakeApiSchema } from "~/modules/privacy/schema";
 // POST /api/v1/privacy-requests — a customer-facing channel submits a privacy request.
 // Bearer token with the privacy:write scope, limited to the token's regions. JSON body:
 //   { type, regionCode, customerReference? | requesterEmail?, requesterName?, details?, channel?, receivedAt? }
-// 201 { id, reference, state, dueAt, duplicateOf, matched }; 400/422 name the field at fault.
+// 201 { id, reference, state, identityState, dueAt }: an acknowledgement only. Whether the request matched a
+// customer or duplicates another is for the DPO in the app, never for the caller (issue 13: no oracle).
+// 400/422 name the field at fault.
 
 export async function loader({ request }: { request: Request }) {
   await requireApiCaller(request, "privacy:write");
@@ -34,8 +36,6 @@ export async function action({ request }: ActionFunctionArgs) {
         state: created.state,
         identityState: created.identityState,
         dueAt: created.dueAt.toISOString(),
-        matched: created.customerId !== null,
-        duplicateOf: created.duplicateOf,
       },
       { status: 201 },
     );

@@ -1,10 +1,10 @@
-import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import { ErrorPage } from "~/components/error-page";
 import { requireActor, requirePermission } from "~/modules/access/actor.server";
 import { latestCheckpointView } from "~/modules/audit/proofs.server";
-import { listLedgerVerifications, startLedgerVerification } from "~/modules/audit/verification.server";
+import { listLedgerVerifications, startLedgerVerification, trustedCheckpointInputError } from "~/modules/audit/verification.server";
 import { formatDateTime } from "~/utils/format";
 
 export const meta: MetaFunction = () => [{ title: "Verify the ledger · Attest" }];
@@ -18,12 +18,19 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const actor = await requireActor(request);
-  await startLedgerVerification(actor);
+  const form = await request.formData();
+  const trustedCheckpoint = String(form.get("trustedCheckpoint") ?? "");
+  if (trustedCheckpoint.trim()) {
+    const problem = trustedCheckpointInputError(trustedCheckpoint);
+    if (problem) return data({ fieldError: `Trusted checkpoint: ${problem}` }, { status: 400 });
+  }
+  await startLedgerVerification(actor, { trustedCheckpoint });
   return redirect("/audit/verify");
 }
 
 export default function VerifyLedgerRoute() {
   const { runs, checkpoint } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const revalidator = useRevalidator();
   const current = runs[0];
@@ -46,12 +53,34 @@ export default function VerifyLedgerRoute() {
           <h1>Verify the ledger</h1>
           <p>Recomputes every event's hash and the whole Merkle tree, and checks every signed checkpoint. The run is itself recorded in the ledger.</p>
         </div>
-        <Form method="post">
+        <Form method="post" id="verify-form">
           <button type="submit" className="button" disabled={isRunning || navigation.state !== "idle"}>
             {isRunning ? "Verification running…" : "Verify the ledger now"}
           </button>
         </Form>
       </div>
+
+      <details className="card" style={{ marginBottom: "1rem" }} open={Boolean(actionData?.fieldError)}>
+        <summary>Verify against a checkpoint kept outside Attest (optional)</summary>
+        <div className="field">
+          <label htmlFor="trusted-checkpoint">Trusted checkpoint: the saved JSON of /api/v1/audit/checkpoints/latest, or the signed note of /api/v1/audit/checkpoint</label>
+          <textarea
+            id="trusted-checkpoint"
+            name="trustedCheckpoint"
+            form="verify-form"
+            rows={5}
+            style={{ width: "100%", fontFamily: "monospace" }}
+            aria-invalid={actionData?.fieldError ? true : undefined}
+            aria-describedby={actionData?.fieldError ? "trusted-checkpoint-error" : undefined}
+          />
+          {actionData?.fieldError ? (
+            <p id="trusted-checkpoint-error" className="field-error" role="alert">
+              {actionData.fieldError}
+            </p>
+          ) : null}
+        </div>
+        <p className="muted">The run then also proves that today's ledger extends that checkpoint: a truncated or rewritten ledger fails.</p>
+      </details>
 
       {current ? (
         <section className="card" aria-labelledby="current-run">
@@ -99,6 +128,19 @@ export default function VerifyLedgerRoute() {
               <dt>Key</dt>
               <dd>
                 <code className="hash">{checkpoint.keyFingerprint}</code> (<a href="/api/v1/audit/keys">public keys</a>)
+              </dd>
+              <dt>Number</dt>
+              <dd>
+                {checkpoint.number} (<a href="/api/v1/audit/checkpoint">signed note</a>)
+              </dd>
+              <dt>Witnesses</dt>
+              <dd data-testid="checkpoint-witnesses">
+                {checkpoint.cosignatures.length === 0 ? "no cosignature yet" : checkpoint.cosignatures.map((cosignature) => `${cosignature.witnessName} (${formatDateTime(cosignature.cosignedAt)})`).join(", ")}
+                {checkpoint.witnesses.quorum > 0 ? (
+                  <span className={checkpoint.witnesses.isWitnessed ? "badge badge--ok" : "badge badge--warn"} style={{ marginLeft: "0.5rem" }}>
+                    {checkpoint.witnesses.isWitnessed ? "witnessed" : `${checkpoint.witnesses.cosignatures} of ${checkpoint.witnesses.quorum} witnesses`}
+                  </span>
+                ) : null}
               </dd>
             </dl>
           ) : (

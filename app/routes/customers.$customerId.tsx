@@ -31,7 +31,7 @@ const personalFields = [
 ] as const;
 
 export default function CustomerRoute() {
-  const { customer, personalData, isPersonalDataWithheld, decisions, decisionCount, privacyRequests } = useLoaderData<typeof loader>();
+  const { customer, personalData, isPersonalDataWithheld, isDecisionListWithheld, decisions, decisionCount, privacyRequests } = useLoaderData<typeof loader>();
   const objection = privacyRequests?.find((request) => request.type === "objection");
   return (
     <>
@@ -49,10 +49,10 @@ export default function CustomerRoute() {
                 · <span className="badge badge--warn">processing restricted</span>
               </>
             ) : null}
-            {customer.objectedAt ? (
+            {customer.hasObjected ? (
               <>
                 {" "}
-                · <span className="badge badge--warn">objected to processing {formatDate(customer.objectedAt)}</span>
+                · <span className="badge badge--warn">objected to processing{customer.objectedAt ? ` ${formatDate(customer.objectedAt)}` : ""}</span>
               </>
             ) : null}
             {customer.erasedAt ? (
@@ -68,9 +68,9 @@ export default function CustomerRoute() {
       <div className="grid grid--2">
         <section className="card" aria-labelledby="personal-title">
           <h2 id="personal-title">Personal data</h2>
-          {customer.objectedAt ? (
+          {customer.hasObjected ? (
             <div className="alert alert--warn" data-testid="objection-note">
-              The customer objected to processing on {formatDate(customer.objectedAt)}
+              The customer objected to processing{customer.objectedAt ? ` on ${formatDate(customer.objectedAt)}` : ""}
               {objection ? (
                 <>
                   {" "}
@@ -82,7 +82,7 @@ export default function CustomerRoute() {
           ) : null}
           {isPersonalDataWithheld ? (
             <div className="alert alert--warn" data-testid="restricted-note">
-              Processing restricted since {customer.restrictedAt ? formatDate(customer.restrictedAt) : "—"} (GDPR Art. 18): this customer&apos;s
+              Processing restricted{customer.restrictedAt ? ` since ${formatDate(customer.restrictedAt)}` : ""} (GDPR Art. 18): this customer&apos;s
               personal data is withheld from processing views and exports.
             </div>
           ) : personalData === null ? (
@@ -139,7 +139,11 @@ export default function CustomerRoute() {
             <Link to={`/decisions?customer=${customer.id}`}>All {decisionCount.toLocaleString("en")} decisions →</Link>
           ) : null}
         </div>
-        {decisions === null ? (
+        {isDecisionListWithheld ? (
+          <p className="muted" data-testid="decisions-withheld">
+            Processing restricted (GDPR Art. 18): this customer&apos;s decisions are not listed together. Each decision stays readable on its own page.
+          </p>
+        ) : decisions === null ? (
           <p className="muted">Your role does not include reading decisions.</p>
         ) : decisions.length === 0 ? (
           <p className="empty">No decisions about this customer in your regions.</p>

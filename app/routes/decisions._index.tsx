@@ -7,7 +7,7 @@ import { hrefWith, pagingParams, parseListQuery } from "~/components/data-table/
 import { ErrorPage } from "~/components/error-page";
 import { requireActor, requirePermission } from "~/modules/access/actor.server";
 import { listDecisions, type DecisionListItem } from "~/modules/decisions/decisions.server";
-import { DecisionListQuerySchema, decisionColumns, decisionKinds, decisionOutcomes, reviewStates, type DecisionColumn } from "~/modules/decisions/schema";
+import { DecisionListQuerySchema, ageBands, decisionColumns, decisionKinds, decisionOutcomes, fraudOutcomeKinds, reviewStates, type DecisionColumn } from "~/modules/decisions/schema";
 import { OutcomeBadge, ReviewStateBadge } from "~/modules/decisions/ui/badges";
 import { formatDateTime, formatMoney } from "~/utils/format";
 
@@ -116,6 +116,9 @@ export default function DecisionsRoute() {
         <SelectFilter name="review" label="Review state" options={reviewStates} />
         <SelectFilter name="model" label="Model version" options={options.modelVersions} />
         <SelectFilter name="reason" label="Reason code" options={options.reasonCodes} />
+        <SelectFilter name="ageBand" label="Age band" options={ageBands} />
+        <SelectFilter name="fraudOutcome" label="Fraud outcome" options={fraudOutcomeKinds} />
+        <SelectFilter name="delinquency" label="Ever past due" options={[{ value: "30", label: "30+ days" }, { value: "90", label: "90+ days" }]} />
         <InputFilter name="scoreMin" label="Score from" placeholder="0.00" size={6} />
         <InputFilter name="scoreMax" label="Score to" placeholder="1.00" size={6} />
         <InputFilter name="amountMin" label="Amount from" placeholder="0" size={8} />

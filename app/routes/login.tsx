@@ -1,6 +1,6 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { getZodConstraint, parseWithZod } from "@conform-to/zod";
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { getOptionalSession } from "~/modules/access/actor.server";
 import { signIn } from "~/modules/access/auth.server";
@@ -11,6 +11,14 @@ import { requestMeta } from "~/utils/request-meta.server";
 import { safeRedirectPath } from "~/utils/redirect";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Attest" }];
+
+// A throttled sign-in tells the client when to try again (RFC 9110 Retry-After), on the page as well.
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const headers = new Headers();
+  const retryAfter = actionHeaders.get("Retry-After");
+  if (retryAfter) headers.set("Retry-After", retryAfter);
+  return headers;
+};
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const session = await getOptionalSession(request);
@@ -27,15 +35,24 @@ export async function action({ request }: ActionFunctionArgs) {
   if (!result.ok) {
     const message =
       result.reason === "rate_limited"
-        ? `Too many failed sign-in attempts. For your security, sign-in is paused for this account — try again in ${result.retryAfterMinutes} minute${result.retryAfterMinutes === 1 ? "" : "s"}, or ask an administrator.`
+        ? `Too many failed sign-in attempts from this network. For your security, try again in ${waitText(result.retryAfterSeconds ?? 60 * (result.retryAfterMinutes ?? 1))}.`
         : "The email or password is not correct, or the account is not active.";
     return data(
       { result: submission.reply({ formErrors: [message], hideFields: ["password"] }) },
-      { status: result.reason === "rate_limited" ? 429 : 401 },
+      {
+        status: result.reason === "rate_limited" ? 429 : 401,
+        headers: result.reason === "rate_limited" ? { "Retry-After": String(result.retryAfterSeconds ?? 60) } : undefined,
+      },
     );
   }
   const target = result.next === "home" ? safeRedirectPath(submission.value.redirectTo) : "/login/mfa";
   return redirect(target, { headers: { "Set-Cookie": await commitSessionId(result.sessionId) } });
+}
+
+function waitText(seconds: number) {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
 }
 
 export default function LoginRoute() {

@@ -256,8 +256,12 @@ export default function PrivacyRequestRoute() {
           <h2 id="clock-title">Statutory clock</h2>
           <Facts
             items={[
-              ["Regime", `${regime.label}: ${regime.period}${regime.clockStarts === "identity_confirmed" ? " from confirmed identity" : " from receipt"} (${regime.citation})`],
+              ["Regime", `${regime.label}: ${regime.period}${regime.clockStarts === "receipt" ? " from receipt" : " from the latest of receipt, identity information and fee"} (${regime.citation})`],
+              ["Due-date rule", regime.dueDateRule],
               ["Clock started", request.clockStartedAt ? formatDateTime(request.clockStartedAt) : none("not yet: waits for confirmed identity")],
+              ...(request.identityInformationReceivedAt ? [["Identity information arrived", formatDateTime(request.identityInformationReceivedAt)] as [string, React.ReactNode]] : []),
+              ...(request.feeReceivedAt ? [["Fee arrived", formatDateTime(request.feeReceivedAt)] as [string, React.ReactNode]] : []),
+              ...(request.identityVerifiedAt ? [["Identity checked", formatDateTime(request.identityVerifiedAt)] as [string, React.ReactNode]] : []),
               ["Due", <span key="due">{request.originalDueDay} <span className="muted">end of day, {regime.timeZone}</span></span>],
               ["Extended to", request.extendedDueAt ? request.dueDay : none(regime.extension ? "not extended" : "this regime allows no extension")],
               ...(request.extensionReason ? [["Extension reason", freeText(request.extensionReason, view.isFreeTextWithheld)] as [string, React.ReactNode]] : []),
@@ -345,6 +349,14 @@ export default function PrivacyRequestRoute() {
                       </select>
                     )}
                   </StepField>
+                  <StepField name="informationReceivedOn" label="Day the identity information arrived" hint={regime.clockStarts === "receipt" ? "Optional: recorded with the check." : "The clock runs from the latest of receipt, this day and any fee (UK GDPR Art. 12A); left empty, from receipt."}>
+                    {(props) => <input type="date" {...props} />}
+                  </StepField>
+                  {regime.clockStarts === "receipt" ? null : (
+                    <StepField name="feeReceivedOn" label="Day the fee arrived (only if a fee was charged)">
+                      {(props) => <input type="date" {...props} />}
+                    </StepField>
+                  )}
                   <p className="hint muted">Proportionate checks only. Record what was checked; never upload or keep copies of documents.</p>
                 </StepForm>
               </details>

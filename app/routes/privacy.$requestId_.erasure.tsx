@@ -206,7 +206,8 @@ export default function ErasureRoute() {
                 {retained.map((record) => (
                   <li key={record.id}>
                     <span>
-                      {record.category.replace(/_/g, " ")} · until {formatDate(record.retainUntil)}
+                      {record.category.replace(/_/g, " ")} ·{" "}
+                      {record.retainUntil ? `until ${formatDate(record.retainUntil)}` : `until the debt is settled or written off, then ${record.untilDebtSettledKeep ?? "its period"}`}
                     </span>
                     <span className={record.erasedAt ? "badge badge--ok" : "badge badge--warn"}>{record.erasedAt ? `erased ${formatDate(record.erasedAt)}` : "restricted"}</span>
                   </li>
@@ -264,7 +265,20 @@ export default function ErasureRoute() {
                           </td>
                         ) : null}
                         <td className="num">{group ? group.records.length : 0}</td>
-                        <td>{group ? formatDate(group.retainUntil) : <span className="muted">—</span>}</td>
+                        <td>
+                          {group?.untilDebtSettled ? (
+                            <span>
+                              debt settled or written off + {group.untilDebtSettled.thenKeep}
+                              <div className="muted">
+                                outstanding {Object.entries(group.untilDebtSettled.outstanding).map(([currency, amount]) => `${currency} ${amount}`).join(" + ")}
+                              </div>
+                            </span>
+                          ) : group?.retainUntil ? (
+                            formatDate(group.retainUntil)
+                          ) : (
+                            <span className="muted">—</span>
+                          )}
+                        </td>
                         <td className="wrap">{group ? group.basis : <span className="muted">nothing to keep</span>}</td>
                       </tr>
                     ));

@@ -38,6 +38,10 @@ export function startBackgroundWork() {
     const { startRetentionWorker } = await import("~/modules/privacy/retention.server");
     await import("~/modules/privacy/retention-policy.server");
     const stopRetention = startRetentionWorker();
+    // Key-encryption key rotation every ATTEST_KEK_ROTATION_DAYS (ADR 015): bounds how long a backup
+    // taken before an erasure stays readable for the erased subject.
+    const { startKeyRotationWorker } = await import("~/modules/customers/kek-rotation.server");
+    const stopKeyRotation = startKeyRotationWorker();
     // Rule-set versions reach their effective time (issue 9): every instance checks; the region lock decides.
     const { startActivationWorker } = await import("~/modules/rulesets/activation.server");
     const stopActivation = startActivationWorker();
@@ -48,6 +52,7 @@ export function startBackgroundWork() {
       async stop() {
         stopCheckpoints();
         stopRetention();
+        stopKeyRotation();
         stopActivation();
         await jobs?.stop();
         await disconnectDatabase();

@@ -25,6 +25,11 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
+  // Issue 13: growing delays per address+account start after LOGIN_MAX_FAILURES_PER_EMAIL failures,
+  // doubling from this many seconds; above the global ceiling (failures per minute, all addresses),
+  // only addresses without a recent failure may try.
+  LOGIN_DELAY_BASE_SECONDS: z.coerce.number().int().min(1).default(30),
+  LOGIN_GLOBAL_MAX_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   // Shows the demo accounts on the sign-in page. Defaults to on for the embedded database only.
   ATTEST_DEMO: booleanFlag.optional(),
   // Checkpoint signing keys (OpenPGP Ed25519, armored, unencrypted or with the passphrase below): one
@@ -46,6 +51,25 @@ const EnvSchema = z.object({
   // events, the others only verify older ones (rotation). Demo mode generates one next to the signing key.
   ATTEST_LEDGER_HMAC_KEY: z.string().optional(),
   ATTEST_LEDGER_HMAC_KEY_FILE: z.string().optional(),
+  // Trust beyond the database (issue 12, docs/ledger.md "Trusted keys"): the checkpoint signing keys a
+  // verifier trusts, pinned by OpenPGP fingerprint (comma-separated; the file one per line). Later keys
+  // are trusted through transition statements signed by their predecessor. Unset: the keys this
+  // process holds privately (key files outside the database), with a warning in the report.
+  ATTEST_TRUSTED_KEYS: z.string().optional(),
+  ATTEST_TRUSTED_KEYS_FILE: z.string().optional(),
+  // Events not yet covered by a signed checkpoint may be at most this old when the ledger is verified.
+  ATTEST_LEDGER_MAX_PENDING_SECONDS: z.coerce.number().int().min(1).default(300),
+  // External checkpoint sink: every signed checkpoint is also written to this directory (separate,
+  // ideally write-once storage) and/or POSTed to this URL, retried in the background, never blocking
+  // appends. ledger:verify reads the newest checkpoint in the directory as a trusted checkpoint.
+  // Default ./data/checkpoints; "off" disables it.
+  ATTEST_CHECKPOINT_SINK_DIR: z.string().default("./data/checkpoints"),
+  ATTEST_CHECKPOINT_SINK_URL: z.string().url().optional(),
+  // Witnesses (C2SP tlog-witness): "<witness vkey> <URL prefix of add-checkpoint>" entries,
+  // comma-separated; every new checkpoint is submitted to each, and their verified cosignatures stored.
+  // A checkpoint is "witnessed" once ATTEST_WITNESS_QUORUM distinct witnesses cosigned it (0: no quorum).
+  ATTEST_WITNESSES: z.string().optional(),
+  ATTEST_WITNESS_QUORUM: z.coerce.number().int().min(0).default(0),
   // Key-encryption keys for personal data (ADR 009, docs/operations.md): ATTEST_KEK is
   // "kid:base64key[,kid:base64key…]" (active first; rotated by the operator), else key files in
   // ATTEST_KEK_DIR (generated in demo mode; rotated and destroyed by Attest every
@@ -67,6 +91,9 @@ const EnvSchema = z.object({
   JOB_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   JOB_STALE_AFTER_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
+  // Evidence packs (issue 11, ADR 012): where finished packs are kept, and for how long they can be downloaded again.
+  EVIDENCE_PACK_DIR: z.string().default("./data/evidence-packs"),
+  EVIDENCE_PACK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -55,4 +55,12 @@ describe("isSameOriginMutation", () => {
     // The exemption is for the API only: a bearer header does not open the staff pages.
     expect(check("POST", { authorization: "Bearer atk_123" }, "/admin/staff/new")).toBe(false);
   });
+
+  it("leaves cookie-less API calls to the API, whatever the case of the scheme or no Authorization at all (issue 13)", () => {
+    expect(check("POST", { authorization: "bearer atk_123", origin: "https://evil.example" }, "/api/v1/decisions")).toBe(true);
+    expect(check("POST", { authorization: "BEARER atk_123" }, "/api/v1/decisions")).toBe(true);
+    // No header: the route answers 401 with WWW-Authenticate, not this check's 403.
+    expect(check("POST", {}, "/api/v1/decisions")).toBe(true);
+    expect(check("POST", { origin: "https://evil.example", cookie: "__attest_session=abc" }, "/api/v1/decisions")).toBe(false);
+  });
 });

@@ -32,7 +32,7 @@ async function runWorker(context: BenchContext, url: string, extra: string[], sy
     },
     label: "ledger append worker",
   });
-  const result = JSON.parse(output.slice(output.lastIndexOf("{"))) as { ms: number; checkpoints: number; cpuMicrosPerAction: number };
+  const result = JSON.parse(output.slice(output.lastIndexOf("{"))) as { ms: number; checkpoints: number; cpuMicrosPerAction: number; cadenceP99Ms: number | null; cadenceMaxMs: number | null };
   return result;
 }
 
@@ -44,6 +44,7 @@ export function ledgerAppendMeasurement(synchronousCommit: "on" | "off", client:
   const suffix = `${client === "sql" ? "-sql" : ""}${synchronousCommit === "on" ? "" : "-async-commit"}`;
   const mode = client === "sql" ? ["--sql"] : [];
   const cpu = { ledger: [] as number[], floor: [] as number[] };
+  const cadence: number[] = [];
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   return {
     name: `ledger.append-8-writers${suffix}`,
@@ -56,11 +57,13 @@ export function ledgerAppendMeasurement(synchronousCommit: "on" | "off", client:
     async measure(context) {
       const result = await context.withScratchDatabase((url) => runWorker(context, url, mode, synchronousCommit));
       cpu.ledger.push(result.cpuMicrosPerAction);
+      if (result.cadenceP99Ms !== null) cadence.push(result.cadenceP99Ms);
       return result.ms;
     },
     notes: () =>
       cpu.ledger.length
-        ? `app process CPU per action (median) ${median(cpu.ledger).toFixed(0)} µs with the ledger, ${median(cpu.floor).toFixed(0)} µs in the floor`
+        ? `app process CPU per action (median) ${median(cpu.ledger).toFixed(0)} µs with the ledger, ${median(cpu.floor).toFixed(0)} µs in the floor` +
+          (cadence.length ? `; checkpoint cadence p99 ${median(cadence).toFixed(0)} ms (target ≤ 1000)` : "")
         : "",
     floor: {
       name: `plain.transactions-8-writers${suffix}`,

@@ -25,7 +25,9 @@ async function runVerifier(book: LedgerBook): Promise<VerifyRun> {
   const startedAt = process.hrtime.bigint();
   // GNU time reports the verifier's peak resident set (KiB) on stderr after its JSON on stdout.
   const output = await runCommand("/usr/bin/time", ["-f", "peak-rss-kib=%M", "npx", "tsx", "scripts/ledger-verify.ts", "--json", "--no-record"], {
-    env: { DATABASE_URL: book.url, LOG_LEVEL: "warn", ...book.env },
+    // The book's pinned key and tag key (issue 12: keys trusted from outside, every tag checked); no
+    // checkpoint sink — the book is built outside the app and published nowhere.
+    env: { DATABASE_URL: book.url, LOG_LEVEL: "warn", ATTEST_CHECKPOINT_SINK_DIR: "off", ...book.env },
     label: "npm run ledger:verify",
   });
   const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;

@@ -120,7 +120,7 @@ describe("synthetic book", async () => {
     expect(share("referred")).toBeGreaterThan(0.01);
   });
 
-  it("dates privacy requests as the app's regime module does (UK: from confirmed identity; pauses recorded)", () => {
+  it("dates privacy requests as the app's regime module does (UK: from when the identity information arrived; pauses recorded)", () => {
     const requests = asRecords(rows, "privacy_request");
     const pauses = asRecords(rows, "privacy_request_pause");
     expect(requests.length).toBeGreaterThan(20);
@@ -134,8 +134,9 @@ describe("synthetic book", async () => {
       });
       expect(request.due_at, request.reference!).toBe(expected.dueAt.toISOString());
       expect(request.extended_due_at, request.reference!).toBe(expected.extendedDueAt?.toISOString() ?? null);
-      if (regime.clockStarts === "identity_confirmed") {
-        expect(request.clock_started_at === null, request.reference!).toBe(request.identity_state !== "verified");
+      if (regime.clockStarts === "latest_of_receipt_identity_fee" && request.identity_state === "verified") {
+        // UK GDPR Art. 12A: from the day the identity information arrived, recorded apart from the check.
+        expect(request.clock_started_at, request.reference!).toBe(request.identity_information_received_at);
       } else {
         expect(request.clock_started_at).toBe(request.received_at);
       }

@@ -373,6 +373,7 @@ function writePrivacyRequest(sink: RowSink, request: PrivacyRequestPlan, staff: 
     timestamp(request.receivedAt),
     timestamp(request.updatedAt),
     String(request.version),
+    optionalTimestamp(request.identityInformationReceivedAt),
   ]);
   for (const note of request.notes) {
     sink.add("privacy_request_note", [note.id, request.id, staff.idOf("dpo@attest.test"), note.body, timestamp(note.createdAt)]);

@@ -12,6 +12,7 @@ import pg from "pg";
 import { startEmbeddedDatabase } from "~/utils/embedded-db.server";
 import { parseEnv } from "~/utils/env.server";
 import { issueDemoApiToken, printDemoToken } from "./demo-token";
+import { seedLedgerHistory } from "./ledger-history";
 import { seedDatabase, SeedRefusedError } from "./seed-database";
 import { seedTableOrder } from "./tables";
 
@@ -98,6 +99,8 @@ async function main() {
     );
     const { isOnlyIfEmpty: _isOnlyIfEmpty, ...seedOptions } = options;
     const result = await seedDatabase(client, { ...seedOptions, isCopySupported: embedded === null, log });
+    // The book's history in the audit ledger, through the app's append path (issue 11).
+    await seedLedgerHistory(client, log);
     await client.query(`ANALYZE ${seedTableOrder.map((table) => `"${table}"`).join(", ")}`);
     const summaryTables = ["region", "staff_user", "staff_region", ...seedTableOrder, "audit_event"];
     const { rows } = await client.query<{ table_name: string; row_count: string }>(

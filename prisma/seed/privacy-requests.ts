@@ -33,6 +33,8 @@ export interface PrivacyRequestPlan {
   channel: string;
   receivedAt: number;
   clockStartedAt: number | null;
+  /** When the identity information asked for arrived (UK GDPR Art. 12A), apart from when it was checked. */
+  identityInformationReceivedAt: number | null;
   dueAt: number;
   extendedDueAt: number | null;
   extensionReason: string | null;
@@ -229,9 +231,11 @@ export class PrivacyRequestPlanner {
     const identityCheckedAt = identityState === "verified" || identityState === "failed"
       ? Math.min(now - hourMs, receivedAt + random.integer(1, 72) * hourMs)
       : null;
-    // UK GDPR: the clock starts once identity is confirmed; until then the due date is provisional,
-    // counted from receipt, exactly as the app's intake sets it.
-    const clockStartedAt = rules.clockStarts === "identity_confirmed" ? (identityState === "verified" ? identityCheckedAt : null) : receivedAt;
+    // UK GDPR Art. 12A: the clock runs from receipt, and from the arrival of the identity information
+    // asked for once it was checked (it arrived a little before the DPO checked it), as the app does.
+    const identityInformationReceivedAt = identityCheckedAt !== null ? Math.max(receivedAt, identityCheckedAt - 2 * hourMs) : null;
+    const clockStartedAt =
+      rules.clockStarts === "latest_of_receipt_identity_fee" && identityState === "verified" ? identityInformationReceivedAt! : receivedAt;
     const { dueAt, extendedDueAt } = deadlinesOf(customer.regionCode, clockStartedAt ?? receivedAt, situation === "extended", now);
 
     const id = random.uuid();
@@ -289,6 +293,7 @@ export class PrivacyRequestPlanner {
       channel: random.weighted(channelWeights),
       receivedAt,
       clockStartedAt,
+      identityInformationReceivedAt,
       dueAt,
       extendedDueAt,
       extensionReason: extendedDueAt !== null ? random.pick(extensionReasons) : null,

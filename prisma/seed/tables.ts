@@ -29,6 +29,7 @@ export const seedTables = {
     "id", "reference", "type", "customer_id", "decision_id", "region_code", "regime", "channel", "received_at",
     "clock_started_at", "due_at", "extended_due_at", "extension_reason", "identity_state", "identity_evidence",
     "state", "assignee_id", "refusal_reason", "completed_at", "created_at", "updated_at", "version",
+    "identity_information_received_at",
   ],
   privacy_request_note: ["id", "request_id", "author_id", "body", "created_at"],
   privacy_request_pause: ["id", "request_id", "reason", "started_at", "ended_at", "started_by_id"],

@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { fixtureIds as ids } from "../fixtures/ids";
-import { expectForbidden, screenshotTo, signInAs, signInThroughForm } from "./support";
+import { screenshotTo, signInAs, signInThroughForm } from "./support";
 
 // The review workflow as people use it (issue 4.5): a compliance officer claims a declined decision
 // from the queue and proposes to overturn it; she cannot approve her own proposal; a second compliance
@@ -105,7 +105,10 @@ test("a contest recorded on the decision page joins its open review at the top o
 test("a regional ops manager for Sweden cannot open a German decision by URL", async ({ page }) => {
   await signInAs(page, "opsSe");
   await page.goto(`/decisions/${ids.decisions.deFraudHold}`);
-  await expectForbidden(page, "read Decision (region DE)");
+  // Exactly what a missing decision shows: no region named (issue 13).
+  await expect(page.getByRole("heading", { level: 1, name: "Nothing here" })).toBeVisible();
+  await expect(page.getByText("That decision was not found.")).toBeVisible();
+  await expect(page.getByText(/region DE/)).toHaveCount(0);
   await page.goto("/decisions/oversight?region=DE");
   await expect(page.getByText("DE is not one of your regions (SE)")).toBeVisible();
 });

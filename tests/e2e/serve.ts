@@ -16,6 +16,8 @@ let isStopping = false;
 const keys = createTestKeyDirectory();
 process.env.ATTEST_KEK_DIR = keys.dir;
 delete process.env.ATTEST_KEK;
+// The run's database is thrown away: its checkpoints are not published to ./data/checkpoints.
+process.env.ATTEST_CHECKPOINT_SINK_DIR = "off";
 
 async function stop(code: number) {
   if (isStopping) return;

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { expect, test } from "@playwright/test";
-import { signInAs, signInThroughForm } from "./support";
+import { screenshotTo, signInAs, signInThroughForm } from "./support";
 
 test("an administrator creates a staff account, finds it in the list and deactivates it with a justification", async ({ page, browser }) => {
   const email = `new.analyst.${crypto.randomBytes(3).toString("hex")}@attest.test`;
@@ -17,20 +17,41 @@ test("an administrator creates a staff account, finds it in the list and deactiv
   await page.getByLabel("Initial password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
 
-  await expect(page.getByText("Account created.")).toBeVisible();
+  await expect(page.getByText("Account created. It can sign in once a second administrator approves it.")).toBeVisible();
   await expect(page.getByRole("heading", { level: 1, name: "Noor Analyst" })).toBeVisible();
+  // The creator sees the pending change but no Approve button: four-eyes (ADR 014).
+  await expect(page.getByRole("button", { name: "Approve" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Withdraw" })).toBeVisible();
 
   await page.goto("/admin/staff");
   const row = page.getByRole("row").filter({ hasText: email });
   await expect(row).toContainText("Fraud analyst");
   await expect(row).toContainText("DE, NL");
-  await expect(row).toContainText("Active");
+  await expect(row).toContainText("Awaiting approval");
 
-  // The new person can sign in (in a separate browser context)…
+  // The new person cannot sign in yet (in a separate browser context)…
   const newcomer = await browser.newContext();
   const newcomerPage = await newcomer.newPage();
   await signInThroughForm(newcomerPage, email, password);
+  await expect(newcomerPage.getByRole("alert")).toContainText("not correct, or the account is not active");
+
+  // …until a second administrator approves the account.
+  const second = await browser.newContext();
+  const secondPage = await second.newPage();
+  await signInThroughForm(secondPage, "admin2@attest.test");
+  await secondPage.goto("/admin/staff");
+  await expect(secondPage.getByRole("heading", { name: "Waiting for a second administrator" })).toBeVisible();
+  await secondPage.getByRole("row").filter({ hasText: email }).getByRole("link", { name: "Noor Analyst" }).click();
+  await screenshotTo(secondPage, "staff-change-awaiting-approval");
+  await secondPage.getByLabel("Justification (recorded in the audit ledger)").first().fill("Hire confirmed by HR ticket 88");
+  await secondPage.getByRole("button", { name: "Approve" }).click();
+  await expect(secondPage.getByRole("status")).toHaveText("Change approved; it applies now.");
+  await second.close();
+
+  await signInThroughForm(newcomerPage, email, password);
   await expect(newcomerPage.getByText(/^Fraud analyst · DE, NL$/)).toBeVisible();
+  await page.goto("/admin/staff");
+  await expect(row).toContainText("Active");
 
   // …until the administrator deactivates the account, which also ends that open session.
   await row.getByRole("link", { name: "Noor Analyst" }).click();

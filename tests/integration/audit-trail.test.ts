@@ -3,15 +3,24 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "~/modules/access/actor.server";
 import { loadSession, signIn, signOut } from "~/modules/access/auth.server";
 import { createStaffUser, resetStaffMfa, setStaffActive, updateStaffUser } from "~/modules/access/staff.server";
+import { decideStaffChange } from "~/modules/access/staff-changes.server";
 import { db } from "~/utils/db.server";
 import { fixturePassword, personas } from "../fixtures/staff";
-import { actorFor, requestMetaFor, signInAs, thrownResponse } from "./helpers/actors";
+import { actorFor, requestMetaFor, requestWithSession, signInAs, thrownResponse } from "./helpers/actors";
+import { requireActor } from "~/modules/access/actor.server";
 import { changesOf, eventsSince, ledgerSize, serialized } from "./helpers/ledger";
 
 // Every state change appends its audit event in the same transaction (DESIGN.md §6): an auditor can
 // reconstruct who signed in, who failed to, and who changed which account, with what justification.
 
 let admin: Actor;
+let admin2: Actor;
+
+/** The second administrator approves the pending change of an account (four-eyes, ADR 014). */
+async function approvePending(userId: string, justification = "Approved by the second administrator") {
+  const change = await db.staffChangeRequest.findFirstOrThrow({ where: { targetUserId: userId, state: "pending" } });
+  await decideStaffChange(admin2, { intent: "approveChange", changeId: change.id, justification });
+}
 const newPassword = "correct horse battery staple";
 
 function uniqueEmail(label: string) {
@@ -21,11 +30,13 @@ function uniqueEmail(label: string) {
 async function createAccount(label: string, role: "auditor" | "fraud_analyst" = "auditor", regions: ("SE" | "DE")[] = ["SE"]) {
   const email = uniqueEmail(label);
   const { id } = await createStaffUser(admin, { email, displayName: `Test ${label}`, role, regions, password: newPassword });
+  await approvePending(id);
   return { id, email };
 }
 
 beforeAll(async () => {
   admin = await actorFor("admin");
+  admin2 = await requireActor(await requestWithSession(await signInAs("admin2@attest.test")));
 });
 
 describe("sign-in and sign-out are on the record", () => {
@@ -94,11 +105,12 @@ describe("staff administration is on the record", () => {
     const before = await ledgerSize();
     const email = uniqueEmail("created");
     const { id } = await createStaffUser(admin, { email, displayName: "Nadia Created", role: "fraud_analyst", regions: ["DE", "SE"], password: newPassword });
-    const [event, ...others] = await eventsSince(before);
+    const [event, requested, ...others] = await eventsSince(before);
     expect(others).toEqual([]);
     expect(event).toMatchObject({ action: "staff_user.created", actorId: personas.admin.id, actorRole: "admin", subjectType: "StaffUser", subjectId: id });
-    expect(changesOf(event!).after).toEqual({ email, displayName: "Nadia Created", role: "fraud_analyst", regions: ["DE", "SE"] });
-    expect(serialized(event)).not.toContain(newPassword);
+    expect(changesOf(event!).after).toEqual({ email, displayName: "Nadia Created", role: "fraud_analyst", regions: ["DE", "SE"], isActive: false });
+    expect(requested).toMatchObject({ action: "staff_user.change_requested", subjectId: id });
+    expect(serialized([event, requested])).not.toContain(newPassword);
     const stored = await db.staffUser.findUniqueOrThrow({ where: { id }, include: { regions: true } });
     expect(stored.passwordHash).toMatch(/^\$argon2id\$/);
     expect(stored.regions.map((region) => region.regionCode).sort()).toEqual(["DE", "SE"]);
@@ -110,17 +122,22 @@ describe("staff administration is on the record", () => {
     expect(await loadSession(sessionId)).not.toBeNull();
     const before = await ledgerSize();
     const result = await updateStaffUser(admin, account.id, { displayName: "Test promoted", role: "fraud_analyst", regions: ["SE", "DE"] });
-    expect(result).toEqual({ isChanged: true });
-    const [event] = await eventsSince(before);
-    expect(event).toMatchObject({ action: "staff_user.updated", subjectId: account.id });
-    expect(changesOf(event!)).toEqual({ before: { role: "auditor", regions: ["SE"] }, after: { role: "fraud_analyst", regions: ["DE", "SE"] } });
+    expect(result).toEqual({ isChanged: false, isPendingApproval: true });
+    const [requested] = await eventsSince(before);
+    expect(requested).toMatchObject({ action: "staff_user.change_requested", subjectId: account.id });
+    expect(changesOf(requested!)).toMatchObject({ kind: "update", before: { role: "auditor", regions: ["SE"] }, after: { role: "fraud_analyst", regions: ["DE", "SE"] } });
+    expect(await loadSession(sessionId)).not.toBeNull();
+    await approvePending(account.id, "Joined the fraud team");
+    const [, approved] = await eventsSince(before);
+    expect(approved).toMatchObject({ action: "staff_user.change_approved", subjectId: account.id, actorId: admin2.user.id });
+    expect(changesOf(approved!)).toMatchObject({ before: { role: "auditor", regions: ["SE"] }, after: { role: "fraud_analyst", regions: ["DE", "SE"] } });
     expect(await loadSession(sessionId)).toBeNull();
   });
 
   it("writes nothing when an update changes nothing", async () => {
     const account = await createAccount("unchanged");
     const before = await ledgerSize();
-    expect(await updateStaffUser(admin, account.id, { displayName: "Test unchanged", role: "auditor", regions: ["SE"] })).toEqual({ isChanged: false });
+    expect(await updateStaffUser(admin, account.id, { displayName: "Test unchanged", role: "auditor", regions: ["SE"] })).toEqual({ isChanged: false, isPendingApproval: false });
     expect(await ledgerSize()).toBe(before);
   });
 
@@ -148,8 +165,9 @@ describe("staff administration is on the record", () => {
     const before = await ledgerSize();
     await resetStaffMfa(admin, account.id, "Phone stolen, ticket IT-4711");
     const [event] = await eventsSince(before);
-    expect(event).toMatchObject({ action: "staff_user.mfa_reset", subjectId: account.id, justification: "Phone stolen, ticket IT-4711" });
-    expect(changesOf(event!)).toEqual({ before: { mfaEnrolled: true }, after: { mfaEnrolled: false } });
+    expect(event).toMatchObject({ action: "staff_user.change_requested", subjectId: account.id, justification: "Phone stolen, ticket IT-4711" });
+    expect(changesOf(event!)).toMatchObject({ kind: "reset_mfa", before: { mfaEnrolled: true }, after: { mfaEnrolled: false } });
+    await approvePending(account.id, "Identity checked in person");
     const stored = await db.staffUser.findUniqueOrThrow({ where: { id: account.id } });
     expect(stored).toMatchObject({ totpSecret: null, totpEnrolledAt: null, totpLastStep: null });
     expect(await loadSession(sessionId)).toBeNull();

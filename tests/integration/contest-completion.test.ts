@@ -171,7 +171,7 @@ describe("completing a contest on a review's authority", () => {
     // A closed review of this contest, but the DPO neither decides nor approves reviews.
     await db.review.update({ where: { id: reviewId }, data: { status: "closed", verdict: "upheld", closedAt: new Date() } });
     const response = await thrownResponse(() => complete(dpo, reviewId));
-    expect(((await response.json()) as { missingPermission: string }).missingPermission).toBe("decide Review (region SE)");
+    expect(((await response.json()) as { missingPermission: string }).missingPermission).toBe("decide Review");
     expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: requestId } })).state).toBe("in_progress");
 
     // Only contests are answered by a review.

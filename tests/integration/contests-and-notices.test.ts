@@ -124,11 +124,17 @@ describe("contest API", () => {
     const before = await ledgerSize();
     const response = await callContestApi(german.externalId, seToken, { details: "Ich möchte, dass ein Mensch das prüft.", channel: "in_app" });
     expect(response.status).toBe(404);
-    expect(((await response.json()) as { error: string }).error).toContain("in this token's regions (SE)");
-    const [refusal, ...more] = await eventsSince(before);
+    // Exactly the answer an unknown external id gets (issue 13: no region oracle)…
+    const unknown = await callContestApi("ENG-NEVER-INGESTED", seToken, { details: "Ich möchte, dass ein Mensch das prüft.", channel: "in_app" });
+    expect(unknown.status).toBe(404);
+    expect(((await response.json()) as { error: string }).error).toBe(`no decision with external id "${german.externalId}"`);
+    expect(((await unknown.json()) as { error: string }).error).toBe('no decision with external id "ENG-NEVER-INGESTED"');
+    const [refusal, unknownRefusal, ...more] = await eventsSince(before);
     expect(more).toEqual([]);
     expect(refusal).toMatchObject({ action: "api.call_refused", actorType: "api_token" });
-    expect(changesOf(refusal!)).toEqual({ method: "POST", endpoint: `/api/v1/decisions/${german.externalId}/contest`, status: 404, fields: [] });
+    // …while the ledger keeps the true reason of each.
+    expect(changesOf(refusal!)).toEqual({ method: "POST", endpoint: `/api/v1/decisions/${german.externalId}/contest`, status: 404, fields: [], reason: "outside_token_regions" });
+    expect(changesOf(unknownRefusal!)).toMatchObject({ status: 404, reason: "unknown_decision" });
     expect(serialized(refusal)).not.toContain("Mensch");
     expect(await db.privacyRequest.count({ where: { decisionId: german.id } })).toBe(0);
   });
@@ -201,9 +207,10 @@ describe("contest by staff", () => {
     await expect(contestDecisionAsStaff(compliance, decision.id, { details: "Again the same complaint by post.", channel: "post" })).rejects.toBeInstanceOf(ContestRefusedError);
 
     const response = await thrownResponse(() => contestDecisionAsStaff(opsSe, decision.id, { details: "Customer disagrees with the decline.", channel: "phone" }));
-    expect(((await response.json()) as { missingPermission: string }).missingPermission).toBe("contest Decision (region SE)");
+    expect(((await response.json()) as { missingPermission: string }).missingPermission).toBe("contest Decision");
     const german = await makeDecision("DE", "declined");
-    expect((await thrownResponse(() => contestDecisionAsStaff(opsSe, german.id, { details: "Customer disagrees with the decline.", channel: "phone" }))).status).toBe(403);
+    // Another region's decision answers like a missing one (issue 13: no region oracle).
+    expect((await thrownResponse(() => contestDecisionAsStaff(opsSe, german.id, { details: "Customer disagrees with the decline.", channel: "phone" }))).status).toBe(404);
   });
 });
 
@@ -232,7 +239,7 @@ describe("notices", () => {
 
   it("refuses notices outside the viewer's regions or for decisions that were not declined", async () => {
     const german = await makeDecision("DE", "declined");
-    expect((await thrownResponse(() => generateDecisionNotice(opsSe, german.id, "adverse_action"))).status).toBe(403);
+    expect((await thrownResponse(() => generateDecisionNotice(opsSe, german.id, "adverse_action"))).status).toBe(404);
     const approved = await makeDecision("SE", "approved", []);
     const before = await ledgerSize();
     await expect(generateDecisionNotice(compliance, approved.id, "adverse_action")).rejects.toBeInstanceOf(NoticeRefusedError);

@@ -181,12 +181,12 @@ describe("region isolation", () => {
     }
   });
 
-  it("refuses a German decision's page to the Swedish manager, naming the region", async () => {
+  it("answers a German decision's page to the Swedish manager exactly like a missing one", async () => {
     const opsSe = await actorFor("opsSe");
     const german = rows.find((row) => row.region === "DE")!;
     const refused = await thrownResponse(() => getDecision(opsSe, german.id));
-    expect(refused.status).toBe(403);
-    expect(await refused.json()).toMatchObject({ missingPermission: "read Decision (region DE)" });
+    expect(refused.status).toBe(404);
+    expect(await refused.json()).toEqual({ kind: "not_found", message: "That decision was not found." });
     const swedish = rows.find((row) => row.region === "SE")!;
     expect((await getDecision(opsSe, swedish.id)).decision.regionCode).toBe("SE");
   });

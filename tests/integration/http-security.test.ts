@@ -99,8 +99,68 @@ describe("the Origin check in front of every mutation", () => {
   });
 });
 
+describe("API errors that fit an API, over HTTP (issue 13)", () => {
+  async function ingestToken() {
+    const { actorFor } = await import("./helpers/actors");
+    const { createApiToken } = await import("~/modules/access/api-tokens.server");
+    return (await createApiToken(await actorFor("admin"), { name: `http-${Date.now()}`, scopes: ["decisions:write"], regions: ["SE"] })).secret;
+  }
+
+  it("answers an API call without Authorization, even from another origin, with 401 and WWW-Authenticate, not the Origin 403", async () => {
+    for (const origin of [null, "https://evil.example"]) {
+      const result = await http(server.origin, "/api/v1/decisions", { method: "POST", origin, headers: { "Content-Type": "application/x-ndjson" } });
+      expect(result.status).toBe(401);
+      expect(result.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+      expect(result.headers.get("content-type")).toContain("application/json");
+      expect(JSON.parse(result.body)).toMatchObject({ error: expect.stringContaining("Authorization") });
+    }
+  });
+
+  it("still refuses a cookie-carrying API mutation from another origin", async () => {
+    const account = await createTestStaff("auditor", ["SE"], "api-cookie");
+    const cookie = await signInOverHttp(server.origin, account.email, account.password);
+    const result = await http(server.origin, "/api/v1/decisions", { method: "POST", cookie, origin: "https://evil.example" });
+    expect(result.status).toBe(403);
+  });
+
+  it("delivers the 413 of an over-limit chunked body before the connection closes", async () => {
+    const token = await ingestToken();
+    const { request } = await import("node:http");
+    const url = new URL("/api/v1/decisions", server.origin);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(url, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/x-ndjson", "Transfer-Encoding": "chunked" } }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (part: string) => (body += part));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      const chunk = Buffer.alloc(256 * 1024, 0x20);
+      let written = 0;
+      const pump = () => {
+        while (written < 10 * 1024 * 1024) {
+          written += chunk.length;
+          if (!req.write(chunk)) return void req.once("drain", pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error).toMatch(/exceeds/);
+  });
+
+  it("marks .data responses no-store, like the pages", async () => {
+    const account = await createTestStaff("auditor", ["SE"], "data-cache");
+    const cookie = await signInOverHttp(server.origin, account.email, account.password);
+    const result = await http(server.origin, "/account.data", { cookie });
+    expect(result.status).toBe(200);
+    expect(result.headers.get("cache-control")).toBe("no-store");
+  });
+});
+
 describe("the sign-in rate limit, as a person sees it", () => {
-  it("pauses sign-in for the account after five wrong passwords, even with the right one", async () => {
+  it("pauses sign-in for the account from this address after five wrong passwords, even with the right one", async () => {
     const account = await createTestStaff("auditor", ["SE"], "guessed-over-http");
     for (let i = 0; i < 5; i++) {
       const wrong = await http(server.origin, "/login", { method: "POST", form: { email: account.email, password: `wrong-${i}` } });
@@ -109,7 +169,8 @@ describe("the sign-in rate limit, as a person sees it", () => {
     }
     const limited = await http(server.origin, "/login", { method: "POST", form: { email: account.email, password: account.password } });
     expect(limited.status).toBe(429);
-    expect(limited.body).toMatch(/Too many failed sign-in attempts\. For your security, sign-in is paused for this account — try again in \d+ minutes?/);
+    expect(limited.body).toMatch(/Too many failed sign-in attempts from this network\. For your security, try again in \d+ (seconds?|minutes?)/);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(limited.headers.get("set-cookie")).toBeNull();
   });
 });

@@ -211,27 +211,27 @@ describe("POST /api/v1/decisions", () => {
     expect(row.customerId).toBe(ids.customers.DE);
   });
 
-  it("answers a stored decision or customer of another region with a plain 403: no field diff, no region", async () => {
+  it("answers a stored decision or customer of another region with a plain 409 conflict: no field diff, no region", async () => {
     const german = decisionLine("stored-de", { region: "DE", currency: "EUR", outcome: "declined", score: 0.2 });
     expect((await postDecisions(seDeToken, ndjson([german]))).status).toBe(201);
     const before = await ledgerSize();
 
     // An SE token reusing the German decision's external id (with its own, different content).
     const probe = await postDecisions(seToken, ndjson([decisionLine("se-ok"), decisionLine("stored-de")]));
-    expect(probe.status).toBe(403);
-    expect(probe.json.errors?.map((error) => error.message)).toEqual([`line 2: externalId "${externalId("stored-de")}" is outside this token's regions (SE)`]);
-    expect(JSON.stringify(probe.json)).not.toMatch(/\bDE\b|different content|outcome|score|currency/);
+    expect(probe.status).toBe(409);
+    expect(probe.json.errors?.map((error) => error.message)).toEqual([`line 2: externalId "${externalId("stored-de")}" is already in use; choose another`]);
+    expect(JSON.stringify(probe.json)).not.toMatch(/\b(SE|DE|NL|UK|US|AU)\b|region|different content|outcome|score|currency/);
     // A German customer's reference on an SE line.
     const moved = await postDecisions(seToken, ndjson([decisionLine("moved-se", { customerReference: "CUS-DE-000001" })]));
-    expect(moved.status).toBe(403);
-    expect(moved.json.errors?.map((error) => error.message)).toEqual(['line 1: customerReference "CUS-DE-000001" is outside this token\'s regions (SE)']);
-    expect(JSON.stringify(moved.json)).not.toMatch(/region DE|not SE|erased/);
+    expect(moved.status).toBe(409);
+    expect(moved.json.errors?.map((error) => error.message)).toEqual(['line 1: customerReference "CUS-DE-000001" is already in use; choose another']);
+    expect(JSON.stringify(moved.json)).not.toMatch(/region|not SE|erased/);
     expect(await decisionCount(["se-ok", "moved-se"])).toBe(0);
-    // Both refusals are audited as rejected batches with the same plain answer.
+    // Both refusals are audited as rejected batches, with the true reason for the auditor.
     const events = await eventsSince(before);
-    expect(events.map((event) => [event.action, (changesOf(event).batch as { status?: number } | undefined)?.status])).toEqual([
-      ["ingest.batch_rejected", 403],
-      ["ingest.batch_rejected", 403],
+    expect(events.map((event) => [event.action, (changesOf(event).batch as { status?: number } | undefined)?.status, (changesOf(event).batch as { reason?: string } | undefined)?.reason])).toEqual([
+      ["ingest.batch_rejected", 409, "outside_token_regions"],
+      ["ingest.batch_rejected", 409, "outside_token_regions"],
     ]);
     expect(JSON.stringify(events.map((event) => event.changes))).not.toMatch(/region DE|different content/);
     // A token covering the stored row's region still gets the full answer.
@@ -311,13 +311,16 @@ describe("POST /api/v1/repayment-outcomes and /api/v1/fraud-outcomes", () => {
     expect(unknown.json.errors?.[0]?.message).toBe('line 1: decisionExternalId "ENG-NOPE" is not a decision Attest has ingested');
   });
 
-  it("refuses a fraud outcome for a decision outside the token's regions", async () => {
+  it("answers a fraud outcome for a decision outside the token's regions exactly as for an unknown decision", async () => {
     const deHold = await db.decision.findUniqueOrThrow({ where: { id: ids.decisions.deFraudHold } });
     const line = { externalId: `FRA-${run}-1`, decisionExternalId: deHold.externalId, outcome: "confirmed_fraud", reportedAt: new Date().toISOString(), lossAmount: "1299.00" };
     const refused = await post(fraudAction, "/api/v1/fraud-outcomes", outcomesToken, ndjson([line]));
-    expect(refused.status).toBe(403);
-    // The decision's region is not named: the answer is the same as for any row the token may not touch.
-    expect(refused.json.errors?.map((error) => error.message)).toEqual([`line 1: decisionExternalId "${deHold.externalId}" is outside this token's regions (SE)`]);
+    expect(refused.status).toBe(422);
+    // No existence oracle: the same answer as for an external id never ingested.
+    expect(refused.json.errors?.map((error) => error.message)).toEqual([`line 1: decisionExternalId "${deHold.externalId}" is not a decision Attest has ingested`]);
+    const unknown = await post(fraudAction, "/api/v1/fraud-outcomes", outcomesToken, ndjson([{ ...line, decisionExternalId: "ENG-NEVER-SEEN" }]));
+    expect(unknown.status).toBe(refused.status);
+    expect(Object.keys(unknown.json).sort()).toEqual(Object.keys(refused.json).sort());
     expect(await db.fraudOutcome.count({ where: { externalId: line.externalId } })).toBe(0);
 
     const allowed = await post(fraudAction, "/api/v1/fraud-outcomes", seDeToken, ndjson([line]));
@@ -328,8 +331,8 @@ describe("POST /api/v1/repayment-outcomes and /api/v1/fraud-outcomes", () => {
     // outcome is neither diffed nor described.
     const seDecision = await db.decision.findUniqueOrThrow({ where: { id: ids.decisions.seApproved } });
     const probe = await post(fraudAction, "/api/v1/fraud-outcomes", outcomesToken, ndjson([{ ...line, decisionExternalId: seDecision.externalId }]));
-    expect(probe.status).toBe(403);
-    expect(probe.json.errors?.map((error) => error.message)).toEqual([`line 1: externalId "${line.externalId}" is outside this token's regions (SE)`]);
+    expect(probe.status).toBe(409);
+    expect(probe.json.errors?.map((error) => error.message)).toEqual([`line 1: externalId "${line.externalId}" is already in use; choose another`]);
     expect(await db.fraudOutcome.count({ where: { externalId: line.externalId } })).toBe(1);
   });
 });

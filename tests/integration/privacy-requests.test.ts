@@ -78,6 +78,13 @@ async function act(actor: Actor, requestId: string, input: Omit<PrivacyRequestAc
 
 const verify = { intent: "verifyIdentity", method: "email_on_file", checks: ["email_matches", "date_of_birth_matches"], result: "verified" } as const;
 
+/** The same date one calendar month later in London, as the UK rule counts (month ends clamped). */
+function addMonthsUtc(instant: Date) {
+  const [year, month, date] = localDay(instant, "Europe/London").split("-").map(Number) as [number, number, number];
+  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(year, month, Math.min(date, last), 12));
+}
+
 beforeAll(async () => {
   ledgerAtStart = await ledgerSize();
   dpo = await actorFor("dpo");
@@ -183,26 +190,46 @@ describe("duplicates", () => {
 });
 
 describe("identity, the UK clock and pauses", () => {
-  it("starts the UK clock only when identity is confirmed, recording what was checked and no documents", async () => {
+  it("runs the UK clock from the day the identity information arrived, recorded apart from the day it was checked (Art. 12A)", async () => {
     const customer = await newCustomer("UK");
-    const created = await createPrivacyRequest(dpo, { type: "access", regionCode: "UK", channel: "email", customerReference: customer.reference });
-    expect((await db.privacyRequest.findUniqueOrThrow({ where: { id: created.id } })).clockStartedAt).toBeNull();
+    const day = (daysAgo: number) => localDay(new Date(Date.now() - daysAgo * 86_400_000), "Europe/London");
+    const created = await createPrivacyRequest(dpo, { type: "access", regionCode: "UK", channel: "email", customerReference: customer.reference, receivedOn: day(12) });
+    // Until identity information is asked for and arrives, the clock runs from receipt.
+    const received = await db.privacyRequest.findUniqueOrThrow({ where: { id: created.id } });
+    expect(received.clockStartedAt).toEqual(received.receivedAt);
+    expect(localDay(received.dueAt, "Europe/London")).toBe(localDay(addMonthsUtc(received.receivedAt), "Europe/London"));
 
     await oneEvent("privacy_request.identity_requested", () => act(dpo, created.id, { intent: "requestIdentity" }));
-    const { event } = await oneEvent("privacy_request.identity_verified", () => act(dpo, created.id, verify));
+    // A day in the future is refused, naming the field; nothing is written.
+    expect(await refusal(() => act(dpo, created.id, { ...verify, informationReceivedOn: day(-2) }))).toMatchObject({ field: "informationReceivedOn" });
+
+    // It arrived five days ago; the DPO checks it today.
+    const { event } = await oneEvent("privacy_request.identity_verified", () => act(dpo, created.id, { ...verify, informationReceivedOn: day(5) }));
     const stored = await db.privacyRequest.findUniqueOrThrow({ where: { id: created.id } });
-    expect(stored).toMatchObject({ identityState: "verified", state: "in_progress", identityVerifiedById: personas.dpo.id });
+    expect(stored).toMatchObject({ identityState: "verified", state: "in_progress", identityVerifiedById: personas.dpo.id, feeReceivedAt: null });
     expect(stored.identityEvidence).toMatchObject({ method: "email_on_file", checks: ["email_matches", "date_of_birth_matches"], result: "verified", documentsKept: false });
-    expect(stored.clockStartedAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
-    const today = localDay(stored.clockStartedAt!, "Europe/London");
-    expect(localDay(stored.dueAt, "Europe/London") > today).toBe(true);
-    expect(changesOf(event).after).toMatchObject({ identityState: "verified" });
+    expect(localDay(stored.identityInformationReceivedAt!, "Europe/London")).toBe(day(5));
+    expect(stored.identityVerifiedAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(stored.clockStartedAt).toEqual(stored.identityInformationReceivedAt);
+    // One month from the day the information arrived, not from the check.
+    expect(localDay(stored.dueAt, "Europe/London")).toBe(localDay(addMonthsUtc(stored.identityInformationReceivedAt!), "Europe/London"));
+    expect(changesOf(event).after).toMatchObject({ identityState: "verified", identityInformationReceivedAt: stored.identityInformationReceivedAt!.toISOString(), clockStartedAt: stored.clockStartedAt!.toISOString() });
+  });
+
+  it("runs the UK clock from a fee received after the identity information", async () => {
+    const customer = await newCustomer("UK");
+    const day = (daysAgo: number) => localDay(new Date(Date.now() - daysAgo * 86_400_000), "Europe/London");
+    const created = await createPrivacyRequest(dpo, { type: "access", regionCode: "UK", channel: "email", customerReference: customer.reference, receivedOn: day(10) });
+    await act(dpo, created.id, { ...verify, informationReceivedOn: day(8), feeReceivedOn: day(3) });
+    const stored = await db.privacyRequest.findUniqueOrThrow({ where: { id: created.id } });
+    expect(localDay(stored.feeReceivedAt!, "Europe/London")).toBe(day(3));
+    expect(stored.clockStartedAt).toEqual(stored.feeReceivedAt);
   });
 
   it("pauses and resumes the UK clock with a recorded reason, and moves the due date by the whole days paused", async () => {
     const customer = await newCustomer("UK");
     const created = await createPrivacyRequest(dpo, { type: "access", regionCode: "UK", channel: "email", customerReference: customer.reference });
-    await act(dpo, created.id, verify);
+    await act(dpo, created.id, { ...verify, informationReceivedOn: localDay(new Date(), "Europe/London") });
     await oneEvent("privacy_request.paused", () => act(dpo, created.id, { intent: "pause", reason: "Asked which purchases the request covers" }));
     expect((await getPrivacyRequest(dpo, created.id)).request).toMatchObject({ state: "scope_clarification", band: "paused" });
     const before = await db.privacyRequest.findUniqueOrThrow({ where: { id: created.id } });
@@ -531,8 +558,10 @@ describe("POST /api/v1/privacy-requests", () => {
     const before = await ledgerSize();
     const response = await post({ type: "erasure", regionCode: "SE", customerReference: customer.reference, details: "Please delete my account" });
     expect(response.status).toBe(201);
-    const body = (await response.json()) as { id: string; reference: string; matched: boolean; dueAt: string };
-    expect(body).toMatchObject({ matched: true, reference: expect.stringMatching(/^PR-SE-/) });
+    const body = (await response.json()) as { id: string; reference: string; dueAt: string };
+    expect(body).toMatchObject({ reference: expect.stringMatching(/^PR-SE-/) });
+    // An acknowledgement only: whether it matched a customer or duplicates a request is not the caller's to learn.
+    expect(Object.keys(body).sort()).toEqual(["dueAt", "id", "identityState", "reference", "state"]);
     const events = await eventsSince(before);
     expect(events.map((event) => event.action)).toEqual(["privacy_request.received"]);
     expect(events[0]).toMatchObject({ actorType: "api_token", subjectId: body.id });

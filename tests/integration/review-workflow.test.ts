@@ -191,7 +191,7 @@ describe("four-eyes on overturning a decline or a fraud hold", () => {
     await decideReview(compliance, { reviewId: review.id, version: 2, verdict: "overturned", reason: "model_limitation", justification: "Thin file after moving here; income verified." });
     const response = await thrownResponse(() => approveReview(opsSe, { reviewId: review.id, version: 3 }));
     expect(response.status).toBe(403);
-    expect(((await response.json()) as { missingPermission: string }).missingPermission).toBe("approve Review (region SE)");
+    expect(((await response.json()) as { missingPermission: string }).missingPermission).toBe("approve Review");
     expect((await db.review.findUniqueOrThrow({ where: { id: review.id } })).status).toBe("awaiting_approval");
   });
 
@@ -224,12 +224,13 @@ describe("region and role isolation", () => {
   it("refuses review steps outside the actor's regions or role, naming the permission", async () => {
     const { review: deReview } = await makeReview("DE", "referred");
     const outside = await thrownResponse(() => claimReview(opsSe, { reviewId: deReview.id, version: 1 }));
-    expect(outside.status).toBe(403);
-    expect(((await outside.json()) as { missingPermission: string }).missingPermission).toBe("read Review (region DE)");
+    // Outside the actor's regions: the answer of a missing review, naming no region (issue 13).
+    expect(outside.status).toBe(404);
+    expect(await outside.json()).toEqual({ kind: "not_found", message: "That review was not found." });
 
     const { review: seReferral } = await makeReview("SE", "referred");
     const notFraud = await thrownResponse(() => claimReview(fraud, { reviewId: seReferral.id, version: 1 }));
-    expect(((await notFraud.json()) as { missingPermission: string }).missingPermission).toBe("claim Review (region SE)");
+    expect(((await notFraud.json()) as { missingPermission: string }).missingPermission).toBe("claim Review");
 
     const readOnly = await thrownResponse(() => claimReview(auditor, { reviewId: seReferral.id, version: 1 }));
     expect(readOnly.status).toBe(403);

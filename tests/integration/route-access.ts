@@ -63,20 +63,23 @@ export const routeAccess: RouteCheck[] = [
   // Staff administration: the admin only, and never on their own account
   check("admin.staff._index.tsx", "/admin/staff", staffAdminOnly),
   check("admin.staff.new.tsx", "/admin/staff/new", staffAdminOnly, { form: { email: "not-an-email" }, expect: { default: "403", admin: "400" } }),
+  // A legacy `?_data=` request is no data request under single fetch: it answers like the page (issue 13).
+  check("admin.staff.new.tsx", "/admin/staff/new?_data=routes%2Fadmin.staff.new", staffAdminOnly),
   check("admin.staff.$userId.tsx", `/admin/staff/${auditor.id}`, staffAdminOnly, { form: unchangedAuditor, expect: staffAdminOnly }),
   check("admin.staff.$userId.tsx", `/admin/staff/${personas.admin.id}`, staffAdminOnly, { form: { intent: "deactivate", justification: "Locking myself out" }, expect: { default: "403" } }),
-  check("admin.staff.$userId.tsx", `/admin/staff/${ids.missing}`, { default: "404" }),
+  check("admin.staff.$userId.tsx", `/admin/staff/${ids.missing}`, { default: "403", admin: "404" }),
   check("admin.api-tokens.tsx", "/admin/api-tokens", staffAdminOnly, { form: { intent: "revoke", tokenId: ids.missing, justification: "Walk: revoke nothing" }, expect: staffAdminOnly }),
   check("admin.signing-keys.tsx", "/admin/signing-keys", staffAdminOnly, { form: { intent: "reject", rotationId: ids.missing, justification: "Walk: no such rotation" }, expect: { default: "403", admin: "404" } }),
 
   // Decisions and customers: region-scoped; the ops manager is SE only, the admin sees none
   check("decisions._index.tsx", "/decisions", customerDataReaders),
   check("decisions._index.tsx", "/decisions?region=DE", { ...customerDataReaders, opsSe: "400" }),
-  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.deReferred}`, { ...customerDataReaders, opsSe: "403" }),
+  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.deReferred}`, { ...customerDataReaders, opsSe: "404" }),
   check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.seDeclined}`, customerDataReaders),
-  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.ukDeclined}`, { ...customerDataReaders, opsSe: "403", fraud: "403" }),
-  check("decisions.$decisionId.tsx", `/decisions/${ids.missing}`, { default: "404" }),
-  check("customers.$customerId.tsx", `/customers/${ids.customers.DE}`, { ...customerDataReaders, opsSe: "403" }),
+  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.ukDeclined}`, { ...customerDataReaders, opsSe: "404", fraud: "404" }),
+  check("decisions.$decisionId.tsx", `/decisions/${ids.missing}`, { default: "404", admin: "403" }),
+  check("customers.$customerId.tsx", `/customers/${ids.customers.DE}`, { ...customerDataReaders, opsSe: "404" }),
+  check("customers.$customerId.tsx", `/customers/${ids.missing}`, { default: "404", admin: "403" }),
   check("customers.$customerId.tsx", `/customers/${ids.customers.SE}`, customerDataReaders),
   check("reviews._index.tsx", "/reviews", customerDataReaders),
 
@@ -89,21 +92,22 @@ export const routeAccess: RouteCheck[] = [
     form: { intent: "note", version: "1", body: "" },
     expect: { default: "403", dpo: "400" },
   }),
-  check("privacy.$requestId.tsx", `/privacy/${ids.missing}`, { default: "404" }),
+  check("privacy.$requestId.tsx", `/privacy/${ids.missing}`, { default: "403", compliance: "404", dpo: "404", auditor: "404" }),
   check("privacy.export.tsx", "/privacy/export", only(["dpo"])),
   check("privacy.export.tsx", "/privacy/export?state=nonsense", { default: "400" }),
   check("api.v1.privacy-requests.tsx", "/api/v1/privacy-requests", api({ default: "401" }), { form: {}, expect: { anonymous: "401", default: "401" } }),
   // Privacy erasure and access export (issue 5, parts 3 and 4): readers see the plan and files; only the
   // DPO proposes, approves, executes and exports (the POSTs below stop at validation).
   check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.privacyRequests.deErasure}/erasure`, only(["compliance", "dpo", "auditor"]), { form: { intent: "approve" }, expect: { default: "403", dpo: "400" } }),
-  check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.missing}/erasure`, { default: "404" }),
+  check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.missing}/erasure`, { default: "403", compliance: "404", dpo: "404", auditor: "404" }),
   check("privacy.$requestId_.erasure.tsx", `/privacy/${ids.privacyRequests.seAccess}/erasure`, { default: "403", compliance: "404", dpo: "404", auditor: "404" }),
   check("privacy.$requestId_.access-export.tsx", `/privacy/${ids.privacyRequests.seAccess}/access-export`, only(["compliance", "dpo", "auditor"]), { form: { intent: "publish" }, expect: { default: "403", dpo: "400" } }),
   check("privacy.$requestId_.artefacts.$artefactId.tsx", `/privacy/${ids.privacyRequests.deErasure}/artefacts/${ids.missing}`, { default: "403", compliance: "404", dpo: "404", auditor: "404" }),
 
   // Rule sets: the ops manager drafts in their region, compliance approves, the auditor reads
   check("rulesets._index.tsx", "/rulesets", only(["compliance", "opsSe", "auditor"])),
-  check("rulesets.$versionId.tsx", `/rulesets/${ids.ruleSetVersions.deSubmitted}`, only(["compliance", "auditor"])),
+  check("rulesets.$versionId.tsx", `/rulesets/${ids.ruleSetVersions.deSubmitted}`, { ...only(["compliance", "auditor"]), opsSe: "404" }),
+  check("rulesets.$versionId.tsx", `/rulesets/${ids.missing}`, { default: "403", compliance: "404", auditor: "404", opsSe: "404" }),
   check("rulesets.$versionId.tsx", `/rulesets/${ids.ruleSetVersions.seDraft}`, only(["compliance", "opsSe", "auditor"]), {
     // A malformed step: refused before the form is read for roles without rule sets, then 400 naming the field.
     form: { intent: "reject", revision: "0" },
@@ -115,8 +119,10 @@ export const routeAccess: RouteCheck[] = [
 
   // The audit ledger: everyone sees their own events; each role sees its remit
   check("audit._index.tsx", "/audit", everyoneSignedIn),
-  check("audit.$seq.tsx", `/audit/${fixtureEvents.dePersonalDataRead}`, only(["compliance", "auditor", "dpo"])),
-  check("audit.$seq.tsx", `/audit/${fixtureEvents.staffAccountUpdated}`, only(["compliance", "auditor", "admin"])),
+  // Every role reads some events; one outside its remit answers exactly like a missing one (issue 13).
+  check("audit.$seq.tsx", `/audit/${fixtureEvents.dePersonalDataRead}`, only(["compliance", "auditor", "dpo"], "404")),
+  check("audit.$seq.tsx", `/audit/${fixtureEvents.staffAccountUpdated}`, only(["compliance", "auditor", "admin"], "404")),
+  check("audit.$seq.tsx", "/audit/987654321", { default: "404" }),
   check("audit.export.tsx", "/audit/export?format=csv", ledgerVerifiers),
   check("audit.export.tsx", "/audit/export?format=xml", { default: "400" }),
   check("audit.verify.tsx", "/audit/verify", ledgerVerifiers, { form: {}, expect: { default: "403", compliance: "redirect:/audit/verify", auditor: "redirect:/audit/verify" }, startsBackgroundWork: true }),
@@ -124,12 +130,13 @@ export const routeAccess: RouteCheck[] = [
   // Ledger API: public keys for anyone; proofs for verifiers (or an API token)
   check("api.v1.audit.keys.tsx", "/api/v1/audit/keys", { anonymous: "200", default: "200" }),
   check("api.v1.audit.checkpoints.latest.tsx", "/api/v1/audit/checkpoints/latest", api(ledgerVerifiers)),
+  check("api.v1.audit.checkpoint.tsx", "/api/v1/audit/checkpoint", api(ledgerVerifiers)),
   check("api.v1.audit.proof.inclusion.tsx", `/api/v1/audit/proof/inclusion?seq=${fixtureEvents.dePersonalDataRead}&treeSize=2`, api(ledgerVerifiers)),
   check("api.v1.audit.proof.consistency.tsx", "/api/v1/audit/proof/consistency?from=1&to=2", api(ledgerVerifiers)),
 
   // Review workflow, contests, notices and oversight (issue 4.4–4.8). Posting an incomplete verdict is
   // refused for every reader (400) and, before the form is read, for roles without decisions (403).
-  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.deReferred}`, { ...customerDataReaders, opsSe: "403" }, {
+  check("decisions.$decisionId.tsx", `/decisions/${ids.decisions.deReferred}`, { ...customerDataReaders, opsSe: "404" }, {
     form: { intent: "decide", reviewId: ids.reviews.deReferral, version: "1" },
     expect: { default: "403", compliance: "400", opsSe: "400", fraud: "400", dpo: "400", auditor: "400" },
   }),
@@ -139,9 +146,24 @@ export const routeAccess: RouteCheck[] = [
   }),
   // A notice is an export of the decision: compliance and the region's ops manager, the DPO for contests.
   check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.seDeclined}/notice`, only(["compliance", "opsSe", "dpo"])),
-  check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.ukDeclined}/notice?format=pdf`, only(["compliance", "dpo"])),
+  check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.ukDeclined}/notice?format=pdf`, { ...only(["compliance", "dpo"]), opsSe: "404" }),
+  check("decisions.$decisionId.notice.tsx", `/decisions/${ids.missing}/notice`, { default: "403", compliance: "404", opsSe: "404", dpo: "404" }),
   check("decisions.$decisionId.notice.tsx", `/decisions/${ids.decisions.seDeclined}/notice?format=docx`, { default: "400" }),
   check("decisions.oversight.tsx", "/decisions/oversight", customerDataReaders),
+  // Dashboards (policies/access.yaml: Dashboard fields per role)
+  check("dashboards._index.tsx", "/dashboards", {
+    default: "403",
+    compliance: "redirect:/dashboards/risk",
+    auditor: "redirect:/dashboards/risk",
+    opsSe: "redirect:/dashboards/risk",
+    fraud: "redirect:/dashboards/fraud",
+    dpo: "redirect:/dashboards/operations",
+  }),
+  check("dashboards.risk.tsx", "/dashboards/risk", only(["compliance", "auditor", "opsSe"])),
+  check("dashboards.fraud.tsx", "/dashboards/fraud", only(["compliance", "auditor", "opsSe", "fraud"])),
+  check("dashboards.model.tsx", "/dashboards/model", only(["compliance", "auditor"])),
+  check("dashboards.fairness.tsx", "/dashboards/fairness", only(["compliance", "auditor"])),
+  check("dashboards.operations.tsx", "/dashboards/operations", only(["compliance", "auditor", "opsSe", "dpo"])),
   // Contest intake is for API tokens with privacy:write; a staff session is no token.
   check("api.v1.decisions.$externalId.contest.tsx", "/api/v1/decisions/ENG-SE-000001/contest", api({ default: "401" }), {
     form: { details: "I was declined but my income is enough" },
@@ -161,6 +183,16 @@ export const routeAccess: RouteCheck[] = [
   // ── Background jobs (ADR 008): a job's domain decides who sees it; an unknown or invisible job is a 404 ──
   check("jobs.$jobId.tsx", `/jobs/${ids.missing}`, { default: "404" }, { form: { intent: "cancel" }, expect: { default: "404" } }),
   check("jobs.$jobId.tsx", "/jobs/not-a-job-id", { default: "404" }, { form: { intent: "stop" }, expect: { default: "400" } }),
+  // ── Evidence packs (issue 11): auditors and compliance officers, each their own packs, within their regions ──
+  check("evidence._index.tsx", "/evidence", ledgerVerifiers, {
+    form: { intent: "estimate", from: "2026-01-01", to: "2026-12-31", regions: ["SE"], "include.decisions": "on" },
+    expect: { default: "403", compliance: "200", auditor: "200" },
+  }),
+  check("evidence._index.tsx", "/evidence", ledgerVerifiers, {
+    form: { intent: "estimate", from: "2026-12-31", to: "2026-01-01", regions: ["SE"], "include.decisions": "on" },
+    expect: { default: "403", compliance: "400", auditor: "400" },
+  }),
+  check("evidence.$packId.download.tsx", `/evidence/${ids.missing}/download`, { default: "403", compliance: "404", auditor: "404" }),
 ];
 
 export const everyone: Who[] = ["anonymous", "compliance", "opsSe", "fraud", "dpo", "auditor", "admin"];

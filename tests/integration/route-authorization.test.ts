@@ -6,6 +6,7 @@ import { rootDir } from "../support/paths";
 import { fixturePassword, personas, type PersonaName } from "../fixtures/staff";
 import { http, signInOverHttp, type HttpResult } from "./helpers/http";
 import { everyone, expectedOutcome, routeAccess, type RouteCheck, type Spec, type Who } from "./route-access";
+import { fixtureEvents, fixtureIds } from "../fixtures/ids";
 
 // The authorization walk: every route of the production build, as every role, over real HTTP.
 // A layout's check protects nothing (DESIGN.md §5), so each URL is asked directly, the way a typed
@@ -117,16 +118,48 @@ describe("every route answers each role as declared", () => {
   }
 });
 
-describe("what a forbidden page tells the person", () => {
-  it("tells the Swedish ops manager opening a German decision which permission and region are missing", async () => {
-    const { fixtureIds } = await import("../fixtures/ids");
-    const result = await http(server.origin, `/decisions/${fixtureIds.decisions.deReferred}`, { cookie: cookies.opsSe });
-    expect(result.status).toBe(403);
-    expect(result.body).toContain("You do not have access to this page");
-    expect(result.body).toMatch(/data-testid="missing-permission"[^>]*>read Decision \(region DE\)</);
-    // And nothing of the decision itself leaks into the page.
-    expect(result.body).not.toContain("ENG-DE-");
-  });
+describe("a record outside the viewer's scope answers exactly like a missing one (issue 13)", () => {
+  // [persona, URL of a real record outside their scope, URL of the same route with a missing id]
+  const pairs: [PersonaName, string, string][] = [
+    ["opsSe", `/decisions/${fixtureIds.decisions.deReferred}`, `/decisions/${fixtureIds.missing}`],
+    ["fraud", `/decisions/${fixtureIds.decisions.ukDeclined}`, `/decisions/${fixtureIds.missing}`],
+    ["opsSe", `/decisions/${fixtureIds.decisions.ukDeclined}/notice`, `/decisions/${fixtureIds.missing}/notice`],
+    ["opsSe", `/customers/${fixtureIds.customers.DE}`, `/customers/${fixtureIds.missing}`],
+    ["opsSe", `/rulesets/${fixtureIds.ruleSetVersions.deSubmitted}`, `/rulesets/${fixtureIds.missing}`],
+    ["opsSe", `/audit/${fixtureEvents.dePersonalDataRead}`, "/audit/987654321"],
+    ["fraud", `/audit/${fixtureEvents.dePersonalDataRead}`, "/audit/987654321"],
+    ["admin", `/audit/${fixtureEvents.dePersonalDataRead}`, "/audit/987654321"],
+    ["dpo", `/audit/${fixtureEvents.staffAccountUpdated}`, "/audit/987654321"],
+    // A role without the permission at all gets the same 403 for every id.
+    ["admin", `/decisions/${fixtureIds.decisions.seDeclined}`, `/decisions/${fixtureIds.missing}`],
+    ["admin", `/customers/${fixtureIds.customers.SE}`, `/customers/${fixtureIds.missing}`],
+    ["fraud", `/privacy/${fixtureIds.privacyRequests.seAccess}`, `/privacy/${fixtureIds.missing}`],
+    ["fraud", `/privacy/${fixtureIds.privacyRequests.deErasure}/erasure`, `/privacy/${fixtureIds.missing}/erasure`],
+    ["fraud", `/decisions/${fixtureIds.decisions.ukDeclined}/notice`, `/decisions/${fixtureIds.missing}/notice`],
+    ["opsSe", `/admin/staff/${personas.auditor.id}`, `/admin/staff/${fixtureIds.missing}`],
+  ];
+
+  /** The answer with what legitimately differs per request (the path asked for, nonces, ids) blanked. */
+  function normalised(body: string, path: string) {
+    return body
+      .replaceAll(path, "<path>")
+      .replace(/nonce="[^"]*"/g, 'nonce=""')
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>");
+  }
+
+  for (const [who, outside, missing] of pairs) {
+    for (const suffix of ["", ".data"]) {
+      it(`${who}: ${outside}${suffix} is indistinguishable from ${missing}${suffix}`, async () => {
+        const [a, b] = [await http(server.origin, `${outside}${suffix}`, { cookie: cookies[who] }), await http(server.origin, `${missing}${suffix}`, { cookie: cookies[who] })];
+        expect(a.status).toBe(b.status);
+        expect([403, 404]).toContain(a.status);
+        expect(a.headers.get("content-type")).toBe(b.headers.get("content-type"));
+        expect(normalised(a.body, outside)).toBe(normalised(b.body, missing));
+        // No region names in the answer beyond what the page shell shows to everyone.
+        expect(a.body).not.toMatch(/region (SE|DE|NL|UK|US|AU)\b/);
+      });
+    }
+  }
 });
 
 describe("actions that start background work (walked last)", () => {

@@ -19,6 +19,8 @@ process.env.ATTEST_LEDGER_HMAC_KEY = inject("eventTagKey");
 // The key-encryption keys of the run's database (ADR 009): personal data is encrypted under them.
 process.env.ATTEST_KEK_DIR = inject("kekDir");
 delete process.env.ATTEST_KEK;
+// Each run's database is thrown away: its checkpoints are not published to ./data/checkpoints.
+process.env.ATTEST_CHECKPOINT_SINK_DIR = "off";
 // Settings a file may have changed for itself must not leak into the next file.
 for (const key of ["LOGIN_MAX_FAILURES_PER_EMAIL", "LOGIN_MAX_FAILURES_PER_IP", "LOGIN_WINDOW_MINUTES", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "ATTEST_DEMO"]) delete process.env[key];
 

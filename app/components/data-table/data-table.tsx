@@ -243,7 +243,7 @@ export function InputFilter({
 }: {
   name: string;
   label: string;
-  type?: "text" | "date" | "search";
+  type?: "text" | "date" | "search" | "month";
   placeholder?: string;
   size?: number;
 }) {

@@ -95,15 +95,52 @@ export function requirePermission(actor: Actor, action: Action, subjectType: Sub
   if (!actor.ability.can(action, subjectType as never, field)) throw forbidden(action, subjectType, field);
 }
 
-/** The same for one record: region and other conditions are checked on the row itself. */
+/** How each record type answers when it does not exist — and, identically, when it is out of scope. */
+export const missingRecordLabels: Record<SubjectName, string> = {
+  Decision: "That decision",
+  Customer: "That customer",
+  Review: "That review",
+  RuleSetVersion: "That rule-set version",
+  PrivacyRequest: "That privacy request",
+  AuditEvent: "That ledger event",
+  EvidencePack: "That evidence pack",
+  FraudOutcome: "That fraud outcome",
+  StaffUser: "That staff account",
+  ApiToken: "That API token",
+  SigningKey: "That signing key",
+  Dashboard: "That dashboard",
+  Ledger: "That ledger",
+};
+
+/** The 404 a record of this type gets when it is missing or outside the viewer's scope. */
+export function recordNotFound(subjectType: SubjectName): Response {
+  return notFound(missingRecordLabels[subjectType]);
+}
+
+/**
+ * What a lookup that found nothing answers: the 403 a role without the permission on the type gets for
+ * every id, else the type's 404 — so a missing record and an out-of-scope one look the same.
+ */
+export function missingRecord(actor: Actor, action: Action, subjectType: SubjectName): Response {
+  return actor.ability.can(action, subjectType as never) ? recordNotFound(subjectType) : forbidden(action, subjectType);
+}
+
+/**
+ * The same for one record: region and other conditions are checked on the row itself. A record the
+ * actor may not even read answers exactly like a missing one (DESIGN.md §5: no existence or region
+ * oracle); one they may read but not act on gets a 403 naming the permission, never the region.
+ */
 export function requireRecordPermission<T extends Record<string, unknown>>(
   actor: Actor,
   action: Action,
   subjectType: SubjectName,
   row: T,
 ) {
-  if (!actor.ability.can(action, subjectOf(subjectType, row) as never)) {
-    const region = typeof row.regionCode === "string" ? `region ${row.regionCode}` : undefined;
-    throw forbidden(action, subjectType, region);
+  // A role without the permission on any record of the type gets the same 403 for every id.
+  if (!actor.ability.can(action, subjectType as never)) throw forbidden(action, subjectType);
+  const instance = subjectOf(subjectType, row) as never;
+  if (action !== "create" && !actor.ability.can("read", instance) && !actor.ability.can(action, instance)) {
+    throw recordNotFound(subjectType);
   }
+  if (!actor.ability.can(action, instance)) throw forbidden(action, subjectType);
 }

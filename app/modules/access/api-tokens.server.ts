@@ -103,6 +103,15 @@ export async function revokeApiToken(actor: Actor, tokenId: string, justificatio
   });
 }
 
+// The true reason behind an answer that must look like another (an out-of-region record answered as
+// unknown, issue 13): kept beside the Response, never sent, recorded by auditRefusedApiCall.
+const refusalReasons = new WeakMap<Response, string>();
+
+export function withRefusalReason(response: Response, reason: string) {
+  refusalReasons.set(response, reason);
+  return response;
+}
+
 /**
  * Records a call the API refused after authenticating its token (400, 403, 404, 409, 422 …) and hands
  * the response back: every call with a valid token is in the ledger, probes outside the token's regions
@@ -111,12 +120,13 @@ export async function revokeApiToken(actor: Actor, tokenId: string, justificatio
  */
 export async function auditRefusedApiCall(caller: ApiCaller, request: Request, response: Response, fields: string[] = []) {
   const url = new URL(request.url);
+  const reason = refusalReasons.get(response);
   await db.$transaction((tx) =>
     appendAuditEvent(tx, caller.audit, {
       action: "api.call_refused",
       subjectType: "ApiToken",
       subjectId: caller.tokenId,
-      changes: { method: request.method, endpoint: url.pathname, status: response.status, fields },
+      changes: { method: request.method, endpoint: url.pathname, status: response.status, fields, ...(reason ? { reason } : {}) },
     }),
   );
   return response;

@@ -9,11 +9,13 @@ import { accessPolicy } from "./policy.server";
 import { generateTotpSecret, matchTotpStep, totpEnrolment } from "./totp.server";
 
 // Staff sign-in (DESIGN.md §5): email + argon2id password, then TOTP where enrolled or required,
-// rate-limited per account and per address, every outcome audited with the change it causes.
+// throttled per address and per address+account (never per account alone, so strangers cannot lock
+// anyone out), every outcome audited with the change it causes. An unknown email costs the same argon2
+// verification as a wrong password, against a decoy hash with the same parameters.
 
 export type SignInResult =
   | { ok: true; sessionId: string; next: "home" | "mfa_verify" | "mfa_enrol" }
-  | { ok: false; reason: "invalid" | "rate_limited"; retryAfterMinutes?: number };
+  | { ok: false; reason: "invalid" | "rate_limited"; retryAfterMinutes?: number; retryAfterSeconds?: number };
 
 function anonymousContext(meta: RequestMeta, label: string | null): AuditContext {
   return { actorType: "anonymous", actorId: null, actorLabel: label, actorRole: null, requestId: meta.requestId, ipAddress: meta.ipAddress };
@@ -31,22 +33,38 @@ function normaliseEmail(email: string) {
   return email.trim().toLowerCase();
 }
 
+/**
+ * Throttling of password (and TOTP) guesses, kept in the database so it holds across instances. It is
+ * keyed by the client address and by address+account, never by the account alone: failures sent from
+ * other addresses cannot lock anyone out (issue 13). Per address+account the delay doubles with each
+ * failure past the allowance; per address a cap covers spraying many accounts; a global ceiling, when
+ * the whole service sees a storm of failures, admits only addresses with no recent failure.
+ */
 async function recentFailures(email: string, ipAddress: string) {
-  const since = new Date(Date.now() - env.LOGIN_WINDOW_MINUTES * 60_000);
-  const [byEmail, byIp, oldest] = await Promise.all([
-    db.loginAttempt.count({ where: { email, succeeded: false, attemptedAt: { gte: since } } }),
-    db.loginAttempt.count({ where: { ipAddress, succeeded: false, attemptedAt: { gte: since } } }),
-    db.loginAttempt.findFirst({
-      where: { OR: [{ email }, { ipAddress }], succeeded: false, attemptedAt: { gte: since } },
-      orderBy: { attemptedAt: "asc" },
-      select: { attemptedAt: true },
+  const now = Date.now();
+  const since = new Date(now - env.LOGIN_WINDOW_MINUTES * 60_000);
+  const [pair, byIp, oldestByIp, globalLastMinute] = await Promise.all([
+    db.loginAttempt.aggregate({
+      where: { email, ipAddress, succeeded: false, attemptedAt: { gte: since } },
+      _count: { _all: true },
+      _max: { attemptedAt: true },
     }),
+    db.loginAttempt.count({ where: { ipAddress, succeeded: false, attemptedAt: { gte: since } } }),
+    db.loginAttempt.findFirst({ where: { ipAddress, succeeded: false, attemptedAt: { gte: since } }, orderBy: { attemptedAt: "asc" }, select: { attemptedAt: true } }),
+    db.loginAttempt.count({ where: { succeeded: false, attemptedAt: { gte: new Date(now - 60_000) } } }),
   ]);
-  const isLimited = byEmail >= env.LOGIN_MAX_FAILURES_PER_EMAIL || byIp >= env.LOGIN_MAX_FAILURES_PER_IP;
-  const retryAfterMinutes = oldest
-    ? Math.max(1, Math.ceil((oldest.attemptedAt.getTime() + env.LOGIN_WINDOW_MINUTES * 60_000 - Date.now()) / 60_000))
-    : env.LOGIN_WINDOW_MINUTES;
-  return { isLimited, retryAfterMinutes };
+  const windowEnd = (from: Date | undefined) => (from ? from.getTime() + env.LOGIN_WINDOW_MINUTES * 60_000 : now + env.LOGIN_WINDOW_MINUTES * 60_000);
+  let retryAt = 0;
+  if (byIp >= env.LOGIN_MAX_FAILURES_PER_IP) retryAt = Math.max(retryAt, windowEnd(oldestByIp?.attemptedAt));
+  const pairFailures = pair._count._all;
+  if (pairFailures >= env.LOGIN_MAX_FAILURES_PER_EMAIL && pair._max.attemptedAt) {
+    const steps = Math.min(pairFailures - env.LOGIN_MAX_FAILURES_PER_EMAIL, 20);
+    const delay = Math.min(env.LOGIN_DELAY_BASE_SECONDS * 1000 * 2 ** steps, env.LOGIN_WINDOW_MINUTES * 60_000);
+    retryAt = Math.max(retryAt, pair._max.attemptedAt.getTime() + delay);
+  }
+  if (globalLastMinute >= env.LOGIN_GLOBAL_MAX_FAILURES_PER_MINUTE && byIp > 0) retryAt = Math.max(retryAt, now + 60_000);
+  const retryAfterSeconds = Math.max(1, Math.ceil((retryAt - now) / 1000));
+  return { isLimited: retryAt > now, retryAfterSeconds, retryAfterMinutes: Math.ceil(retryAfterSeconds / 60) };
 }
 
 async function recordFailure(email: string, meta: RequestMeta, why: string, userId: string | null) {
@@ -66,7 +84,7 @@ export async function signIn(input: { email: string; password: string }, meta: R
   const limit = await recentFailures(email, meta.ipAddress);
   if (limit.isLimited) {
     await recordFailure(email, meta, "rate_limited", null);
-    return { ok: false, reason: "rate_limited", retryAfterMinutes: limit.retryAfterMinutes };
+    return { ok: false, reason: "rate_limited", retryAfterMinutes: limit.retryAfterMinutes, retryAfterSeconds: limit.retryAfterSeconds };
   }
 
   const user = await db.staffUser.findUnique({ where: { email } });

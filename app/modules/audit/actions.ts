@@ -16,6 +16,7 @@ export const auditActions = {
   "customer.personal_data_listed": "Unmasked personal data of several customers (the fields named) was shown to a staff member in a list",
   "privacy_request.details_read": "A customer's own words in a contest were shown to a staff member (the DPO, or the person deciding its review)",
   "seed.loaded": "Synthetic demo data was loaded",
+  "rollups.rebuilt": "The dashboard rollups were recomputed from the raw tables (npm run rollups:rebuild)",
   "api_token.created": "An administrator created an API token (its secret was shown once)",
   "api_token.revoked": "An administrator revoked an API token",
   "api.call_refused": "An API call with a valid token was refused (endpoint, status and fields at fault; no body)",
@@ -66,6 +67,8 @@ export const auditActions = {
   "privacy_request.erasure_executed": "An approved erasure was executed: personal data erased, subject key destroyed, retained records restricted, certificate signed",
   "privacy_artefact.downloaded": "A privacy artefact (access export or erasure certificate) was downloaded",
   "retained_record.erased": "The retention job erased records whose retention period had ended",
+  "key_encryption_key.destroyed": "A retired key-encryption key was destroyed after every live subject key was re-wrapped under the active one (rotation)",
+  "retained_record.debt_settled": "The debt a customer's identity was kept for after erasure was settled or written off; its erasure date was set",
   // ── Ingestion API and decision explorer (issue 4: ingest) ──
   "ingest.decisions_accepted": "A batch of decisions from the decision engine was ingested (one event per call: counts and the body's SHA-256)",
   "ingest.repayment_outcomes_accepted": "A batch of repayment outcomes was ingested (one event per call)",
@@ -89,6 +92,14 @@ export const auditActions = {
   "rule_set_version.backtest_requested": "A backtest of a draft rule-set version over a period of stored decisions was queued",
   "rule_set_version.backtest_stored": "A backtest finished and its result was stored with the hash of the parameters it ran on",
   "rule_set_version.fetched": "The decision engine fetched a signed rule-set version through the API",
+  // ── Evidence packs (issue 11, ADR 012) ──
+  "evidence_pack.requested": "An auditor or compliance officer requested an evidence pack (scope, regions, what is included, sample seed)",
+  "evidence_pack.built": "An evidence pack was built, hashed and signed, and offered for download (SHA-256, size, checkpoint)",
+  "evidence_pack.downloaded": "An evidence pack was downloaded (the same bytes each time: its SHA-256 is recorded)",
+  // ── Access hardening (issue 13, ADR 014): four-eyes on staff changes that widen access ──
+  "staff_user.change_requested": "An administrator asked for a staff change that widens access (new account, role, regions, re-activation, MFA reset); it waits for a second administrator",
+  "staff_user.change_approved": "A second administrator approved a pending staff change; it took effect",
+  "staff_user.change_rejected": "A pending staff change was rejected or withdrawn; nothing changed",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;

@@ -1,7 +1,7 @@
 import { db } from "~/utils/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import { accessibleWhere } from "~/modules/access/ability.server";
-import { forbidden, notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, recordNotFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { modelSubjects } from "~/modules/access/policy.server";
 import { PAGE_SIZE } from "~/components/data-table/url-state";
@@ -120,7 +120,7 @@ export async function getAuditEvent(actor: Actor, seq: string) {
       leafHash: true,
     },
   });
-  if (!event) throw notFound(`Ledger event ${seq}`);
+  if (!event) throw recordNotFound("AuditEvent");
   requireRecordPermission(actor, "read", "AuditEvent", event);
   const { seq: position, leafHash, ...fields } = event;
   return {

@@ -4,6 +4,7 @@ import { getOptionalSession, requireActor, requirePermission } from "~/modules/a
 import { bearerToken, requireApiCaller } from "~/modules/access/api-tokens.server";
 import { checkpointAtSize, latestCheckpoint, ledgerOrigin, signedNoteOf, type SignedCheckpoint } from "./checkpoints.server";
 import { publicKeyChain } from "./signing-keys.server";
+import { witnessStatus } from "./checkpoint-publisher.server";
 import { committedTreeSize, treeConsistencyProof, treeInclusionProof, treeRoot } from "./tree.server";
 
 // What an outside verifier needs from the ledger (DESIGN.md §6): the latest signed checkpoint,
@@ -47,6 +48,9 @@ export function checkpointView(checkpoint: SignedCheckpoint) {
     signature: checkpoint.signature,
     // The same tree head as a C2SP signed note (with any witness cosignatures): GET /api/v1/audit/checkpoint.
     signedNote: signedNoteOf(checkpoint),
+    // Witness cosignatures stored beside it and whether they reach ATTEST_WITNESS_QUORUM.
+    cosignatures: checkpoint.cosignatures,
+    witnesses: witnessStatus(checkpoint),
   };
 }
 

@@ -2,7 +2,9 @@ import { z } from "zod";
 import { db } from "~/utils/db.server";
 import { isDemoMode } from "~/utils/env.server";
 import { forbidden, notFound, type Actor } from "~/modules/access/actor.server";
-import { CHECKPOINT_LOCK, createCheckpoint } from "./checkpoints.server";
+import { CHECKPOINT_LOCK, createCheckpoint, ledgerOrigin } from "./checkpoints.server";
+import { KEY_TRANSITION_FORMAT, keyTransitionBody } from "./key-trust";
+import { signDetached } from "./openpgp";
 import { appendAuditEvent } from "./ledger.server";
 import { activeSigningKeyRow, loadedSigningKeys, registerSigningKeys, writeGeneratedKey } from "./signing-keys.server";
 
@@ -127,15 +129,24 @@ export async function decideRotation(actor: Actor, input: z.infer<typeof DecideR
       return { isApproved: false };
     }
     const current = await activeSigningKeyRow(tx);
-    if (current) await tx.signingKey.update({ where: { id: current.id }, data: { retiredAt: now } });
-    await tx.signingKey.update({ where: { id: rotation.toKeyId }, data: { activatedAt: now } });
+    // The outgoing key introduces its successor with a signed key-transition statement: verifiers that
+    // pinned the first key follow the chain from it, and trust no key the database merely lists.
+    let transition: { body: string; signature: string } | null = null;
+    if (current) {
+      const outgoing = (await loadedSigningKeys()).get(current.fingerprint);
+      if (!outgoing) throw new RotationRefusedError(`the outgoing key ${current.fingerprint} must sign the transition, but this instance does not hold it`);
+      const body = keyTransitionBody({ format: KEY_TRANSITION_FORMAT, origin: await ledgerOrigin(tx), fromFingerprint: current.fingerprint, toFingerprint: rotation.toKey.fingerprint, effectiveAt: now.toISOString() });
+      transition = { body, signature: await signDetached(outgoing.privateKey, body) };
+    }
+    // Retires the outgoing key and activates the new one at the same instant, with the transition.
+    await tx.$executeRaw`SELECT attest_activate_signing_key(${rotation.toKeyId}::uuid, ${now}::timestamptz, ${transition?.body ?? null}, ${transition?.signature ?? null})`;
     await tx.signingKeyRotation.update({ where: { id: rotation.id }, data: { state: "approved", decidedById: actor.user.id, decidedAt: now } });
     await appendAuditEvent(tx, actor.audit, {
       action: "signing_key.rotation_approved",
       subjectType: "SigningKey",
       subjectId: rotation.toKeyId,
       justification: input.justification,
-      changes: { before: { activeKey: current?.fingerprint ?? null }, after: { activeKey: rotation.toKey.fingerprint }, rotationId: rotation.id },
+      changes: { before: { activeKey: current?.fingerprint ?? null }, after: { activeKey: rotation.toKey.fingerprint }, rotationId: rotation.id, transition },
     });
     return { isApproved: true };
   });

@@ -84,11 +84,8 @@ export function loadedSigningKeys() {
 export async function registerSigningKeys(tx: Tx = db as unknown as Tx) {
   const keys = await loadedSigningKeys();
   for (const key of keys.values()) {
-    await tx.signingKey.upsert({
-      where: { fingerprint: key.fingerprint },
-      create: { fingerprint: key.fingerprint, algorithm: "EdDSA (Ed25519), OpenPGP v4", armoredPublicKey: key.armoredPublicKey },
-      update: {},
-    });
+    // Through the ledger's own function: the runtime role cannot write signing_key directly.
+    await tx.$executeRaw`SELECT attest_register_signing_key(${key.fingerprint}, ${"EdDSA (Ed25519), OpenPGP v4"}, ${key.armoredPublicKey})`;
   }
   return keys;
 }

@@ -3,6 +3,28 @@ import { logger } from "~/utils/logger.server";
 import { forbidden, notFound, type Actor } from "~/modules/access/actor.server";
 import { appendAuditEvent, type AuditContext } from "./ledger.server";
 import { verifyLedger } from "./verify.server";
+import { verifierConfiguration } from "./verify-trust.server";
+import { parseCheckpointNoteText, parseSignedNote } from "./signed-note";
+
+/** Is the pasted text a saved checkpoint (JSON with body and signature, or a signed note)? Else why not. */
+export function trustedCheckpointInputError(text: string): string | null {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    try {
+      const value = JSON.parse(trimmed) as Record<string, unknown>;
+      const holder = (typeof value.checkpoint === "object" && value.checkpoint ? value.checkpoint : value) as Record<string, unknown>;
+      return typeof holder.body === "string" && typeof holder.signature === "string" ? null : 'the JSON has no "body" and "signature" (save /api/v1/audit/checkpoints/latest as it is)';
+    } catch {
+      return "it is not valid JSON";
+    }
+  }
+  try {
+    parseCheckpointNoteText(parseSignedNote(`${trimmed}\n`).text);
+    return null;
+  } catch (error) {
+    return `it is neither checkpoint JSON nor a signed checkpoint note (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
 
 // Ledger verification from the UI: a run with visible progress, stored in ledger_verification so any
 // app instance can show it, and recorded in the ledger itself when it ends (DESIGN.md §6).
@@ -36,7 +58,7 @@ async function recordResult(id: string, audit: AuditContext, result: Awaited<Ret
   });
 }
 
-export async function startLedgerVerification(actor: Actor) {
+export async function startLedgerVerification(actor: Actor, options: { trustedCheckpoint?: string } = {}) {
   if (!actor.ability.can("verify", "Ledger")) throw forbidden("verify", "Ledger");
   const running = await db.ledgerVerification.findFirst({
     where: { state: "running", startedAt: { gt: new Date(Date.now() - STALE_AFTER_MS) } },
@@ -46,8 +68,13 @@ export async function startLedgerVerification(actor: Actor) {
   const run = await db.ledgerVerification.create({ data: { requestedById: actor.user.id } });
   const audit = actor.audit;
   let lastWrite = 0;
+  // Keys, tag keys and the sink's checkpoint from this instance's configuration, plus a checkpoint the
+  // auditor kept and pasted (verified with the trusted keys like any other).
+  const configuration = await verifierConfiguration();
+  if (options.trustedCheckpoint?.trim()) configuration.trustedCheckpoints.push({ source: "the pasted checkpoint", text: options.trustedCheckpoint });
   void verifyLedger({
     databaseUrl,
+    ...configuration,
     useSnapshot: !isSingleSessionDatabase,
     onProgress: async ({ checkedEvents, totalEvents, checkedCheckpoints }) => {
       if (Date.now() - lastWrite < 500) return;

@@ -7,6 +7,9 @@ import { CompactRange, rootOfSubtrees, type Subtree } from "./merkle";
 import { ed25519KeyMaterial, readArmoredPublicKey, verifyDetached } from "./openpgp";
 import { SIGNATURE_TYPE_ED25519, verifierKey, verifyNote } from "./signed-note";
 import { readRawRows, type RawRowSource } from "./raw-rows.server";
+import { EventTagChecker } from "./event-tag";
+import { evaluateKeyTrust, isWithinTrustedValidity, type TrustedKey } from "./key-trust";
+import { verifyTrustedCheckpoint, type TrustedCheckpoint, type TrustedCheckpointInput } from "./trusted-checkpoint";
 
 // The ledger verifier (DESIGN.md §6), shared by `npm run ledger:verify` and the auditors' page. It
 // streams every event in sequence order with constant memory, recomputes each leaf from the event's
@@ -21,13 +24,25 @@ export type LedgerProblemKind =
   | "tree_node_mismatch"
   | "checkpoint_mismatch"
   | "bad_signature"
-  | "invalid_checkpoint";
+  | "invalid_checkpoint"
+  // Issue 12: trust from outside the database.
+  | "duplicated"
+  | "unauthenticated"
+  | "untrusted_key"
+  | "unverifiable_checkpoint"
+  | "truncated"
+  | "pending_too_old"
+  | "untrusted_checkpoint";
 
 export interface LedgerProblem {
   kind: LedgerProblemKind;
   seq?: number;
   checkpointId?: string;
+  /** The checkpoint's number, where the problem is a checkpoint. */
+  checkpointNumber?: number;
   treeSize?: number;
+  /** The signing key, where the problem is a key. */
+  keyFingerprint?: string;
   message: string;
 }
 
@@ -40,6 +55,19 @@ export interface LedgerReport {
   uncoveredEvents: number;
   problem: LedgerProblem | null;
   elapsedMs: number;
+  /** How the signing keys were trusted: the pins' source, the trusted chain and staged keys. */
+  trust: {
+    pinSource: string;
+    pinned: string[];
+    trustedKeys: { fingerprint: string; introducedBy: string | null; validFrom: string | null; validUntil: string | null }[];
+    stagedKeys: string[];
+  };
+  /** Whether every event's authentication tag was checked (the verifier holds the tag keys). */
+  tagsChecked: boolean;
+  /** The trusted checkpoints (kept outside the database) the tree was proven to extend. */
+  trustedCheckpoints: { source: string; treeSize: number; keyFingerprint: string }[];
+  /** Age of the oldest event no signed checkpoint covers yet (ms), or null. */
+  oldestPendingMs: number | null;
 }
 
 export interface VerifyOptions {
@@ -55,6 +83,20 @@ export interface VerifyOptions {
    */
   useSnapshot?: boolean;
   onProgress?: (progress: { checkedEvents: number; totalEvents: number; checkedCheckpoints: number }) => void | Promise<void>;
+  /**
+   * Pinned signing-key fingerprints (trust anchors from outside the database). Unset: this process's
+   * configuration (ATTEST_TRUSTED_KEYS / _FILE, else the keys it holds).
+   */
+  pinnedFingerprints?: string[];
+  pinSource?: string;
+  /** Event tag keys; [] checks no tags (an auditor without the key). Unset: this process's keys. */
+  tagKeys?: { id: string; secret: Uint8Array }[];
+  /** Events no checkpoint covers may be at most this old (ms); null: no bound. Unset: configuration. */
+  maxPendingMs?: number | null;
+  /** Checkpoints kept outside the database the current tree must extend. Unset: the sink's newest. */
+  trustedCheckpoints?: TrustedCheckpointInput[];
+  /** The clock for the pending bound (tests). */
+  now?: Date;
 }
 
 /** A stored tree node as read back for comparison. */
@@ -201,7 +243,7 @@ function nodeMismatch(level: number, index: number): LedgerProblem {
  * node of the chunk's subtree equal to the one rebuilt from those leaves. Runs in this thread or in
  * a worker (verify-worker.ts) over the same snapshot.
  */
-export async function checkEventChunk(source: RawRowSource, request: ChunkRequest, head: number): Promise<CheckedChunk> {
+export async function checkEventChunk(source: RawRowSource, request: ChunkRequest, head: number, tags: EventTagChecker | null = null): Promise<CheckedChunk> {
   const { fromSeq, toSeq, checkpointSizes } = request;
   const nodes = await readStoredNodes(source, fromSeq, toSeq);
   const writer = new EventLeafWriter();
@@ -224,6 +266,9 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
   const checkEvent = (columns: RawColumns): LedgerProblem | null => {
     const seq = readInt64(columns.buffers[Column.Seq]!, columns.starts[Column.Seq]!);
     const expected = fromSeq + chunk.count + 1;
+    if (seq === expected - 1 && seq > fromSeq) {
+      return { kind: "duplicated", seq, message: `event ${seq} is stored twice: a copy of it was inserted outside the ledger` };
+    }
     if (seq !== expected) {
       return { kind: "missing", seq: expected, message: `event ${expected}${seq > expected + 1 ? `–${seq - 1}` : ""} is missing: the next stored event is ${seq}` };
     }
@@ -240,6 +285,16 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
       return original !== null
         ? { kind: "reordered", seq, message: `event ${seq} was written as event ${original}: events were reordered` }
         : { kind: "changed", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) does not match its leaf hash: it was changed after it was written` };
+    }
+    if (tags && isTagged) {
+      const kid = textOf(columns, Column.TagKeyId) ?? "";
+      if (!tags.hasKey(kid)) {
+        return { kind: "unauthenticated", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) is tagged under key ${kid}, which this verifier does not hold: it was not written by the application, or a tag key is missing from the configuration` };
+      }
+      const mac = columns.buffers[Column.Tag]!.toString("latin1", columns.starts[Column.Tag], columns.ends[Column.Tag]);
+      if (mac !== tags.tagHex(kid, writer.contentSha256)) {
+        return { kind: "unauthenticated", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) has an authentication tag that does not match its content: it was not written by the application (inserted or forged through SQL)` };
+      }
     }
     const occurredAt = occurredAtMs(columns);
     if (occurredAt < previousOccurredAtMs) {
@@ -289,16 +344,17 @@ function findOriginalPosition(writer: EventLeafWriter, columns: RawColumns, seq:
 }
 
 /** Chunks checked in order: in this thread, or fanned out to worker threads reading the same snapshot. */
-function chunkChecker(source: RawRowSource, options: VerifyOptions, snapshot: string | null, head: number) {
+function chunkChecker(source: RawRowSource, options: VerifyOptions, snapshot: string | null, head: number, tagKeys: { id: string; secret: Uint8Array }[]) {
+  const tags = tagKeys.length > 0 ? new EventTagChecker(tagKeys) : null;
   const parallelism = options.client || !snapshot ? 1 : Math.max(1, options.parallelism ?? 1);
   if (parallelism === 1) {
-    return { check: (request: ChunkRequest) => checkEventChunk(source, request, head), close: async () => {} };
+    return { check: (request: ChunkRequest) => checkEventChunk(source, request, head, tags), close: async () => {} };
   }
   const workers = Array.from(
     { length: parallelism },
     () =>
       new Worker(new URL("./verify-worker.mjs", import.meta.url), {
-        workerData: { databaseUrl: options.databaseUrl, snapshot, head, isCopySupported: source.isCopySupported },
+        workerData: { databaseUrl: options.databaseUrl, snapshot, head, isCopySupported: source.isCopySupported, tagKeys: tagKeys.map((key) => ({ id: key.id, secret: Uint8Array.from(key.secret) })) },
       }),
   );
   let nextWorker = 0;
@@ -338,14 +394,56 @@ async function isCopySupported(client: pg.ClientBase) {
   return !rows[0]?.version.includes("PGlite");
 }
 
+type CheckpointRow = {
+  id: string;
+  number: string;
+  tree_size: string;
+  root_hash: Buffer;
+  created_at: Date;
+  body: string;
+  signature: string;
+  note: string | null;
+  note_signature: string | null;
+  signing_key_id: string;
+  fingerprint: string | null;
+  armored_public_key: string | null;
+  activated_at: Date | null;
+  retired_at: Date | null;
+};
+
+type KeyRow = {
+  id: string;
+  fingerprint: string;
+  armored_public_key: string;
+  activated_at: Date | null;
+  retired_at: Date | null;
+  transition_body: string | null;
+  transition_signature: string | null;
+  checkpoints: string;
+};
+
 export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport> {
   const started = Date.now();
+  // What is trusted comes from outside the database: the caller's options, else this process's configuration.
+  const needsConfiguration = options.pinnedFingerprints === undefined || options.tagKeys === undefined || options.maxPendingMs === undefined || options.trustedCheckpoints === undefined;
+  const configuration = needsConfiguration ? await (await import("./verify-trust.server")).verifierConfiguration() : null;
+  const pinned = options.pinnedFingerprints ?? configuration!.pinnedFingerprints;
+  const pinSource = options.pinSource ?? (options.pinnedFingerprints ? "given by the caller" : configuration!.pinSource);
+  const tagKeys = options.tagKeys ?? configuration!.tagKeys;
+  const maxPendingMs = options.maxPendingMs === undefined ? configuration!.maxPendingMs : options.maxPendingMs;
+  const trustedInputs = options.trustedCheckpoints ?? configuration!.trustedCheckpoints;
+  const now = options.now ?? new Date();
+
   const ownClient = options.client ? null : new pg.Client({ connectionString: options.databaseUrl });
   await ownClient?.connect();
   const client = options.client ?? ownClient!;
   const range = new CompactRange();
   let checkedCheckpoints = 0;
   let checkedTreeNodes = 0;
+  let trustedKeys = new Map<string, TrustedKey>();
+  let stagedKeys: string[] = [];
+  let oldestPendingMs: number | null = null;
+  const provenTrusted: LedgerReport["trustedCheckpoints"] = [];
   const report = (problem: LedgerProblem | null, treeSize: number, coveredSize: number, checkedEvents = range.size): LedgerReport => ({
     isValid: problem === null,
     treeSize,
@@ -355,6 +453,15 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     uncoveredEvents: Math.max(0, treeSize - coveredSize),
     problem,
     elapsedMs: Date.now() - started,
+    trust: {
+      pinSource,
+      pinned,
+      trustedKeys: [...trustedKeys.values()].map((key) => ({ fingerprint: key.fingerprint, introducedBy: key.introducedBy, validFrom: key.validFrom?.toISOString() ?? null, validUntil: key.validUntil?.toISOString() ?? null })),
+      stagedKeys,
+    },
+    tagsChecked: tagKeys.length > 0,
+    trustedCheckpoints: provenTrusted,
+    oldestPendingMs,
   });
 
   try {
@@ -365,10 +472,19 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       snapshot = (await ownClient.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot")).rows[0]!.snapshot;
     }
     // Checkpoints first: each signed a size the head had reached, so none is beyond the head read below.
+    // LEFT JOIN: a checkpoint whose key row is gone is unverifiable, never skipped.
     const checkpoints = (
-      await client.query<{ id: string; number: string; tree_size: string; root_hash: Buffer; created_at: Date; body: string; signature: string; note: string | null; note_signature: string | null; fingerprint: string; armored_public_key: string; activated_at: Date | null; retired_at: Date | null }>(
-        `SELECT c.id::text, c.number::text, c.tree_size::text, c.root_hash, c.created_at, c.body, c.signature, c.note, c.note_signature, k.fingerprint, k.armored_public_key, k.activated_at, k.retired_at
-           FROM checkpoint c JOIN signing_key k ON k.id = c.signing_key_id ORDER BY c.number, c.tree_size, c.id`,
+      await client.query<CheckpointRow>(
+        `SELECT c.id::text, c.number::text, c.tree_size::text, c.root_hash, c.created_at, c.body, c.signature, c.note, c.note_signature, c.signing_key_id::text,
+                k.fingerprint, k.armored_public_key, k.activated_at, k.retired_at
+           FROM checkpoint c LEFT JOIN signing_key k ON k.id = c.signing_key_id ORDER BY c.number, c.tree_size, c.id`,
+      )
+    ).rows;
+    const keyRows = (
+      await client.query<KeyRow>(
+        `SELECT k.id::text, k.fingerprint, k.armored_public_key, k.activated_at, k.retired_at, k.transition_body, k.transition_signature,
+                (SELECT count(*) FROM checkpoint c WHERE c.signing_key_id = k.id)::text AS checkpoints
+           FROM signing_key k ORDER BY k.activated_at NULLS LAST, k.created_at, k.fingerprint`,
       )
     ).rows;
     // The highest stored event first, then the head: every legitimately appended event is ≤ the head
@@ -377,14 +493,50 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]?.size ?? 0);
     const totalEvents = Math.max(head, maxSeq);
 
+    // The keys: trusted only through the pins and the signed transitions, whatever the rows say.
+    if (pinned.length === 0 && (keyRows.length > 0 || checkpoints.length > 0)) {
+      return report({ kind: "untrusted_key", message: "no signing key is trusted: pin the ledger's first key's fingerprint in ATTEST_TRUSTED_KEYS (or ATTEST_TRUSTED_KEYS_FILE); the database's own key rows prove nothing" }, totalEvents, 0);
+    }
+    const trust = await evaluateKeyTrust(
+      keyRows.map((row) => ({
+        fingerprint: row.fingerprint,
+        armoredPublicKey: row.armored_public_key,
+        activatedAt: row.activated_at,
+        retiredAt: row.retired_at,
+        transitionBody: row.transition_body,
+        transitionSignature: row.transition_signature,
+        checkpointCount: Number(row.checkpoints),
+      })),
+      pinned,
+    );
+    trustedKeys = trust.trusted;
+    stagedKeys = trust.staged;
+    if (trust.problem) {
+      return report({ kind: "untrusted_key", keyFingerprint: trust.problem.fingerprint, message: trust.problem.message }, totalEvents, 0);
+    }
+
     // Every checkpoint's signature, statement, chain link and key validity first: cheap, and independent of events.
     let previousTime = 0;
-    let previous: (typeof checkpoints)[number] | null = null;
+    let previous: CheckpointRow | null = null;
     let origin: string | null = null;
-    for (const checkpoint of checkpoints) {
-      const where = { checkpointId: checkpoint.id, treeSize: Number(checkpoint.tree_size) };
+    const noteKeys = new Map<string, ReturnType<typeof verifierKey>>();
+    for (const [position, checkpoint] of checkpoints.entries()) {
+      const where = { checkpointId: checkpoint.id, checkpointNumber: Number(checkpoint.number), treeSize: Number(checkpoint.tree_size) };
       const name = `checkpoint ${checkpoint.number} (tree size ${checkpoint.tree_size})`;
-      if (!(await verifyDetached(checkpoint.armored_public_key, checkpoint.body, checkpoint.signature))) {
+      if (previous && previous.number === checkpoint.number) {
+        return report({ kind: "duplicated", ...where, message: `${name} is stored twice: a copy was inserted outside the ledger` }, totalEvents, 0);
+      }
+      if (Number(checkpoint.number) !== position + 1) {
+        return report({ kind: "missing", ...where, checkpointNumber: position + 1, message: `checkpoint ${position + 1} is missing: the next stored checkpoint is number ${checkpoint.number}` }, totalEvents, 0);
+      }
+      if (checkpoint.fingerprint === null || checkpoint.armored_public_key === null) {
+        return report({ kind: "unverifiable_checkpoint", ...where, message: `${name}: its signing key (row ${checkpoint.signing_key_id}) is not in the database, so it cannot be verified: the key row was deleted` }, totalEvents, 0);
+      }
+      const key = trustedKeys.get(checkpoint.fingerprint);
+      if (!key) {
+        return report({ kind: "untrusted_key", ...where, keyFingerprint: checkpoint.fingerprint, message: `${name}: signed by key ${checkpoint.fingerprint}, which no pinned fingerprint or key transition introduces` }, totalEvents, 0);
+      }
+      if (!(await verifyDetached(key.armoredPublicKey, checkpoint.body, checkpoint.signature))) {
         return report({ kind: "bad_signature", ...where, message: `${name}: the signature does not verify with key ${checkpoint.fingerprint}` }, totalEvents, 0);
       }
       const parsed = parseCheckpointBody(checkpoint.body);
@@ -410,32 +562,70 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
           return report({ kind: "invalid_checkpoint", ...where, message: `${name}: its origin ${statement.origin} is not the ledger's (${origin})` }, totalEvents, 0);
         }
         origin = statement.origin;
-        const noteKey = verifierKey(statement.origin, SIGNATURE_TYPE_ED25519, ed25519KeyMaterial(await readArmoredPublicKey(checkpoint.armored_public_key)).publicKey);
+        const noteKeyId = `${statement.origin} ${key.fingerprint}`;
+        if (!noteKeys.has(noteKeyId)) noteKeys.set(noteKeyId, verifierKey(statement.origin, SIGNATURE_TYPE_ED25519, ed25519KeyMaterial(await readArmoredPublicKey(key.armoredPublicKey)).publicKey));
         const isNoteValid =
-          checkpoint.note === checkpointStatementNoteText(statement) && checkpoint.note_signature !== null && verifyNote(`${checkpoint.note}\n${checkpoint.note_signature}`, noteKey);
+          checkpoint.note === checkpointStatementNoteText(statement) && checkpoint.note_signature !== null && verifyNote(`${checkpoint.note}\n${checkpoint.note_signature}`, noteKeys.get(noteKeyId)!);
         if (!isNoteValid) {
           return report({ kind: "bad_signature", ...where, message: `${name}: its signed note does not verify with key ${checkpoint.fingerprint} or does not state the same tree head` }, totalEvents, 0);
         }
       } else if (origin !== null) {
         return report({ kind: "invalid_checkpoint", ...where, message: `${name}: a v1 checkpoint follows a v2 one` }, totalEvents, 0);
       }
-      const signedAt = checkpoint.created_at.getTime();
-      const isKeyValid = checkpoint.activated_at !== null && checkpoint.activated_at.getTime() <= signedAt && (checkpoint.retired_at === null || signedAt <= checkpoint.retired_at.getTime());
+      const signedAt = checkpoint.created_at;
+      // Validity by the signed key transitions (the database's own dates are checked against them above).
+      if (!isWithinTrustedValidity(key, signedAt)) {
+        return report({ kind: "invalid_checkpoint", ...where, keyFingerprint: key.fingerprint, message: `${name}: signed by key ${checkpoint.fingerprint} at ${signedAt.toISOString()}, outside the validity its key transitions give it (${key.validFrom?.toISOString() ?? "start"} – ${key.validUntil?.toISOString() ?? "now"})` }, totalEvents, 0);
+      }
+      const isKeyValid = checkpoint.activated_at !== null && checkpoint.activated_at.getTime() <= signedAt.getTime() && (checkpoint.retired_at === null || signedAt.getTime() <= checkpoint.retired_at.getTime());
       if (!isKeyValid) {
         return report({ kind: "invalid_checkpoint", ...where, message: `${name}: signed by key ${checkpoint.fingerprint} outside its validity period` }, totalEvents, 0);
       }
-      if (signedAt < previousTime || (previous && Number(previous.tree_size) >= Number(checkpoint.tree_size))) {
+      if (signedAt.getTime() < previousTime || (previous && Number(previous.tree_size) >= Number(checkpoint.tree_size))) {
         return report({ kind: "invalid_checkpoint", ...where, message: `${name}: checkpoints do not grow in number, size and time together` }, totalEvents, 0);
       }
-      previousTime = signedAt;
+      previousTime = signedAt.getTime();
       previous = checkpoint;
+    }
+    // Checkpoints kept outside the database, verified with the trusted keys.
+    const trustedCheckpoints: TrustedCheckpoint[] = [];
+    for (const input of trustedInputs) {
+      const verified = await verifyTrustedCheckpoint(input, trustedKeys);
+      if ("error" in verified) return report({ kind: "untrusted_checkpoint", message: `the trusted checkpoint ${verified.error}` }, totalEvents, 0);
+      trustedCheckpoints.push(verified);
+    }
+    for (const trusted of trustedCheckpoints) {
+      if (trusted.treeSize > totalEvents) {
+        return report(
+          { kind: "truncated", seq: totalEvents + 1, treeSize: trusted.treeSize, message: `the trusted checkpoint ${trusted.source} signs ${trusted.treeSize} events but the ledger holds ${totalEvents}: events ${totalEvents + 1}–${trusted.treeSize} were cut off` },
+          totalEvents,
+          0,
+        );
+      }
+    }
+
+    // An empty ledger whose key was activated: activating a key appends an event, so events were removed.
+    const activated = keyRows.find((row) => row.activated_at !== null && trustedKeys.has(row.fingerprint));
+    if (totalEvents === 0 && activated) {
+      return report({ kind: "truncated", seq: 1, message: `the ledger holds no events, but key ${activated.fingerprint} was activated at ${activated.activated_at!.toISOString()}, which appended one: the ledger was emptied` }, 0, 0);
+    }
+    const lastCheckpoint = checkpoints.at(-1);
+    if (lastCheckpoint && Number(lastCheckpoint.tree_size) > totalEvents) {
+      return report(
+        { kind: "truncated", seq: totalEvents + 1, checkpointId: lastCheckpoint.id, checkpointNumber: Number(lastCheckpoint.number), treeSize: Number(lastCheckpoint.tree_size), message: `checkpoint ${lastCheckpoint.number} signs ${lastCheckpoint.tree_size} events but only ${totalEvents} are stored: events ${totalEvents + 1}–${lastCheckpoint.tree_size} were deleted` },
+        totalEvents,
+        0,
+      );
     }
 
     let checkpointIndex = 0;
     let coveredSize = 0;
     let previousOccurredAtMs = -Infinity;
     const source: RawRowSource = { client, isCopySupported: await isCopySupported(client) };
-    const checker = chunkChecker(source, options, snapshot, head);
+    const checker = chunkChecker(source, options, snapshot, head, tagKeys);
+    const trustedBySize = [...trustedCheckpoints].sort((a, b) => a.treeSize - b.treeSize);
+    let trustedIndex = 0;
+    const rootSizes = [...new Set([...checkpoints.map((checkpoint) => Number(checkpoint.tree_size)), ...trustedBySize.map((trusted) => trusted.treeSize)])];
     try {
       // Chunks are requested ahead (workers keep busy) and consumed strictly in sequence order, so the
       // first problem reported is the first in the ledger.
@@ -445,15 +635,23 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
         const fromSeq = index * CHUNK_SIZE;
         if (fromSeq >= totalEvents) return;
         const toSeq = Math.min(totalEvents, fromSeq + CHUNK_SIZE);
-        const checkpointSizes = checkpoints.map((checkpoint) => Number(checkpoint.tree_size)).filter((size) => size > fromSeq && size < toSeq);
+        const checkpointSizes = rootSizes.filter((size) => size > fromSeq && size < toSeq).sort((a, b) => a - b);
         requests[index] = checker.check({ fromSeq, toSeq, checkpointSizes });
       };
       // A signed checkpoint must be the root of the events at its size: checked in sequence order.
       const checkCheckpointsAt = (treeSize: number, root: () => Buffer): LedgerProblem | null => {
+        while (trustedIndex < trustedBySize.length && trustedBySize[trustedIndex]!.treeSize === treeSize) {
+          const trusted = trustedBySize[trustedIndex]!;
+          if (!root().equals(trusted.rootHash)) {
+            return { kind: "checkpoint_mismatch", treeSize, seq: treeSize, message: `the trusted checkpoint ${trusted.source} (tree size ${treeSize}) does not match the events: the ledger up to event ${treeSize} was rewritten since it was signed` };
+          }
+          provenTrusted.push({ source: trusted.source, treeSize, keyFingerprint: trusted.keyFingerprint });
+          trustedIndex += 1;
+        }
         while (checkpointIndex < checkpoints.length && Number(checkpoints[checkpointIndex]!.tree_size) === treeSize) {
           const checkpoint = checkpoints[checkpointIndex]!;
           if (!root().equals(checkpoint.root_hash)) {
-            return { kind: "checkpoint_mismatch", checkpointId: checkpoint.id, treeSize, seq: treeSize, message: `signed checkpoint ${checkpoint.id} (tree size ${treeSize}) does not match the events: one of events ${coveredSize + 1}–${treeSize} or an earlier one was rewritten together with its hashes` };
+            return { kind: "checkpoint_mismatch", checkpointId: checkpoint.id, checkpointNumber: Number(checkpoint.number), treeSize, seq: treeSize, message: `signed checkpoint ${checkpoint.number} (tree size ${treeSize}) does not match the events: one of events ${coveredSize + 1}–${treeSize} or an earlier one was rewritten together with its hashes` };
           }
           coveredSize = treeSize;
           checkedCheckpoints += 1;
@@ -461,6 +659,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
         }
         return null;
       };
+      const zeroProblem = checkCheckpointsAt(0, () => range.root());
+      if (zeroProblem) return report(zeroProblem, totalEvents, coveredSize);
       for (let index = 0; index < lookahead; index++) request(index);
       for (let index = 0; index * CHUNK_SIZE < totalEvents; index++) {
         const chunk = await requests[index]!;
@@ -506,17 +706,31 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     }
     const beyond = checkpoints[checkpointIndex];
     if (beyond) {
-      return report({ kind: "missing", checkpointId: beyond.id, treeSize: Number(beyond.tree_size), message: `checkpoint ${beyond.id} signs ${beyond.tree_size} events but only ${range.size} are stored: events were deleted` }, totalEvents, coveredSize);
+      return report({ kind: "missing", checkpointId: beyond.id, checkpointNumber: Number(beyond.number), treeSize: Number(beyond.tree_size), message: `checkpoint ${beyond.number} signs ${beyond.tree_size} events but only ${range.size} are stored: events were deleted` }, totalEvents, coveredSize);
     }
     if (snapshot) {
       // In one snapshot every stored node must belong to the events read; without one, nodes of events
       // appended meanwhile may follow them.
       const { rows: [extra] } = await client.query<{ level: number; index: string; tree_size: string }>(
-        "SELECT level, index::text, tree_size::text FROM audit_tree_node WHERE tree_size > $1 ORDER BY tree_size, level LIMIT 1",
+        "SELECT level, index::text, tree_size::text FROM audit_tree_node WHERE tree_size > $1 ORDER BY audit_tree_node.tree_size, audit_tree_node.level LIMIT 1",
         [range.size],
       );
       if (extra) {
         return report({ kind: "tree_node_mismatch", treeSize: Number(extra.tree_size), message: `a stored tree node (level ${extra.level}, index ${extra.index}) covers events that do not exist` }, totalEvents, coveredSize);
+      }
+    }
+    // Events no checkpoint covers yet: pending, and never for longer than the bound.
+    if (coveredSize < range.size) {
+      const { rows: [oldest] } = await client.query<{ occurred_at: Date }>("SELECT occurred_at FROM audit_event WHERE seq = $1", [coveredSize + 1]);
+      if (oldest) {
+        oldestPendingMs = Math.max(0, now.getTime() - oldest.occurred_at.getTime());
+        if (maxPendingMs !== null && oldestPendingMs > maxPendingMs) {
+          return report(
+            { kind: "pending_too_old", seq: coveredSize + 1, message: `events ${coveredSize + 1}–${range.size} are covered by no signed checkpoint, the oldest for ${Math.round(oldestPendingMs / 1000)} s (the bound is ${Math.round(maxPendingMs / 1000)} s): checkpoints stopped, or these events were added outside the application` },
+            range.size,
+            coveredSize,
+          );
+        }
       }
     }
     return report(null, range.size, coveredSize);

@@ -1,6 +1,7 @@
 import { db } from "~/utils/db.server";
-import { accessibleWhere } from "~/modules/access/ability.server";
-import { notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { accessibleWhere, canReadPersonalData, subjectOf } from "~/modules/access/ability.server";
+import { isProcessingRestricted } from "~/modules/privacy/restriction";
+import { requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { encryptedPersonalFields, readPersonalData, type EncryptedPersonalField } from "./personal-data.server";
 
@@ -16,7 +17,7 @@ const customerSelect = { id: true, reference: true, regionCode: true, createdAt:
 
 export async function getCustomer(actor: Actor, customerId: string) {
   const customer = await db.customer.findUnique({ where: { id: customerId }, select: customerSelect });
-  if (!customer) throw notFound("That customer");
+  if (!customer) throw missingRecord(actor, "read", "Customer");
   requireRecordPermission(actor, "read", "Customer", customer);
 
   // GDPR Art. 18: a restricted customer's personal data is withheld from everyone but the roles that
@@ -36,7 +37,10 @@ export async function getCustomer(actor: Actor, customerId: string) {
   const decisionWhere = {
     AND: [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor), { customerId }],
   };
-  const canReadDecisions = actor.ability.can("read", "Decision");
+  // ADR 007, as on the decision page: linking a restricted customer's decisions together is processing,
+  // so the list is withheld from all but the roles that handle the restriction (the DPO).
+  const isLinkingWithheld = isProcessingRestricted(customer) && !actor.ability.can("restrict", subjectOf("Customer", customer) as never);
+  const canReadDecisions = actor.ability.can("read", "Decision") && !isLinkingWithheld;
   const canReadPrivacy = actor.ability.can("read", "PrivacyRequest");
   const [decisions, decisionCount, privacyRequests] = await Promise.all([
     canReadDecisions
@@ -57,8 +61,13 @@ export async function getCustomer(actor: Actor, customerId: string) {
       : null,
   ]);
 
+  // When the restriction or objection began says something about the person: only for roles that read
+  // their personal data (issue 13); everyone else sees the flag alone.
+  const { restrictedAt, objectedAt, ...facts } = customer;
+  const mayReadPersonalData = canReadPersonalData(actor.ability, customer);
   return {
-    customer,
+    customer: { ...facts, hasObjected: objectedAt !== null, restrictedAt: mayReadPersonalData ? restrictedAt : null, objectedAt: mayReadPersonalData ? objectedAt : null },
+    isDecisionListWithheld: isLinkingWithheld && actor.ability.can("read", "Decision"),
     isPersonalDataWithheld: isWithheld,
     personalData,
     decisions: decisions?.map((decision) => ({ ...decision, amount: decision.amount.toString() })) ?? null,

@@ -3,7 +3,7 @@ import { subjectKeyState } from "~/modules/customers/subject-keys.server";
 import { encryptRequestText } from "~/modules/customers/subject-text.server";
 import { db, type Tx } from "~/utils/db.server";
 import { notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
-import type { ApiCaller } from "~/modules/access/api-tokens.server";
+import { withRefusalReason, type ApiCaller } from "~/modules/access/api-tokens.server";
 import { findRegion } from "~/modules/access/regions.server";
 import { appendAuditEvent, type AuditContext } from "~/modules/audit/ledger.server";
 import { newPrivacyRequestReference } from "~/modules/privacy/privacy-requests.server";
@@ -184,7 +184,9 @@ export async function contestDecisionByApi(caller: ApiCaller, externalId: string
   return db.$transaction(async (tx) => {
     const decision = await tx.decision.findUnique({ where: { externalId }, select: decisionSelect });
     if (!decision || !caller.regions.includes(decision.regionCode)) {
-      throw Response.json({ error: `no decision with external id "${externalId}" in this token's regions (${caller.regions.join(", ") || "none"})` }, { status: 404 });
+      // The same answer for an unknown id and another region's; the ledger keeps which it was.
+      const answer = Response.json({ error: `no decision with external id "${externalId}"` }, { status: 404 });
+      throw withRefusalReason(answer, decision ? "outside_token_regions" : "unknown_decision");
     }
     // The customer signed in to the lender's app to send it: identity is that session's.
     return recordContest(tx, caller.audit, decision, input, {

@@ -6,7 +6,7 @@ import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { Prisma } from "~/generated/prisma/client";
 import type { DecisionKind, DecisionOutcome, ReviewState } from "~/generated/prisma/enums";
 import { accessibleWhere, canReadPersonalData, subjectOf } from "~/modules/access/ability.server";
-import { notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { requirePermission, requireRecordPermission, type Actor, missingRecord } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { badQuery, decodeCursor, encodeCursor, PAGE_SIZE } from "~/components/data-table/url-state";
 import { findReasonCode, getCustomerText, reasonCodes } from "./reason-codes.server";
@@ -61,6 +61,9 @@ export function filtersOf(actor: Actor, query: DecisionListQuery, action: "read"
   if (query.outcome) filters.push({ outcome: query.outcome });
   if (query.review) filters.push({ reviewState: query.review });
   if (query.ruleSet === "not_in_force") filters.push({ ruleSetVersionNotInForce: true });
+  if (query.ageBand) filters.push(ageBandFilter(query.ageBand));
+  if (query.fraudOutcome) filters.push({ fraudOutcomes: { some: { outcome: query.fraudOutcome } } });
+  if (query.delinquency) filters.push({ repayments: { some: { status: { in: query.delinquency === "30" ? ["late_30", "default_90"] : ["default_90"] } } } });
   if (query.model) filters.push({ modelVersion: query.model.version, ...(query.model.name ? { modelName: query.model.name } : {}) });
   if (query.customer) filters.push({ customerId: query.customer });
   if (query.customerRef) filters.push({ customer: { is: { reference: query.customerRef } } });
@@ -73,6 +76,26 @@ export function filtersOf(actor: Actor, query: DecisionListQuery, action: "read"
   // `to` is a calendar day: include all of it.
   if (query.to) filters.push({ decidedAt: { lt: new Date(query.to.getTime() + 86_400_000) } });
   return filters;
+}
+
+/** The age band as JSON-path bounds on features.age (the same bands as the database's rollup_age_band). */
+function ageBandFilter(band: NonNullable<DecisionListQuery["ageBand"]>): Prisma.DecisionWhereInput {
+  const bounds: Record<typeof band, [number | null, number | null]> = {
+    "under 18": [null, 18],
+    "18-24": [18, 25],
+    "25-34": [25, 35],
+    "35-44": [35, 45],
+    "45-54": [45, 55],
+    "55-64": [55, 65],
+    "65+": [65, null],
+  };
+  const [low, high] = bounds[band];
+  return {
+    AND: [
+      ...(low === null ? [] : [{ features: { path: ["age"], gte: low } }]),
+      ...(high === null ? [] : [{ features: { path: ["age"], lt: high } }]),
+    ],
+  };
 }
 
 /** numeric(14,2) text as Prisma's Decimal prints it ("1200.00" → "1200", "450.50" → "450.5"), as the page always showed it. */
@@ -265,7 +288,7 @@ export async function getDecision(actor: Actor, decisionId: string) {
       repayments: { orderBy: { observedAt: "desc" } },
     },
   });
-  if (!decision) throw notFound("That decision");
+  if (!decision) throw missingRecord(actor, "read", "Decision");
   const { customer, ruleSetVersion, reasons, repayments, ...scalars } = decision;
   requireRecordPermission(actor, "read", "Decision", scalars);
 

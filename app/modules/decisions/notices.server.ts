@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { db } from "~/utils/db.server";
-import { notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { requireRecordPermission, type Actor, missingRecord, requirePermission } from "~/modules/access/actor.server";
 import { findRegion } from "~/modules/access/regions.server";
 import { canonicalJson } from "~/modules/audit/canonical-json";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
@@ -46,6 +46,8 @@ export function noticeUnavailableReason(
 }
 
 export async function generateDecisionNotice(actor: Actor, decisionId: string, kind: NoticeKind) {
+  // A role that generates no notices gets the same 403 for every id, existing or not.
+  requirePermission(actor, "notify", "Decision");
   const decision = await db.decision.findUnique({
     where: { id: decisionId },
     select: {
@@ -61,7 +63,7 @@ export async function generateDecisionNotice(actor: Actor, decisionId: string, k
       reasons: { select: { position: true, code: true }, orderBy: { position: "asc" } },
     },
   });
-  if (!decision) throw notFound("That decision");
+  if (!decision) throw missingRecord(actor, "read", "Decision");
   const subject = { id: decision.id, regionCode: decision.regionCode, outcome: decision.outcome };
   requireRecordPermission(actor, "read", "Decision", subject);
   requireRecordPermission(actor, "notify", "Decision", subject);

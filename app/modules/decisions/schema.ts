@@ -7,6 +7,11 @@ import { cursorSchema, dateParamSchema, oneOf, pageNumberSchema, regionParamSche
 export const decisionKinds = ["credit", "limit", "fraud"] as const;
 export const decisionOutcomes = ["approved", "declined", "referred", "fraud_hold"] as const;
 export const reviewStates = ["not_required", "queued", "in_review", "awaiting_approval", "upheld", "overturned"] as const;
+// Segments the dashboards drill into (docs/metrics.md): the applicant's age band as the model saw it
+// (the database's rollup_age_band), a fraud outcome reported, and delinquency ever reached.
+export const ageBands = ["under 18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"] as const;
+export const fraudOutcomeKinds = ["confirmed_fraud", "cleared", "chargeback"] as const;
+export const delinquencyStages = ["30", "90"] as const;
 
 /**
  * Keyset sorts: each has an index on (column, id) (migration …_decision_explorer_sort_indexes), so a
@@ -46,6 +51,9 @@ export const DecisionListQuerySchema = z
     review: oneOf(reviewStates).optional(),
     // Governance check (issue 9): decisions citing a rule-set version not in force at decidedAt.
     ruleSet: z.enum(["not_in_force"], { errorMap: () => ({ message: 'must be "not_in_force"' }) }).optional(),
+    ageBand: oneOf(ageBands).optional(),
+    fraudOutcome: oneOf(fraudOutcomeKinds).optional(),
+    delinquency: oneOf(delinquencyStages).optional(),
     // "name@version" (as the filter offers it) or a bare version.
     model: z
       .string()

@@ -4,6 +4,7 @@ import { accessibleWhere } from "~/modules/access/ability.server";
 import type { Actor } from "~/modules/access/actor.server";
 import { accessPolicy } from "~/modules/access/policy.server";
 import { regionScope } from "~/modules/access/region-scope.server";
+import { listPsiAlerts } from "~/modules/dashboards/model.server";
 
 // Each role's home: the work waiting for this person, within their regions and the region filter.
 // Every count goes through accessibleBy, so a home never counts what its viewer may not open.
@@ -63,15 +64,19 @@ async function ruleSetWork(actor: Actor) {
 
 async function decisionSummary(actor: Actor) {
   if (!actor.ability.can("read", "Decision")) return null;
-  const since = subDays(new Date(), 30);
-  const rows = await db.decision.groupBy({
-    by: ["outcome"],
-    where: { AND: [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor), { decidedAt: { gte: since } }] },
-    _count: { _all: true },
-  });
-  const byOutcome = Object.fromEntries(rows.map((row) => [row.outcome, row._count._all]));
-  const total = rows.reduce((sum, row) => sum + row._count._all, 0);
+  // From the daily rollups (ADR 011), whole UTC days: the last 30 days including today.
+  const since = startOfUtcDay(subDays(new Date(), 30));
+  const regions = regionScope(actor).regionCode.in;
+  const rows = await db.$queryRaw<{ outcome: string; decisions: number }[]>`
+    SELECT outcome::text AS outcome, sum(decisions)::int AS decisions FROM rollup_decision_daily
+     WHERE day >= ${since}::date AND region_code = ANY(${regions}::text[]) GROUP BY 1 HAVING sum(decisions) <> 0`;
+  const byOutcome = Object.fromEntries(rows.map((row) => [row.outcome, row.decisions]));
+  const total = rows.reduce((sum, row) => sum + row.decisions, 0);
   return { since: since.toISOString(), total, byOutcome };
+}
+
+function startOfUtcDay(date: Date) {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 }
 
 async function staffSummary(actor: Actor) {
@@ -97,13 +102,14 @@ async function recentActivity(actor: Actor) {
 }
 
 export async function loadHome(actor: Actor) {
-  const [reviews, privacy, ruleSets, decisions, staff, activity] = await Promise.all([
+  const [reviews, privacy, ruleSets, decisions, staff, activity, psiAlerts] = await Promise.all([
     reviewWork(actor),
     privacyWork(actor),
     ruleSetWork(actor),
     decisionSummary(actor),
     staffSummary(actor),
     recentActivity(actor),
+    listPsiAlerts(actor),
   ]);
-  return { reviews, privacy, ruleSets, decisions, staff, activity };
+  return { reviews, privacy, ruleSets, decisions, staff, activity, psiAlerts };
 }

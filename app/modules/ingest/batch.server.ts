@@ -4,7 +4,17 @@ import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { db, type Tx } from "~/utils/db.server";
 import { logger } from "~/utils/logger.server";
 import type { z } from "zod";
-import { describeLineError, parseNdjson, PayloadTooLargeError, readBodyWithin, type LineError } from "./ndjson";
+import {
+  acceptedContentEncodings,
+  contentEncodingOf,
+  describeLineError,
+  InvalidEncodingError,
+  invalidUtf8Lines,
+  parseNdjson,
+  PayloadTooLargeError,
+  readBodyWithin,
+  type LineError,
+} from "./ndjson";
 
 // What every ingestion endpoint shares (docs/ingestion.md): the size limits, one audit event per call
 // (accepted or rejected) carrying the counts and the SHA-256 of the body rather than one event per
@@ -23,6 +33,8 @@ export interface BatchBody {
   text: string;
   bytes: number;
   sha256: string;
+  /** Lines whose bytes are not valid UTF-8 (refused by line number). */
+  invalidUtf8Lines?: number[];
 }
 
 export interface IngestResult {
@@ -42,14 +54,28 @@ const acceptableTypes = ["application/x-ndjson", "application/ndjson", "applicat
 export async function readBatchBody(caller: ApiCaller, kind: BatchKind, request: Request): Promise<BatchBody | IngestResult> {
   const id = randomUUID();
   const contentType = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
-  if (contentType && !acceptableTypes.includes(contentType)) {
+  if (!contentType) {
+    return rejectBatch(caller, kind, { id, bytes: 0, sha256: null }, 415, "Content-Type is missing; send application/x-ndjson (one JSON object per line)", []);
+  }
+  if (!acceptableTypes.includes(contentType)) {
     return rejectBatch(caller, kind, { id, bytes: 0, sha256: null }, 415, `Content-Type must be application/x-ndjson (one JSON object per line), not ${contentType}`, []);
+  }
+  const encoding = contentEncodingOf(request);
+  if (!(acceptedContentEncodings as readonly string[]).includes(encoding)) {
+    return rejectBatch(caller, kind, { id, bytes: 0, sha256: null }, 415, `Content-Encoding ${encoding} is not supported; send the body as is or with gzip`, []);
   }
   try {
     const buffer = await readBodyWithin(request, INGEST_MAX_BYTES);
-    return { id, text: buffer.toString("utf8"), bytes: buffer.byteLength, sha256: createHash("sha256").update(buffer).digest("hex") };
+    return {
+      id,
+      text: buffer.toString("utf8"),
+      bytes: buffer.byteLength,
+      sha256: createHash("sha256").update(buffer).digest("hex"),
+      invalidUtf8Lines: invalidUtf8Lines(buffer),
+    };
   } catch (error) {
     if (error instanceof PayloadTooLargeError) return rejectBatch(caller, kind, { id, bytes: null, sha256: null }, 413, error.message, []);
+    if (error instanceof InvalidEncodingError) return rejectBatch(caller, kind, { id, bytes: null, sha256: null }, 400, error.message, []);
     throw error;
   }
 }
@@ -57,7 +83,7 @@ export async function readBatchBody(caller: ApiCaller, kind: BatchKind, request:
 /** The batch's lines parsed with `schema`, or a 413 when it holds more lines than one call may. */
 export async function parseBatch<S extends z.ZodTypeAny>(caller: ApiCaller, kind: BatchKind, batch: BatchBody, schema: S) {
   try {
-    return parseNdjson(batch.text, schema, INGEST_MAX_LINES);
+    return parseNdjson(batch.text, schema, INGEST_MAX_LINES, batch.invalidUtf8Lines);
   } catch (error) {
     if (error instanceof PayloadTooLargeError) return rejectBatch(caller, kind, batch, 413, error.message, []);
     throw error;
@@ -82,14 +108,16 @@ export async function rejectBatch(
 ): Promise<IngestResult> {
   const sorted = [...errors].sort((a, b) => a.line - b.line);
   const listed = sorted.slice(0, MAX_ERRORS_LISTED);
+  // Nothing the client sent goes into the append-only ledger (issue 13): line numbers, field paths
+  // (only as the schema names them) and fixed codes; the messages, which may quote input, stay out.
   await db.$transaction((tx) =>
     appendAuditEvent(tx, caller.audit, {
       action: "ingest.batch_rejected",
       subjectType: "IngestBatch",
       subjectId: batch.id,
       changes: {
-        batch: { kind, status, lines: batch.lines ?? null, bytes: batch.bytes, sha256: batch.sha256, errorCount: errors.length, reason: message },
-        firstErrors: listed.slice(0, 10).map(describeLineError),
+        batch: { kind, status, lines: batch.lines ?? null, bytes: batch.bytes, sha256: batch.sha256, errorCount: errors.length, reason: reasonCodeOf(status, errors) },
+        firstErrors: listed.slice(0, 10).map((error) => ({ line: error.line, field: safeFieldPath(error.field), code: error.code ?? "invalid" })),
       },
     }),
   );
@@ -100,7 +128,7 @@ export async function rejectBatch(
       error: `${message}; nothing was written`,
       batchId: batch.id,
       errorCount: errors.length,
-      errors: listed.map((error) => ({ ...error, message: describeLineError(error) })),
+      errors: listed.map((error) => ({ line: error.line, field: error.field, message: describeLineError(error) })),
       ...(errors.length > listed.length ? { truncated: `the first ${listed.length} of ${errors.length} errors are listed` } : {}),
     },
   };
@@ -125,17 +153,48 @@ export async function auditAcceptedBatch(
   });
 }
 
-/**
- * A stored row (decision, customer, outcome) outside the token's regions: the same plain answer for
- * every kind, naming neither the row's region nor anything else about it.
- */
-export function outsideTokenRegions(caller: ApiCaller, value: string) {
-  return `"${value}" is outside this token's regions (${caller.regions.join(", ") || "none"})`;
+const batchReasonCodes: Record<number, string> = {
+  400: "unreadable_body",
+  403: "outside_token_regions",
+  409: "conflict",
+  413: "too_large",
+  415: "unsupported_media_type",
+  422: "invalid_lines",
+};
+
+function reasonCodeOf(status: number, errors: LineError[]) {
+  // The true reason for the ledger, even where the client was told only "conflict" (no region oracle).
+  if (errors.some((error) => error.code === "outside_token_regions")) return "outside_token_regions";
+  return batchReasonCodes[status] ?? `status_${status}`;
 }
 
-/** Status and message for a batch with errors: any line outside the token's regions makes it a 403. */
-export function rejectionOf(errors: LineError[], regionErrors: LineError[]) {
-  if (regionErrors.length > 0) return { status: 403, message: `${regionErrors.length} line(s) fall outside this token's regions` };
+/** A field path as the schema names it; a segment the client chose (a map key) is replaced by `*`. */
+export function safeFieldPath(field: string | null) {
+  if (field === null) return null;
+  return field
+    .split(".")
+    .map((segment) => (/^[A-Za-z][A-Za-z0-9]{0,39}(\[\d+\])*$/.test(segment) ? segment : "*"))
+    .join(".");
+}
+
+/**
+ * A stored row (decision, customer, outcome) outside the token's regions, under an id or reference
+ * this batch reuses: a conflict that names no region and shows nothing of the stored row — the same
+ * answer whichever region holds it (DESIGN.md §5). The ledger records the true reason.
+ */
+export function conflictOutsideToken(line: number, field: string, value: string): LineError {
+  return { line, field, message: `"${value}" is already in use; choose another`, code: "outside_token_regions" };
+}
+
+/**
+ * Status and message for a batch with errors: a line for a region the token does not hold makes it a
+ * 403; a line reusing an id or reference stored in another region a 409; anything else a 422.
+ */
+export function rejectionOf(errors: LineError[]) {
+  const outsideRegions = errors.filter((error) => error.code === "region_not_allowed");
+  if (outsideRegions.length > 0) return { status: 403, message: `${outsideRegions.length} line(s) fall outside this token's regions` };
+  const conflicts = errors.filter((error) => error.code === "outside_token_regions" && error.field !== "decisionExternalId");
+  if (conflicts.length > 0) return { status: 409, message: `${conflicts.length} line(s) reuse an id or reference already in use` };
   return { status: 422, message: `${new Set(errors.map((error) => error.line)).size} line(s) are invalid` };
 }
 

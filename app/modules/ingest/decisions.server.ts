@@ -13,7 +13,7 @@ import {
   parseBatch,
   readBatchBody,
   rejectBatch,
-  outsideTokenRegions,
+  conflictOutsideToken,
   rejectionOf,
   type BatchBody,
   type IngestResult,
@@ -103,7 +103,7 @@ async function findExistingDecisions(externalIds: string[]) {
 }
 
 /** Checks that need no database: regions, currency, catalogue, clock, duplicates inside the batch. */
-function checkLines(caller: ApiCaller, lines: ParsedLine<DecisionLine>[], errors: LineError[], regionErrors: LineError[], now: Date) {
+function checkLines(caller: ApiCaller, lines: ParsedLine<DecisionLine>[], errors: LineError[], now: Date) {
   const firstLineOf = new Map<string, number>();
   const regionOfReference = new Map<string, { region: string; line: number }>();
   for (const { line, value } of lines) {
@@ -112,9 +112,7 @@ function checkLines(caller: ApiCaller, lines: ParsedLine<DecisionLine>[], errors
       errors.push({ line, field: "region", message: `"${value.region}" is not a region of Attest` });
     } else {
       if (!caller.regions.includes(value.region)) {
-        const error = { line, field: "region", message: `"${value.region}" is outside this token's regions (${caller.regions.join(", ") || "none"})` };
-        errors.push(error);
-        regionErrors.push(error);
+        errors.push({ line, field: "region", message: `"${value.region}" is outside this token's regions (${caller.regions.join(", ") || "none"})`, code: "region_not_allowed" });
       }
       if (value.currency !== region.currency) {
         errors.push({ line, field: "currency", message: `"${value.currency}" is not the currency of region ${value.region} (${region.currency})` });
@@ -161,7 +159,7 @@ interface DecisionPlan {
 }
 
 /** Checks against what is stored: earlier ingestions, known customers, rule-set versions. */
-async function planAgainstDatabase(caller: ApiCaller, lines: ParsedLine<DecisionLine>[], errors: LineError[], regionErrors: LineError[]): Promise<DecisionPlan> {
+async function planAgainstDatabase(caller: ApiCaller, lines: ParsedLine<DecisionLine>[], errors: LineError[]): Promise<DecisionPlan> {
   const versionKeys = [...new Set(lines.filter(({ value }) => value.ruleSetVersion).map(({ value }) => `${value.region}:${value.ruleSetVersion}`))].map(
     (key) => [key.slice(0, 2), Number(key.slice(3))] as const,
   );
@@ -188,9 +186,7 @@ async function planAgainstDatabase(caller: ApiCaller, lines: ParsedLine<Decision
   // A stored row outside the token's regions is refused like any line the token may not touch: no
   // field diff, no region, nothing about it beyond the fact that this token cannot use the id.
   const outsideRegions = (line: number, field: "externalId" | "customerReference", value: string) => {
-    const error = { line, field, message: outsideTokenRegions(caller, value) };
-    errors.push(error);
-    regionErrors.push(error);
+    errors.push(conflictOutsideToken(line, field, value));
   };
   for (const parsed of lines) {
     const { line, value } = parsed;
@@ -327,17 +323,15 @@ export async function ingestDecisions(caller: ApiCaller, request: Request): Prom
   if (isIngestResult(batchLines)) return batchLines;
   const { lines, parsed, errors } = batchLines;
   if (lines === 0) return rejectBatch(caller, "decisions", { ...batch, lines }, 422, "the batch is empty (send one decision per line)", []);
-  const regionErrors: LineError[] = [];
-  checkLines(caller, parsed, errors, regionErrors, new Date());
+  checkLines(caller, parsed, errors, new Date());
 
   for (let attempt = 1; ; attempt++) {
     const lineErrors = [...errors];
     // Lines already wrong stay out of the database checks; their errors are reported as they are.
     const failed = new Set(lineErrors.map((error) => error.line));
-    const storedRegionErrors: LineError[] = [];
-    const plan = await planAgainstDatabase(caller, parsed.filter(({ line }) => !failed.has(line)), lineErrors, storedRegionErrors);
+    const plan = await planAgainstDatabase(caller, parsed.filter(({ line }) => !failed.has(line)), lineErrors);
     if (lineErrors.length > 0) {
-      const { status, message } = rejectionOf(lineErrors, [...regionErrors, ...storedRegionErrors]);
+      const { status, message } = rejectionOf(lineErrors);
       return rejectBatch(caller, "decisions", { ...batch, lines }, status, message, lineErrors);
     }
     try {

@@ -5,14 +5,14 @@ import {
   auditAcceptedBatch,
   isIngestResult,
   isUniqueViolation,
-  outsideTokenRegions,
+  conflictOutsideToken,
   parseBatch,
   readBatchBody,
   rejectBatch,
   rejectionOf,
   type BatchKind,
 } from "./batch.server";
-import type { LineError, ParsedLine } from "./ndjson";
+import type { ParsedLine } from "./ndjson";
 import { FraudOutcomeLineSchema, RepaymentOutcomeLineSchema, type FraudOutcomeLine, type RepaymentOutcomeLine } from "./schema";
 
 // POST /api/v1/repayment-outcomes and /api/v1/fraud-outcomes (docs/ingestion.md): the ground truth the
@@ -54,7 +54,6 @@ async function ingestOutcomes<L extends OutcomeLine>(spec: OutcomeSpec<L>, calle
 
   for (let attempt = 1; ; attempt++) {
     const lineErrors = [...errors];
-    const regionErrors: LineError[] = [];
     const [decisions, existing] = await Promise.all([
       db.decision.findMany({
         where: { externalId: { in: [...new Set(parsed.map(({ value }) => value.decisionExternalId))] } },
@@ -75,23 +74,20 @@ async function ingestOutcomes<L extends OutcomeLine>(spec: OutcomeSpec<L>, calle
       }
       firstLineOf.set(value.externalId, line);
       const decision = decisionByExternalId.get(value.decisionExternalId);
+      // A decision outside the token's regions answers exactly as one never ingested (no existence oracle);
+      // the ledger keeps the true reason in the line's code.
+      if (decision && !caller.regions.includes(decision.regionCode)) {
+        lineErrors.push({ line, field: "decisionExternalId", message: `"${value.decisionExternalId}" is not a decision Attest has ingested`, code: "outside_token_regions" });
+        continue;
+      }
       if (!decision) {
         lineErrors.push({ line, field: "decisionExternalId", message: `"${value.decisionExternalId}" is not a decision Attest has ingested` });
         continue;
       }
-      // A stored row outside the token's regions (the decision, or an outcome already recorded under this
-      // id) is refused like any line the token may not touch, without its region or content.
-      if (!caller.regions.includes(decision.regionCode)) {
-        const error = { line, field: "decisionExternalId", message: outsideTokenRegions(caller, value.decisionExternalId) };
-        lineErrors.push(error);
-        regionErrors.push(error);
-        continue;
-      }
       const stored = existingById.get(value.externalId);
+      // An outcome id already recorded in another region: a conflict naming no region, showing no content.
       if (stored && !caller.regions.includes(stored.regionCode)) {
-        const error = { line, field: "externalId", message: outsideTokenRegions(caller, value.externalId) };
-        lineErrors.push(error);
-        regionErrors.push(error);
+        lineErrors.push(conflictOutsideToken(line, "externalId", value.externalId));
         continue;
       }
       if (stored !== undefined) {
@@ -107,7 +103,7 @@ async function ingestOutcomes<L extends OutcomeLine>(spec: OutcomeSpec<L>, calle
       fresh.push({ id: randomUUID(), decisionId: decision.id, value });
     }
     if (lineErrors.length > 0) {
-      const { status, message } = rejectionOf(lineErrors, regionErrors);
+      const { status, message } = rejectionOf(lineErrors);
       return rejectBatch(caller, spec.kind, { ...batch, lines }, status, message, lineErrors);
     }
     const regionOf = new Map(decisions.map((decision) => [decision.id, decision.regionCode]));

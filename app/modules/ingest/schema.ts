@@ -13,10 +13,17 @@ const externalId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "must be letters, digits and . _ : - (the engine's own id)");
 
 /** An ISO 8601 time with its offset; the engine's clock, not ours. */
+/** No decision or outcome Attest can hold predates the year 2000: an earlier time is a client bug (issue 13). */
+export const EARLIEST_INSTANT = new Date("2000-01-01T00:00:00Z");
+
 const instant = z
   .string()
   .datetime({ offset: true, message: "must be an ISO 8601 time with an offset, such as 2026-11-28T09:15:00Z" })
-  .transform((value) => new Date(value));
+  .transform((value) => new Date(value))
+  .refine((value) => !Number.isNaN(value.getTime()) && value.getTime() >= EARLIEST_INSTANT.getTime(), {
+    message: "must be on or after 2000-01-01T00:00:00Z",
+    params: { code: "before_lower_bound" },
+  });
 
 /** Money as a JSON number or a decimal string, at most two decimals (stored as numeric(14,2)). */
 const money = z

@@ -3,6 +3,7 @@
 // declare it with registerJobHandler in its domain's *.jobs.server.ts and list that file in handlers.server.ts.
 export const jobKinds: readonly string[] = [
   "ruleset.backtest",
+  "evidence_pack.build",
 ];
 
 /** The pg-boss schema (kept apart from the datamodel, like the ledger's staging schema). */

@@ -2,7 +2,7 @@ import { stringify } from "csv-stringify/sync";
 import yazl from "yazl";
 import { db, type Tx } from "~/utils/db.server";
 import { canReadPersonalData, subjectOf } from "~/modules/access/ability.server";
-import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, notFound, requireRecordPermission, type Actor, requirePermission } from "~/modules/access/actor.server";
 import { findRegion } from "~/modules/access/regions.server";
 import { auditActions, isAuditAction } from "~/modules/audit/actions";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
@@ -15,6 +15,7 @@ import { readPersonalDataForSystem } from "~/modules/customers/personal-data.ser
 import { dataKeyOf, dataKeysOf } from "~/modules/customers/subject-keys.server";
 import { decryptRequestTexts } from "~/modules/customers/subject-text.server";
 import { completePrivacyRequest } from "./privacy-requests.server";
+import { reasonDirectionOf, reasonEffectOf } from "./reason-effect";
 import { loadArtefactSigner, sha256Hex, type ArtefactSigner } from "./artefact-signing.server";
 
 // The access and portability export (GDPR Art. 15 and 20, DESIGN.md §9): one zip of everything Attest
@@ -76,11 +77,6 @@ function decisionLogic(decision: ExportDecision) {
       ? ` approves scores of ${bands.approveAbove} or more, declines scores below ${bands.declineBelow} and sends the scores in between to a person to decide`
       : "";
   return `${model} turned the information listed under "features" into a score between 0 and 1; a higher score means a lower expected risk that payments are missed. ${ruleSet}${bandText}. Your score was ${decision.score.toFixed(3)}, and the decision was "${decision.outcome.replace(/_/g, " ")}".`;
-}
-
-function effectOf(contribution: number) {
-  const size = Math.abs(contribution).toFixed(3);
-  return contribution < 0 ? `lowered the score by ${size}` : contribution > 0 ? `raised the score by ${size}` : "did not change the score";
 }
 
 async function loadSubject(tx: Tx, customerId: string) {
@@ -174,7 +170,8 @@ function buildDataFiles(subject: Subject) {
             code: reason.code,
             explanation: text,
             explanationEnglish: known ? getCustomerText(known, "en") : null,
-            effect: effectOf(reason.contribution),
+            effect: reasonEffectOf(reason.contribution),
+            direction: reasonDirectionOf(reason.contribution),
             contribution: reason.contribution,
             basedOn: (known?.disclosable ? known.features : []).filter((name) => name in features).map((name) => ({ feature: name, label: featureLabels[name], value: features[name] ?? null })),
           };
@@ -291,10 +288,10 @@ function buildDataFiles(subject: Subject) {
         bytes: csv(
           decisions.flatMap((decision) =>
             Array.isArray(decision.mainFactors)
-              ? decision.mainFactors.map((factor) => ({ decision: decision.externalId, position: factor.position, code: factor.code, explanation: factor.explanation ?? "", effect: factor.effect }))
+              ? decision.mainFactors.map((factor) => ({ decision: decision.externalId, position: factor.position, code: factor.code, explanation: factor.explanation ?? "", effect: factor.effect, direction: factor.direction }))
               : [],
           ),
-          ["decision", "position", "code", "explanation", "effect"],
+          ["decision", "position", "code", "explanation", "effect", "direction"],
         ),
         describes: "The reasons behind each decision, most important first, in plain language",
       },
@@ -407,6 +404,7 @@ async function findRequest(requestId: string) {
 
 /** The artefacts of a request (access exports and erasure certificates), newest first. */
 export async function listPrivacyArtefacts(actor: Actor, requestId: string) {
+  requirePermission(actor, "read", "PrivacyRequest");
   const request = await findRequest(requestId);
   requireRecordPermission(actor, "read", "PrivacyRequest", permissionRow(request));
   const artefacts = await db.privacyArtefact.findMany({
@@ -493,6 +491,7 @@ async function openArtefact(tx: Tx, customerId: string | null, content: Uint8Arr
  * certificates hold none and are readable by whoever may read the request.
  */
 export async function downloadPrivacyArtefact(actor: Actor, requestId: string, artefactId: string, part: "file" | "signature") {
+  requirePermission(actor, "read", "PrivacyRequest");
   const request = await findRequest(requestId);
   requireRecordPermission(actor, "read", "PrivacyRequest", permissionRow(request));
   const found = await db.privacyArtefact.findFirst({ where: { id: artefactId, requestId }, select: { kind: true } });

@@ -49,7 +49,8 @@ describe("due dates per regime (table)", () => {
     ["EU GDPR, 30 April → 30 May", euGdpr, "Europe/Amsterdam", "2026-04-30T12:00:00Z", "2026-05-30"],
     ["EU GDPR, late on 31 March UTC is already 1 April in Stockholm", euGdpr, "Europe/Stockholm", "2026-03-31T22:30:00Z", "2026-05-01"],
     ["Australia, 30 days counted in Sydney (UTC still says 30 January)", australia, "Australia/Sydney", "2026-01-30T14:00:00Z", "2026-03-02"],
-    ["CCPA, 45 days counted in New York (UTC already says 28 November)", ccpa, "America/New_York", "2026-11-28T03:00:00Z", "2027-01-11"],
+    // 11 CCR §7021(b): 45 days beginning on the day of receipt, counted in California (issue 14).
+    ["CCPA, 45 days counted in California (UTC already says 28 November)", ccpa, "America/Los_Angeles", "2026-11-28T03:00:00Z", "2027-01-10"],
     ["UK GDPR across the clocks going forward", ukGdpr, "Europe/London", "2026-03-01T10:00:00Z", "2026-04-01"],
   ])("%s", (_label, rules, timeZone, start, expectedDay) => {
     const { dueAt } = dueDatesOf(rules, { timeZone, clockStartedAt: new Date(start) });
@@ -64,9 +65,10 @@ describe("due dates per regime (table)", () => {
   });
 
   it("extends a CCPA request by 45 more days", () => {
-    const { dueAt, extendedDueAt } = dueDatesOf(ccpa, { timeZone: "America/New_York", clockStartedAt: new Date("2026-01-10T15:00:00Z"), extension: { days: 45 } });
-    expect(localDay(dueAt, "America/New_York")).toBe("2026-02-24");
-    expect(localDay(extendedDueAt!, "America/New_York")).toBe("2026-04-10");
+    const { dueAt, extendedDueAt } = dueDatesOf(ccpa, { timeZone: "America/Los_Angeles", clockStartedAt: new Date("2026-01-10T15:00:00Z"), extension: { days: 45 } });
+    // 10 January is day 1: day 45 is 23 February, day 90 is 9 April.
+    expect(localDay(dueAt, "America/Los_Angeles")).toBe("2026-02-23");
+    expect(localDay(extendedDueAt!, "America/Los_Angeles")).toBe("2026-04-09");
   });
 
   it("moves a UK request's due date by the whole days its clock was paused", () => {
@@ -115,7 +117,8 @@ describe("due dates per regime (properties)", () => {
     fc.assert(
       fc.property(instants, zone, fc.constantFrom(ccpa, australia), (start, timeZone, rules) => {
         const { dueAt } = dueDatesOf(rules, { timeZone, clockStartedAt: start });
-        const days = "days" in rules.period ? rules.period.days : 0;
+        // A period "beginning on the day" of receipt (CCPA) ends N - 1 days after it.
+        const days = ("days" in rules.period ? rules.period.days : 0) - (rules.countsDayOfReceipt ? 1 : 0);
         expect(calendarDaysBetween(localDay(start, timeZone), localDay(dueAt, timeZone))).toBe(days);
         expect(wallClock(dueAt, timeZone).time).toBe("23:59:59");
       }),

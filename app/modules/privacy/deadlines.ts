@@ -11,7 +11,14 @@ export type Duration = { months: number } | { days: number };
 
 export interface RegimeClockRules {
   period: Duration;
-  clockStarts: "receipt" | "identity_confirmed";
+  /**
+   * receipt: the day the request arrives. latest_of_receipt_identity_fee: UK GDPR Art. 12A (Data (Use and
+   * Access) Act 2025) — the latest of receipt of the request, of the identity information the controller
+   * asked for and of any fee.
+   */
+  clockStarts: "receipt" | "latest_of_receipt_identity_fee";
+  /** Days periods: whether the day of receipt is the first day (11 CCR §7021(b): "beginning on the day"). */
+  countsDayOfReceipt?: boolean;
   extension: { max: Duration; reasonRequired: boolean; announceWithinFirstPeriod: boolean } | null;
   pausesForClarification: boolean;
 }
@@ -74,7 +81,9 @@ export interface DueDatesInput {
 export function dueDatesOf(rules: RegimeClockRules, input: DueDatesInput) {
   const now = input.now ?? new Date();
   const shift = rules.pausesForClarification ? pausedDays(input.pauses ?? [], input.timeZone, now) : 0;
-  const firstDueDay = addDuration(inZone(input.clockStartedAt, input.timeZone), rules.period);
+  // A period "beginning on the day" of receipt ends one day earlier than one counted from the day after.
+  const inclusive = rules.countsDayOfReceipt && "days" in rules.period ? -1 : 0;
+  const firstDueDay = addDays(addDuration(inZone(input.clockStartedAt, input.timeZone), rules.period), inclusive);
   const dueAt = new Date(endOfDay(addDays(firstDueDay, shift)).getTime());
   const extendedDueAt = input.extension ? extendedDueDate(dueAt, input.extension, input.timeZone) : null;
   return { dueAt, extendedDueAt, pausedDays: shift };
@@ -88,6 +97,16 @@ export function moveDueDate(dueAt: Date, days: number, timeZone: string) {
 /** The extended due date: the extension counted from the end of the first period. */
 export function extendedDueDate(dueAt: Date, extension: Duration, timeZone: string) {
   return new Date(endOfDay(addDuration(inZone(dueAt, timeZone), extension)).getTime());
+}
+
+/**
+ * UK GDPR Art. 12A(2): the period begins with the latest of the day the request was received, the day
+ * the identity information the controller asked for was received, and the day any fee was received.
+ * What arrives before the request counts as arriving with it.
+ */
+export function clockStartOf(input: { receivedAt: Date; identityInformationReceivedAt?: Date | null; feeReceivedAt?: Date | null }) {
+  const candidates = [input.receivedAt, input.identityInformationReceivedAt, input.feeReceivedAt].filter((date): date is Date => date instanceof Date);
+  return new Date(Math.max(...candidates.map((date) => date.getTime())));
 }
 
 /** The instant a local calendar day ("2026-01-31") starts in a time zone. */

@@ -127,7 +127,7 @@ describe("policies/retention.yaml", () => {
 
   it("covers every category and region", () => {
     expect(Object.keys(retentionPolicy.categories).sort()).toEqual(
-      ["ai_system_logs", "credit_decisions", "fraud_aml_records", "personal_data", "privacy_request_records", "repayment_records", "reviews_and_contests"].sort(),
+      ["ai_system_logs", "credit_decisions", "debt_identity", "fraud_aml_records", "personal_data", "privacy_request_records", "repayment_records", "reviews_and_contests"].sort(),
     );
     for (const category of Object.values(retentionPolicy.categories)) expect(Object.keys(category.retention).sort()).toEqual(["AU", "DE", "NL", "SE", "UK", "US"]);
   });

@@ -28,6 +28,29 @@ export interface SubjectRecords {
   requestsWithContact: string[];
   accessExports: string[];
   hasLedgerKey: boolean;
+  /**
+   * What the subject still owes: per credit agreement (decision) whose latest repayment observation is
+   * not `repaid` and shows an amount outstanding.
+   */
+  outstandingDebts?: OutstandingDebt[];
+}
+
+export interface OutstandingDebt {
+  decisionId: string;
+  status: string;
+  /** Decimal string, as stored ("1999.00"). */
+  outstandingAmount: string;
+  currency: string;
+  observedAt: Date;
+}
+
+/** Identity kept for a debt: until it is settled or written off, then the category's period. */
+export interface DebtHold {
+  debts: { decisionId: string; status: string; outstandingAmount: string; currency: string; observedAt: string }[];
+  /** Total outstanding per currency, e.g. { SEK: "2148.00" }. */
+  outstanding: Record<string, string>;
+  /** The period kept after the debt is settled or written off ("3y"), from policies/retention.yaml. */
+  thenKeep: string;
 }
 
 export interface PlanRecord {
@@ -38,9 +61,11 @@ export interface PlanRecord {
 }
 
 export interface KeptGroup {
-  retainUntil: string;
+  /** Null while kept for an outstanding debt: the date is set once the debt is settled or written off. */
+  retainUntil: string | null;
   basis: string;
   records: PlanRecord[];
+  untilDebtSettled?: DebtHold;
 }
 
 export interface PlanCategory {
@@ -161,7 +186,33 @@ export function computeErasurePlan(
     ...subject.accessExports.map((id) => ({ type: "access_export" as const, id, date: null })),
     ...(subject.hasLedgerKey ? [{ type: "ledger_key" as const, id: subject.customerId, date: null }] : []),
   ];
-  categories.push({ category: "personal_data", label: personal.label, holds: personal.holds, eraseNow: personalItems, kept: [] });
+  // GDPR Art. 17(3)(b) and (e): a debtor's identity and contact details stay while the debt needs them
+  // (performing the agreement, collecting, defending the claim); everything else is erased now.
+  const debts = (subject.outstandingDebts ?? []).filter((debt) => Number(debt.outstandingAmount) > 0);
+  const identity = personalItems.filter((item) => item.type === "personal_data");
+  if (debts.length > 0 && identity.length > 0) {
+    const debtCategory = policy.categories.debt_identity!;
+    const rule = ruleOf("debt_identity");
+    const hold = debtHoldOf(debts, rule.keep);
+    const owed = Object.entries(hold.outstanding).map(([currency, amount]) => `${currency} ${amount}`).join(" + ");
+    categories.push({ category: "personal_data", label: personal.label, holds: personal.holds, eraseNow: personalItems.filter((item) => item.type !== "personal_data"), kept: [] });
+    categories.push({
+      category: "debt_identity",
+      label: debtCategory.label,
+      holds: debtCategory.holds,
+      eraseNow: [],
+      kept: [
+        {
+          retainUntil: null,
+          basis: `Outstanding ${owed} on ${debts.length} credit agreement${debts.length === 1 ? "" : "s"}; kept until settled or written off, then ${rule.keep}: ${rule.basis}`,
+          records: identity,
+          untilDebtSettled: hold,
+        },
+      ],
+    });
+  } else {
+    categories.push({ category: "personal_data", label: personal.label, holds: personal.holds, eraseNow: personalItems, kept: [] });
+  }
 
   for (const category of ["credit_decisions", "fraud_aml_records", "ai_system_logs", "repayment_records", "reviews_and_contests", "privacy_request_records"] as const) {
     const inCategory = all.filter((item) => item.category === category);
@@ -177,7 +228,7 @@ export function computeErasurePlan(
       label: policy.categories[category]!.label,
       holds: policy.categories[category]!.holds,
       eraseNow: inCategory.filter((entry) => !entry.retainUntil || entry.retainUntil <= now).map((entry) => entry.record),
-      kept: [...groups.values()].sort((a, b) => a.retainUntil.localeCompare(b.retainUntil) || a.basis.localeCompare(b.basis)),
+      kept: [...groups.values()].sort((a, b) => a.retainUntil!.localeCompare(b.retainUntil!) || a.basis.localeCompare(b.basis)),
     });
   }
 
@@ -202,9 +253,30 @@ function planFingerprint(categories: PlanCategory[]) {
   const lines: string[] = [];
   for (const category of categories) {
     for (const record of category.eraseNow) lines.push(`${record.type}:${record.id}:erase`);
-    for (const group of category.kept) for (const record of group.records) lines.push(`${record.type}:${record.id}:keep:${group.retainUntil}`);
+    for (const group of category.kept) {
+      const until = group.untilDebtSettled ? `debt:${Object.entries(group.untilDebtSettled.outstanding).map(([currency, amount]) => `${currency}${amount}`).join("+")}` : group.retainUntil;
+      for (const record of group.records) lines.push(`${record.type}:${record.id}:keep:${until}`);
+    }
   }
   return lines.sort().join("\n");
+}
+
+function debtHoldOf(debts: OutstandingDebt[], thenKeep: string): DebtHold {
+  const totals = new Map<string, number>();
+  // Cents as integers: amounts are stored with two decimals.
+  for (const debt of debts) totals.set(debt.currency, (totals.get(debt.currency) ?? 0) + Math.round(Number(debt.outstandingAmount) * 100));
+  return {
+    debts: debts
+      .map((debt) => ({ decisionId: debt.decisionId, status: debt.status, outstandingAmount: debt.outstandingAmount, currency: debt.currency, observedAt: debt.observedAt.toISOString() }))
+      .sort((a, b) => a.decisionId.localeCompare(b.decisionId)),
+    outstanding: Object.fromEntries([...totals.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([currency, cents]) => [currency, (cents / 100).toFixed(2)])),
+    thenKeep,
+  };
+}
+
+/** The day identity kept for a debt is erased: the first UTC midnight after settlement plus the period. */
+export function endOfDebtRetention(settledAt: Date, period: RetentionPeriod) {
+  return endOfRetention(settledAt, period);
 }
 
 /** Kept groups of a plan, one RetainedRecord each. */
@@ -217,6 +289,37 @@ export function recordsToEraseNow(plan: ErasurePlan) {
   return plan.categories
     .filter((category) => category.category !== "personal_data")
     .flatMap((category) => category.eraseNow) as (PlanRecord & { type: ErasableRecordType })[];
+}
+
+/**
+ * What the subject still owes, from their credit decisions and repayment observations: per decision,
+ * the latest observation, when it is not `repaid` and shows an amount outstanding. A write-off arrives
+ * as an observation with an outstanding amount of 0 (docs/ingestion.md).
+ */
+export function outstandingDebtsOf(
+  decisions: { id: string; currency: string }[],
+  repayments: { id: string; decisionId: string; observedAt: Date; status: string; outstandingAmount: { toString(): string } }[],
+): OutstandingDebt[] {
+  const latest = new Map<string, (typeof repayments)[number]>();
+  for (const repayment of repayments) {
+    const seen = latest.get(repayment.decisionId);
+    if (!seen || repayment.observedAt > seen.observedAt || (repayment.observedAt.getTime() === seen.observedAt.getTime() && repayment.id > seen.id)) latest.set(repayment.decisionId, repayment);
+  }
+  const currencyOf = new Map(decisions.map((decision) => [decision.id, decision.currency]));
+  return [...latest.values()]
+    .filter((repayment) => repayment.status !== "repaid" && Number(repayment.outstandingAmount.toString()) > 0)
+    .map((repayment) => ({
+      decisionId: repayment.decisionId,
+      status: repayment.status,
+      outstandingAmount: Number(repayment.outstandingAmount.toString()).toFixed(2),
+      currency: currencyOf.get(repayment.decisionId) ?? "",
+      observedAt: repayment.observedAt,
+    }));
+}
+
+/** Whether an approved plan keeps the subject's identity for an outstanding debt. */
+export function keepsIdentityForDebt(plan: ErasurePlan) {
+  return plan.categories.some((category) => category.kept.some((group) => group.untilDebtSettled && group.records.some((record) => record.type === "personal_data")));
 }
 
 export function summarisePlan(plan: ErasurePlan) {

@@ -1,17 +1,17 @@
 import { db, type Tx } from "~/utils/db.server";
 import { Prisma } from "~/generated/prisma/client";
 import { subjectOf } from "~/modules/access/ability.server";
-import { forbidden, notFound, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { forbidden, notFound, requireRecordPermission, type Actor, requirePermission } from "~/modules/access/actor.server";
 import { createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { isSealedPersonalData, openSealed, SubjectKeyDestroyedError } from "~/modules/audit/subject-keys.server";
 import { blindIndexCandidates, deletePersonalData, readPersonalDataForSystem } from "~/modules/customers/personal-data.server";
-import { destroySubjectKeys, subjectKeyState } from "~/modules/customers/subject-keys.server";
+import { destroySubjectKeys, subjectKeyState, vacuumKeyTables } from "~/modules/customers/subject-keys.server";
 import { decryptRequestTexts, encryptRequestText } from "~/modules/customers/subject-text.server";
 import { completePrivacyRequest } from "./privacy-requests.server";
 import { loadArtefactSigner } from "./artefact-signing.server";
 import { issueErasureCertificate, type CertificateStaff } from "./erasure-certificate.server";
-import { computeErasurePlan, keptGroupsOf, recordsToEraseNow, summarisePlan, type ErasurePlan, type SubjectRecords } from "./erasure-plan";
+import { computeErasurePlan, keepsIdentityForDebt, keptGroupsOf, outstandingDebtsOf, recordsToEraseNow, summarisePlan, type ErasurePlan, type SubjectRecords } from "./erasure-plan";
 import type { ErasureActionInput } from "./erasure-schema";
 import { eraseSubjectRecords } from "./retention.server";
 import { retentionPolicy, retentionPolicySha256 } from "./retention-policy.server";
@@ -93,8 +93,8 @@ async function loadSubjectRecords(tx: Tx | typeof db, request: ErasureRequest): 
   const emails = [...new Set([contactEmail, ...(await rectifiedAwayValues(tx, customerId)).map((before) => before.email)].filter((email): email is string => Boolean(email)))];
   const emailIndexes = (await Promise.all(emails.map((email) => blindIndexCandidates(tx, "email", email)))).flat();
   const [decisions, repayments, fraudOutcomes, reviews, privacyRequests, withContact, accessExports] = [
-    await tx.decision.findMany({ where: { customerId }, select: { id: true, kind: true, decidedAt: true }, orderBy: { decidedAt: "asc" } }),
-    await tx.repaymentOutcome.findMany({ where: ofCustomer, select: { id: true, decisionId: true, observedAt: true } }),
+    await tx.decision.findMany({ where: { customerId }, select: { id: true, kind: true, decidedAt: true, currency: true }, orderBy: { decidedAt: "asc" } }),
+    await tx.repaymentOutcome.findMany({ where: ofCustomer, select: { id: true, decisionId: true, observedAt: true, status: true, outstandingAmount: true } }),
     await tx.fraudOutcome.findMany({ where: ofCustomer, select: { id: true, decisionId: true, reportedAt: true } }),
     await tx.review.findMany({ where: ofCustomer, select: { id: true, decisionId: true, openedAt: true, closedAt: true } }),
     await tx.privacyRequest.findMany({ where: { customerId, id: { not: request.id } }, select: { id: true, receivedAt: true, completedAt: true } }),
@@ -123,7 +123,11 @@ async function loadSubjectRecords(tx: Tx | typeof db, request: ErasureRequest): 
     hasPersonalData: personal !== null,
     requestsWithContact: withContact.map((row) => row.id),
     accessExports: accessExports.map((row) => row.id),
-    hasLedgerKey: keys.hasRow && !keys.isLedgerKeyDestroyed,
+    // Every erasure destroys the ledger key, whether it exists yet or not (a tombstone keeps one from
+    // being created later). Proposing the erasure seals its justification and so may create the key:
+    // the plan must not change because of it (issue 14).
+    hasLedgerKey: !keys.isLedgerKeyDestroyed,
+    outstandingDebts: outstandingDebtsOf(decisions, repayments),
     contactEmail,
   };
 }
@@ -146,6 +150,7 @@ async function staffNames(ids: (string | null)[]) {
 
 /** The erasure page: the plan (live while open, as approved once proposed), who did what, what the viewer may do. */
 export async function getErasurePage(actor: Actor, requestId: string, now = new Date()) {
+  requirePermission(actor, "read", "PrivacyRequest");
   const request = await findErasureRequest(db, requestId);
   requireRecordPermission(actor, "read", "PrivacyRequest", permissionRow(request));
   if (request.type !== "erasure") throw notFound(`An erasure plan for ${request.reference} (a ${request.type} request)`);
@@ -161,7 +166,7 @@ export async function getErasurePage(actor: Actor, requestId: string, now = new 
   const retained = await db.retainedRecord.findMany({
     where: { requestId },
     orderBy: { retainUntil: "asc" },
-    select: { id: true, category: true, legalBasis: true, retainUntil: true, restricted: true, erasedAt: true },
+    select: { id: true, category: true, legalBasis: true, retainUntil: true, untilDebtSettledKeep: true, debtSettledAt: true, restricted: true, erasedAt: true },
   });
   const instance = permissionRow(request);
   const can = (action: "erase" | "approve") => actor.ability.can(action, subjectOf("PrivacyRequest", instance) as never);
@@ -460,11 +465,14 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
         ...subject.privacyRequests.map((entry) => entry.id).filter((id) => !recordsToEraseNow(plan).some((record) => record.id === id)),
       ];
       await scrubKeptText(tx, customerId, [...new Set(keptRequestIds)], scrub);
-      await deletePersonalData(tx, customerId);
+      // A debtor's identity and its data key stay, restricted, until the debt is settled or written off
+      // plus its period (GDPR Art. 17(3)(b),(e)); the retention sweep erases them then.
+      const isIdentityKept = keepsIdentityForDebt(plan);
+      if (!isIdentityKept) await deletePersonalData(tx, customerId);
       const exports = await tx.privacyArtefact.deleteMany({ where: { kind: "access_export", request: { customerId } } });
       const [sealed] = await tx.$queryRaw<{ count: bigint }[]>`
         SELECT count(*) AS count FROM audit_event WHERE changes -> 'personal' ->> 'kid' = ${customerId}`;
-      const destroyed = await destroySubjectKeys(tx, customerId, { data: true, ledger: true }, now);
+      const destroyed = await destroySubjectKeys(tx, customerId, { data: !isIdentityKept, ledger: true }, now);
       const isKeyDestroyed = destroyed.ledgerKeyDestroyed;
       // Requests filed under the subject's e-mail but never matched carry the requester's own key.
       const unmatched = requesterRows.filter((row) => row.customerId === null).map((row) => row.id);
@@ -479,7 +487,8 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
             category: group.category,
             regionCode: subject.regionCode,
             legalBasis: group.basis,
-            retainUntil: new Date(group.retainUntil),
+            retainUntil: group.retainUntil ? new Date(group.retainUntil) : null,
+            untilDebtSettledKeep: group.untilDebtSettled?.thenKeep ?? null,
             restricted: true,
           },
         });
@@ -526,7 +535,8 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
           after: { state: "completed", customerErased: true, customerRestricted: true },
           customerId,
           customerReference: plan.customerReference,
-          erased: { ...erased, accessExports: exports.count, personalData: personal ? 1 : 0, requesterContacts: subject.requestsWithContact.length },
+          erased: { ...erased, accessExports: exports.count, personalData: personal && !isIdentityKept ? 1 : 0, requesterContacts: subject.requestsWithContact.length },
+          identityKeptForDebt: isIdentityKept ? { outstanding: keptGroupsOf(plan).find((group) => group.untilDebtSettled)?.untilDebtSettled?.outstanding ?? {} } : null,
           kept: kept.map((group) => ({ category: group.category, records: group.records.length, retainUntil: group.retainUntil })),
           subjectKeyDestroyed: isKeyDestroyed,
           certificate: { id: certificate.id, sha256: certificate.sha256 },
@@ -536,5 +546,10 @@ export async function executeErasure(actor: Actor, requestId: string, input: Ext
       return { certificateId: certificate.id, plan };
     },
     { timeout: 60_000 },
-  );
+  ).then(async (result) => {
+    // The destroyed keys' and deleted rows' old versions leave the tables' pages now, not at the next
+    // autovacuum (VACUUM cannot run inside the transaction). WAL and backups: docs/operations.md.
+    await vacuumKeyTables(db, ["subject_data_key", "customer_personal_data", "privacy_request"]);
+    return result;
+  });
 }

@@ -15,7 +15,7 @@ describe("privacy regimes policy", () => {
     expect(regimeForRegion("SE")).toMatchObject({ regimeKey: "eu_gdpr", timeZone: "Europe/Stockholm", authority: { name: expect.stringContaining("IMY") } });
     expect(regimeForRegion("DE").authority.name).toContain("BfDI");
     expect(regimeForRegion("NL").authority.name).toContain("(AP)");
-    expect(regimeForRegion("UK")).toMatchObject({ regimeKey: "uk_gdpr", regime: { clockStarts: "identity_confirmed", pausesForClarification: true } });
+    expect(regimeForRegion("UK")).toMatchObject({ regimeKey: "uk_gdpr", regime: { clockStarts: "latest_of_receipt_identity_fee", pausesForClarification: true } });
     expect(regimeForRegion("US").authority.name).toMatch(/Attorney General.*CPPA/);
     expect(regimeForRegion("AU")).toMatchObject({ regime: { period: { days: 30 }, extension: null }, authority: { name: expect.stringContaining("OAIC") } });
     expect(complaintRightNotice("UK")).toContain("Information Commissioner's Office");
@@ -27,7 +27,7 @@ describe("privacy regimes policy", () => {
   });
 
   it("rejects an unknown clock start", () => {
-    expect(() => load(text.replace("clockStarts: identity_confirmed", "clockStarts: whenever"))).toThrow(/regimes\.uk_gdpr\.clockStarts/);
+    expect(() => load(text.replace("clockStarts: latest_of_receipt_identity_fee", "clockStarts: whenever"))).toThrow(/regimes\.uk_gdpr\.clockStarts/);
   });
 
   it("rejects a region whose regime names no supervisory authority for it", () => {

@@ -16,7 +16,12 @@ const RegimeSchema = z
     label: z.string().min(1),
     citation: z.string().min(1),
     period: DurationSchema,
-    clockStarts: z.enum(["receipt", "identity_confirmed"]),
+    clockStarts: z.enum(["receipt", "latest_of_receipt_identity_fee"]),
+    // The time zone the law's days are counted in when it is not the region's (CCPA: California).
+    timeZone: z.string().min(3).optional(),
+    countsDayOfReceipt: z.boolean().optional(),
+    // The rule in words, shown with every due date, and what it cites.
+    dueDateRule: z.string().min(20),
     extension: z
       .object({ max: DurationSchema, reasonRequired: z.boolean(), announceWithinFirstPeriod: z.boolean() })
       .strict()
@@ -63,7 +68,8 @@ export function regimeForRegion(regionCode: string) {
   return {
     regimeKey: region.privacyRegime,
     regime,
-    timeZone: region.timeZone,
+    // The law's own days where it names them (CCPA: California's), else the region's.
+    timeZone: regime.timeZone ?? region.timeZone,
     authority: regime.supervisoryAuthorities[region.code]!,
   };
 }

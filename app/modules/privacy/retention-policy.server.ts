@@ -18,6 +18,7 @@ export const retentionCategories = [
   "reviews_and_contests",
   "privacy_request_records",
   "ai_system_logs",
+  "debt_identity",
 ] as const;
 
 export type RetentionCategory = (typeof retentionCategories)[number];
@@ -54,7 +55,7 @@ const CategorySchema = z
   .object({
     label: z.string().min(1),
     holds: z.string().min(1),
-    countsFrom: z.enum(["record_date", "relationship_end"]),
+    countsFrom: z.enum(["record_date", "relationship_end", "debt_settled"]),
     retention: z.record(z.string(), RegionRuleSchema),
   })
   .strict()

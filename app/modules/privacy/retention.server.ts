@@ -1,7 +1,10 @@
 import { db, type Tx } from "~/utils/db.server";
 import { logger } from "~/utils/logger.server";
 import { appendAuditEvent, systemAuditContext, type AuditContext } from "~/modules/audit/ledger.server";
-import type { ErasableRecordType, ErasurePlan, PlanRecord } from "./erasure-plan";
+import { deletePersonalData } from "~/modules/customers/personal-data.server";
+import { destroySubjectKeys, vacuumKeyTables } from "~/modules/customers/subject-keys.server";
+import { endOfDebtRetention, outstandingDebtsOf, type ErasableRecordType, type ErasurePlan, type PlanRecord } from "./erasure-plan";
+import { parsePeriod } from "./retention-policy.server";
 
 // Records an erasure had to keep (policies/retention.yaml) are erased by this job once their period
 // ends: one RetainedRecord per kept group of the approved plan, whose records the plan lists. The job
@@ -42,12 +45,63 @@ export interface RetentionSweepResult {
   skipped: { retainedRecordId: string; reason: string }[];
 }
 
-/** The records of a retained group, as the approved (and executed) plan listed them. */
-function groupRecords(plan: ErasurePlan | null, retained: { category: string; retainUntil: Date; legalBasis: string }): ErasableRecord[] | null {
+/** The kept group of the approved (and executed) plan a retained record stands for. */
+function planGroupOf(plan: ErasurePlan | null, retained: { category: string; retainUntil: Date | null; untilDebtSettledKeep: string | null; legalBasis: string }) {
   const planCategory = plan?.categories.find((entry) => entry.category === retained.category);
-  // Two groups of one category may end the same day on different bases: the basis tells them apart.
-  const group = planCategory?.kept.find((entry) => new Date(entry.retainUntil).getTime() === retained.retainUntil.getTime() && entry.basis === retained.legalBasis);
-  return group ? (group.records as ErasableRecord[]) : null;
+  // Two groups of one category may end the same day on different bases: the basis tells them apart. A
+  // group kept for a debt got its date only when the debt ended.
+  return planCategory?.kept.find(
+    (entry) =>
+      entry.basis === retained.legalBasis &&
+      (retained.untilDebtSettledKeep ? Boolean(entry.untilDebtSettled) : entry.retainUntil !== null && new Date(entry.retainUntil).getTime() === retained.retainUntil?.getTime()),
+  );
+}
+
+/** The records of a retained group, as the approved (and executed) plan listed them. */
+function groupRecords(plan: ErasurePlan | null, retained: { category: string; retainUntil: Date | null; untilDebtSettledKeep: string | null; legalBasis: string }): PlanRecord[] | null {
+  return planGroupOf(plan, retained)?.records ?? null;
+}
+
+/**
+ * Identity kept for a debt (GDPR Art. 17(3)(b),(e)) gets its erasure date once every debt it was kept
+ * for is settled or written off: the latest settling observation plus the period policies/retention.yaml
+ * gave it. Each in its own transaction with its audit event.
+ */
+export async function settleDebtHolds(now: Date, context: AuditContext = systemAuditContext) {
+  const holds = await db.retainedRecord.findMany({
+    where: { erasedAt: null, retainUntil: null, untilDebtSettledKeep: { not: null } },
+    include: { request: { select: { erasurePlan: true } } },
+  });
+  const settled: { retainedRecordId: string; settledAt: string; retainUntil: string }[] = [];
+  for (const hold of holds) {
+    const group = planGroupOf(hold.request?.erasurePlan as ErasurePlan | null, hold);
+    const period = parsePeriod(hold.untilDebtSettledKeep!);
+    if (!group?.untilDebtSettled || !period) continue;
+    const decisionIds = group.untilDebtSettled.debts.map((debt) => debt.decisionId);
+    const observations = await db.repaymentOutcome.findMany({
+      where: { decisionId: { in: decisionIds }, observedAt: { lte: now } },
+      select: { id: true, decisionId: true, observedAt: true, status: true, outstandingAmount: true },
+    });
+    const decisions = decisionIds.map((id) => ({ id, currency: "" }));
+    if (outstandingDebtsOf(decisions, observations).length > 0) continue;
+    // Every debt's latest observation settles it (or its records are gone): it ended with the latest one.
+    const settledAt = new Date(Math.max(...observations.map((observation) => observation.observedAt.getTime()), hold.createdAt.getTime()));
+    const retainUntil = endOfDebtRetention(settledAt, period);
+    await db.$transaction(async (tx) => {
+      const updated = await tx.retainedRecord.updateMany({ where: { id: hold.id, retainUntil: null, erasedAt: null }, data: { debtSettledAt: settledAt, retainUntil } });
+      if (updated.count === 0) return;
+      await appendAuditEvent(tx, context, {
+        action: "retained_record.debt_settled",
+        subjectType: "Customer",
+        subjectId: hold.customerId,
+        regionCode: hold.regionCode,
+        justification: `The debt the identity was kept for was settled or written off; kept ${hold.untilDebtSettledKeep} more (${hold.legalBasis})`,
+        changes: { retainedRecordId: hold.id, category: hold.category, debtSettledAt: settledAt.toISOString(), retainUntil: retainUntil.toISOString() },
+      });
+      settled.push({ retainedRecordId: hold.id, settledAt: settledAt.toISOString(), retainUntil: retainUntil.toISOString() });
+    });
+  }
+  return settled;
 }
 
 /**
@@ -55,22 +109,30 @@ function groupRecords(plan: ErasurePlan | null, retained: { category: string; re
  * event; groups not yet due are left untouched. Concurrent sweeps (several app instances) take turns.
  */
 export async function runRetentionSweep(now: Date, context: AuditContext = systemAuditContext): Promise<RetentionSweepResult> {
+  await settleDebtHolds(now, context);
   const due = await db.retainedRecord.findMany({
     where: { erasedAt: null, retainUntil: { lte: now } },
     orderBy: [{ retainUntil: "asc" }, { createdAt: "asc" }],
     select: { id: true },
   });
   const result: RetentionSweepResult = { erased: [], skipped: [] };
+  let hasDestroyedKeys = false;
   for (const { id } of due) {
     const outcome = await db.$transaction(async (tx) => {
       const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${RETENTION_SWEEP_LOCK}) AS locked`;
       if (!lock?.locked) return { skipped: "another sweep is running" };
       // Re-read under the lock: another instance may have erased it since the list was read.
       const retained = await tx.retainedRecord.findUnique({ where: { id }, include: { request: { select: { erasurePlan: true } } } });
-      if (!retained || retained.erasedAt || retained.retainUntil > now) return { skipped: "no longer due" };
+      if (!retained || retained.erasedAt || !retained.retainUntil || retained.retainUntil > now) return { skipped: "no longer due" };
       const records = groupRecords(retained.request?.erasurePlan as ErasurePlan | null, retained);
       if (!records) return { skipped: `the approved plan no longer lists the ${retained.category} group kept until ${retained.retainUntil.toISOString()}` };
-      const counts = await eraseSubjectRecords(tx, records);
+      const counts: Record<string, number> = await eraseSubjectRecords(tx, records.filter((record): record is ErasableRecord => record.type !== "personal_data"));
+      if (records.some((record) => record.type === "personal_data")) {
+        // Identity kept for a debt: the personal data and the data key that encrypts it go now.
+        counts.personal_data = (await deletePersonalData(tx, retained.customerId)) ? 1 : 0;
+        await destroySubjectKeys(tx, retained.customerId, { data: true, ledger: true }, now);
+        hasDestroyedKeys = true;
+      }
       await tx.retainedRecord.update({ where: { id }, data: { erasedAt: now, restricted: false } });
       await appendAuditEvent(tx, context, {
         action: "retained_record.erased",
@@ -85,6 +147,7 @@ export async function runRetentionSweep(now: Date, context: AuditContext = syste
     if ("erased" in outcome && outcome.erased) result.erased.push(outcome.erased);
     else result.skipped.push({ retainedRecordId: id, reason: outcome.skipped ?? "unknown" });
   }
+  if (hasDestroyedKeys) await vacuumKeyTables(db, ["subject_data_key", "customer_personal_data"]);
   return result;
 }
 

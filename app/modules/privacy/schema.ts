@@ -126,6 +126,9 @@ export const PrivacyRequestActionSchema = z.discriminatedUnion("intent", [
       .array(z.enum(Object.keys(identityChecks) as Keys<typeof identityChecks>), { required_error: "Tick the checks that were made" })
       .min(1, "Tick the checks that were made"),
     result: z.enum(["verified", "failed"], { required_error: "Choose the result" }),
+    // UK GDPR Art. 12A: the day the identity information (and any fee) arrived, apart from the day it was checked.
+    informationReceivedOn: dayString("the day the identity information arrived").optional(),
+    feeReceivedOn: dayString("the day the fee arrived").optional(),
   }),
   z.object({ intent: z.literal("assign"), version, assigneeId: z.string({ required_error: "Choose who works the request" }).uuid("Choose who works the request") }),
   z.object({ intent: z.literal("note"), version, body: z.string({ required_error: "Write the note" }).trim().min(3, "Write the note (at least 3 characters)").max(5000) }),

@@ -5,7 +5,7 @@ import type { BacktestResult } from "./backtest.server";
 import { ruleBoundsFor } from "./bounds.server";
 import { BACKTEST_JOB_KIND } from "./rulesets.jobs.server";
 import { parametersHash, regionLocalOf, timeZoneOf } from "./versions.server";
-import { notFound, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
+import { missingRecord, requirePermission, requireRecordPermission, type Actor } from "~/modules/access/actor.server";
 import { regionScope } from "~/modules/access/region-scope.server";
 import { parameterRows } from "./parameters";
 import { RuleSetParametersSchema } from "./schema";
@@ -65,7 +65,7 @@ export async function getRuleSetVersion(actor: Actor, versionId: string) {
       ruleSet: { select: { name: true, region: { select: { name: true, currency: true } } } },
     },
   });
-  if (!version) throw notFound("That rule-set version");
+  if (!version) throw missingRecord(actor, "read", "RuleSetVersion");
   const { author, approver, ruleSet, ...facts } = version;
   requireRecordPermission(actor, "read", "RuleSetVersion", facts);
 

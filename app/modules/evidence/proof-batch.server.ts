@@ -1,0 +1,88 @@
+import { hashChildren, splitPoint, type Hash } from "~/modules/audit/merkle";
+import { queryRows } from "~/utils/db.server";
+
+// RFC 6962 audit paths for many events at once, from the stored tree (audit_event.leaf_hash and
+// audit_tree_node), with one pair of reads per batch instead of a few reads per event: an evidence pack
+// proves every event it holds. The same decomposition as app/modules/audit/merkle.ts (the paths are
+// checked against it in tests); nodes high in the tree are shared by most paths and kept between batches.
+
+const key = (level: number, index: number) => `${level}:${index}`;
+const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
+
+function rangeNodes(start: number, end: number, out: [number, number][]) {
+  const size = end - start;
+  if (isPowerOfTwo(size) && start % size === 0) {
+    out.push([Math.log2(size), start / size]);
+    return;
+  }
+  const k = splitPoint(size);
+  rangeNodes(start, start + k, out);
+  rangeNodes(start + k, end, out);
+}
+
+function combineRange(start: number, end: number, nodes: Map<string, Hash>): Hash {
+  const size = end - start;
+  if (isPowerOfTwo(size) && start % size === 0) {
+    const found = nodes.get(key(Math.log2(size), start / size));
+    if (!found) throw new Error(`the stored tree has no node for leaves [${start}, ${end})`);
+    return found;
+  }
+  const k = splitPoint(size);
+  return hashChildren(combineRange(start, start + k, nodes), combineRange(start + k, end, nodes));
+}
+
+/** The sibling ranges of leaf `leafIndex` in a tree of `treeSize`, leaf side first (PATH(m, D[n])). */
+function pathRanges(leafIndex: number, treeSize: number) {
+  const ranges: [number, number][] = [];
+  let start = 0;
+  let end = treeSize;
+  while (end - start > 1) {
+    const k = splitPoint(end - start);
+    if (leafIndex < start + k) {
+      ranges.push([start + k, end]);
+      end = start + k;
+    } else {
+      ranges.push([start, start + k]);
+      start += k;
+    }
+  }
+  return ranges.reverse();
+}
+
+export class BatchedInclusionProofs {
+  private readonly shared = new Map<string, Hash>();
+
+  constructor(private readonly treeSize: number) {}
+
+  /** Audit paths of these leaf indexes (all < treeSize), in the same order. */
+  async proofs(leafIndexes: number[]): Promise<Hash[][]> {
+    const perLeaf = leafIndexes.map((index) => pathRanges(index, this.treeSize));
+    const wanted = new Map<string, [number, number]>();
+    for (const ranges of perLeaf) {
+      for (const [from, to] of ranges) {
+        const nodes: [number, number][] = [];
+        rangeNodes(from, to, nodes);
+        for (const [level, index] of nodes) if (!this.shared.has(key(level, index))) wanted.set(key(level, index), [level, index]);
+      }
+    }
+    const found = new Map<string, Hash>(this.shared);
+    const leaves = [...wanted.values()].filter(([level]) => level === 0).map(([, index]) => String(index + 1));
+    const inner = [...wanted.values()].filter(([level]) => level > 0);
+    if (leaves.length > 0) {
+      const rows = await queryRows<{ seq: string; leaf_hash: Buffer }>(`SELECT seq, leaf_hash FROM audit_event WHERE seq = ANY($1::bigint[])`, [leaves]);
+      for (const row of rows) found.set(key(0, Number(row.seq) - 1), row.leaf_hash);
+    }
+    if (inner.length > 0) {
+      const rows = await queryRows<{ level: number; index: string; hash: Buffer }>(
+        `SELECT n.level, n.index, n.hash FROM audit_tree_node n JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, index) ON n.level = w.level AND n.index = w.index`,
+        [inner.map(([level]) => level), inner.map(([, index]) => String(index))],
+      );
+      for (const row of rows) {
+        found.set(key(row.level, Number(row.index)), row.hash);
+        // Nodes of 256 leaves or more recur in most paths of a range: keep them (a few thousand in a 1M tree).
+        if (row.level >= 8) this.shared.set(key(row.level, Number(row.index)), row.hash);
+      }
+    }
+    return perLeaf.map((ranges) => ranges.map(([from, to]) => combineRange(from, to, found)));
+  }
+}

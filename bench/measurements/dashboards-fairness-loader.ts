@@ -1,0 +1,3 @@
+import { dashboardMeasurement } from "../lib/dashboards";
+
+export default dashboardMeasurement("fairness", "Fairness");

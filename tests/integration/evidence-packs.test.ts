@@ -1,0 +1,289 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+
+vi.hoisted(() => {
+  process.env.JOB_HEARTBEAT_MS = "200";
+  process.env.JOB_POLL_INTERVAL_SECONDS = "0.5";
+  process.env.EVIDENCE_PACK_DIR = `${process.env.TMPDIR ?? "/tmp"}/attest-evidence-${process.pid}`;
+});
+
+import { evidencePackJob } from "~/modules/evidence/evidence.jobs.server";
+import { listEvidencePacks, openEvidencePackDownload, PackScopeError, requestEvidencePack } from "~/modules/evidence/evidence-packs.server";
+import type { PackScope } from "~/modules/evidence/schema";
+import { installJobQueue } from "~/modules/jobs/install.server";
+import { startJobWorkers, type JobWorkers } from "~/modules/jobs/worker.server";
+import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
+import { checkpointByNumber, createCheckpoint } from "~/modules/audit/checkpoints.server";
+import { db } from "~/utils/db.server";
+import { actorFor, thrownResponse } from "./helpers/actors";
+import { waitFor } from "../support/test-jobs";
+
+// Evidence packs end to end on the run's database (issue 11): an auditor's request is queued and
+// audited, the job builds the pack, and the downloaded zip is checked with real tools — gpg, sha256sum
+// and the pack's own verify.mjs — then tampered with in each way the verifier must catch.
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "attest-pack-test-"));
+let workers: JobWorkers;
+let packDir = "";
+let zipBytes: Buffer;
+
+const seededPersonalValues = ["Astrid Lindgren-Ek", "astrid.ek@example.se", "+46 8 555 0101", "Storgatan 12", "Daan Visser", "daan.visser@example.nl", "Prinsengracht 88", "Olivia Hughes", "olivia.hughes@example.co.uk", "Marcus Reed", "marcus.reed@example.com", "500 Market St"];
+
+function scopeFor(regions: string[], sample = true): PackScope {
+  return {
+    from: "2000-01-01",
+    to: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
+    regions,
+    include: { decisions: true, reviews: true, contests: true, privacyRequests: true, ruleSets: true, staffChanges: true, ledger: true },
+    decisionFilter: {},
+    sample: sample ? { size: 3, seed: "audit-2026-q3" } : null,
+  };
+}
+
+function verify(dir: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, ["verify.mjs", ...args], { cwd: dir, encoding: "utf8" });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** A copy of the unzipped pack to tamper with. */
+function copyPack(name: string) {
+  const dir = path.join(work, name);
+  fs.cpSync(packDir, dir, { recursive: true });
+  return dir;
+}
+
+const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * After a change, rewrites the file's hash in manifest.json and SHA256SUMS and signs the manifest again
+ * with the ledger key — what an insider holding the key could do — so only the deeper checks remain.
+ */
+async function resealPack(dir: string, changed: string[]) {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
+  for (const name of changed) {
+    const bytes = fs.readFileSync(path.join(dir, name));
+    const entry = manifest.files.find((file: { path: string }) => file.path === name);
+    entry.sha256 = sha256(bytes);
+    entry.size = bytes.length;
+  }
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  fs.writeFileSync(path.join(dir, "manifest.json"), text);
+  fs.writeFileSync(path.join(dir, "manifest.json.asc"), await (await loadArtefactSigner()).sign(Buffer.from(text)));
+  const sums = fs
+    .readFileSync(path.join(dir, "SHA256SUMS"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const name = line.slice(66);
+      return `${sha256(fs.readFileSync(path.join(dir, name)))}  ${name}`;
+    });
+  fs.writeFileSync(path.join(dir, "SHA256SUMS"), `${sums.join("\n")}\n`);
+}
+
+beforeAll(async () => {
+  await installJobQueue(inject("databaseUrl"), ["evidence_pack.build"]);
+  workers = await startJobWorkers([evidencePackJob] as never);
+});
+
+afterAll(async () => {
+  await workers?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.rmSync(process.env.EVIDENCE_PACK_DIR!, { recursive: true, force: true });
+});
+
+describe("evidence packs", () => {
+  it("builds an auditor's pack through the job queue, audited from request to download", async () => {
+    const auditor = await actorFor("auditor");
+    // A checkpoint before the request, so the pack's own (signed when the build starts) has a predecessor.
+    await loadArtefactSigner();
+    await createCheckpoint();
+    const { packId, jobId } = await requestEvidencePack(auditor, scopeFor(auditor.user.regions));
+    await waitFor("the pack to be built", async () => {
+      const pack = await db.evidencePack.findUniqueOrThrow({ where: { id: packId } });
+      if (pack.state === "failed") throw new Error(`the pack failed: ${pack.error}`);
+      return pack.state === "completed";
+    }, 120_000);
+    const [item] = (await listEvidencePacks(auditor)).filter((pack) => pack.id === packId);
+    expect(item).toMatchObject({ state: "completed", isDownloadable: true, job: { id: jobId, state: "succeeded" } });
+    expect(item!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(item!.checkpoint?.treeSize).toBeGreaterThan(0);
+
+    const first = await openEvidencePackDownload(auditor, packId);
+    zipBytes = Buffer.from(await new Response(first.stream).arrayBuffer());
+    const second = await openEvidencePackDownload(auditor, packId);
+    const again = Buffer.from(await new Response(second.stream).arrayBuffer());
+    expect(again.equals(zipBytes)).toBe(true);
+    expect(sha256(zipBytes)).toBe(item!.sha256);
+
+    const events = await db.auditEvent.findMany({ where: { subjectType: "EvidencePack", subjectId: packId }, orderBy: { seq: "asc" }, select: { action: true, actorLabel: true } });
+    expect(events.map((event) => event.action)).toEqual(["evidence_pack.requested", "evidence_pack.built", "evidence_pack.downloaded", "evidence_pack.downloaded"]);
+    expect(events[0]!.actorLabel).toBe(auditor.user.email);
+
+    fs.writeFileSync(path.join(work, "pack.zip"), zipBytes);
+    execFileSync("unzip", ["-q", "pack.zip", "-d", "unzipped"], { cwd: work });
+    const [top] = fs.readdirSync(path.join(work, "unzipped"));
+    packDir = path.join(work, "unzipped", top!);
+    expect(fs.existsSync(path.join(packDir, "manifest.json"))).toBe(true);
+  }, 180_000);
+
+  it("passes its own verifier, gpg --verify and sha256sum -c", () => {
+    const result = verify(packDir, "--require-gpg");
+    expect(result.output).toContain("PASS");
+    expect(result.status).toBe(0);
+    expect(result.output).toMatch(/sample of \d+ redrawn/);
+
+    const home = fs.mkdtempSync(path.join(work, "gnupg-"));
+    execFileSync("gpg", ["--homedir", home, "--batch", "--quiet", "--import", "keys/signing-keys.asc"], { cwd: packDir, stdio: "ignore" });
+    const gpg = spawnSync("gpg", ["--homedir", home, "--batch", "--verify", "manifest.json.asc", "manifest.json"], { cwd: packDir, encoding: "utf8" });
+    expect(gpg.stderr).toContain("Good signature");
+    expect(gpg.status).toBe(0);
+    const sums = spawnSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: packDir, encoding: "utf8" });
+    expect(sums.status).toBe(0);
+    expect(sums.stdout).not.toContain("FAILED");
+
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    expect(manifest).toMatchObject({ app: { name: "attest" }, requester: { role: "auditor" }, sample: { method: "attest-sample/v1", seed: "audit-2026-q3" } });
+    expect(manifest.queries.decisions.sql).toContain("FROM decision d");
+    expect(manifest.queries.decisions.parameters.length).toBeGreaterThan(0);
+    expect(manifest.counts.decisions).toBeGreaterThan(0);
+    expect(manifest.counts.events).toBeGreaterThan(0);
+  });
+
+  it("holds no unmasked personal data for an auditor", () => {
+    const found: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else {
+          const text = fs.readFileSync(file).toString("utf8");
+          for (const value of seededPersonalValues) if (text.includes(value)) found.push(`${path.relative(packDir, file)}: ${value}`);
+        }
+      }
+    };
+    walk(packDir);
+    expect(found).toEqual([]);
+    // The zip itself (compressed) cannot hide them either: scan the inflated entries above, and the customers are there, masked.
+    const customers = fs.readFileSync(path.join(packDir, "data/customers.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    expect(customers.length).toBeGreaterThan(0);
+    for (const customer of customers.filter((row) => !row.erased_at)) expect(customer.fullName).toBe("••••••");
+  });
+
+  it("fails when a data file is changed, naming it", () => {
+    const dir = copyPack("changed");
+    fs.appendFileSync(path.join(dir, "data/decisions.csv"), "x\n");
+    const result = verify(dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("FAIL: data/decisions.csv");
+  });
+
+  it("fails when a row is removed, even with SHA256SUMS and the manifest re-signed", async () => {
+    const dir = copyPack("row-removed");
+    const file = path.join(dir, "data/decisions.jsonl");
+    const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+    fs.writeFileSync(file, `${lines.slice(1).join("\n")}\n`);
+    expect(verify(dir).output).toContain("FAIL: data/decisions.jsonl");
+    await resealPack(dir, ["data/decisions.jsonl"]);
+    const result = verify(dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toMatch(/FAIL: data\/decisions.jsonl: \d+ rows, manifest.json says \d+/);
+  });
+
+  it("fails when an inclusion proof is altered, naming the event", async () => {
+    const dir = copyPack("proof");
+    const file = path.join(dir, "audit/events.jsonl");
+    const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+    const index = lines.findIndex((line) => (JSON.parse(line).inclusionProof as string[]).length > 0);
+    const event = JSON.parse(lines[index]!);
+    event.inclusionProof[0] = "0".repeat(64);
+    lines[index] = JSON.stringify(event);
+    fs.writeFileSync(file, `${lines.join("\n")}\n`);
+    await resealPack(dir, ["audit/events.jsonl"]);
+    const result = verify(dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(`FAIL: event ${event.seq}`);
+    expect(result.output).toContain("inclusion proof");
+  });
+
+  it("fails when an event's content is changed, naming the event", async () => {
+    const dir = copyPack("content");
+    const file = path.join(dir, "audit/events.jsonl");
+    const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+    const index = lines.findIndex((line) => JSON.parse(line).content !== null);
+    const event = JSON.parse(lines[index]!);
+    event.content.action = "staff.signed_out";
+    lines[index] = JSON.stringify(event);
+    fs.writeFileSync(file, `${lines.join("\n")}\n`);
+    await resealPack(dir, ["audit/events.jsonl"]);
+    const result = verify(dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(`FAIL: event ${event.seq}`);
+  });
+
+  it("fails when the manifest is edited (signature and SHA256SUMS)", () => {
+    const dir = copyPack("manifest");
+    const file = path.join(dir, "manifest.json");
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('"role": "auditor"', '"role": "dpo"'));
+    const result = verify(dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("FAIL: manifest.json");
+    // Even with SHA256SUMS fixed, gpg refuses the signature.
+    const sums = fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8").replace(/^[0-9a-f]{64}(?= {2}manifest\.json$)/m, sha256(fs.readFileSync(file)));
+    fs.writeFileSync(path.join(dir, "SHA256SUMS"), sums);
+    const again = verify(dir);
+    expect(again.status).toBe(1);
+    expect(again.output).toContain("FAIL: manifest.json: gpg --verify");
+  });
+
+  it("fails when the checkpoint is replaced by another one", async () => {
+    const dir = copyPack("checkpoint");
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
+    const other = await checkpointByNumber(manifest.checkpoint.number - 1);
+    expect(other).not.toBeNull();
+    const { signedNoteOf } = await import("~/modules/audit/checkpoints.server");
+    fs.writeFileSync(path.join(dir, "audit/checkpoint.json"), `${JSON.stringify({ ...other, signedNote: signedNoteOf(other!) }, null, 2)}\n`);
+    fs.writeFileSync(path.join(dir, "audit/checkpoint.body"), other!.body);
+    fs.writeFileSync(path.join(dir, "audit/checkpoint.body.asc"), other!.signature);
+    // Also point the manifest at it and re-sign: the proofs still do not lead to its root.
+    manifest.checkpoint = { ...manifest.checkpoint, number: other!.number, treeSize: other!.treeSize, rootHash: other!.rootHash };
+    fs.writeFileSync(path.join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    await resealPack(dir, ["audit/checkpoint.json", "audit/checkpoint.body", "audit/checkpoint.body.asc"]);
+    const result = verify(dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toMatch(/FAIL: (audit\/consistency.json|event \d+)/);
+  });
+
+  it("checks a trusted checkpoint: consistent when it is a prefix, a failure when it is not", async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    const earlier = await checkpointByNumber(Math.max(1, manifest.checkpoint.number - 1));
+    fs.writeFileSync(path.join(work, "kept.json"), JSON.stringify(earlier));
+    const good = verify(packDir, "--trusted-checkpoint", path.join(work, "kept.json"));
+    expect(good.output).toContain("consistent with the trusted checkpoint");
+    expect(good.status).toBe(0);
+    fs.writeFileSync(path.join(work, "forked.json"), JSON.stringify({ treeSize: earlier!.treeSize, rootHash: sha256("another history") }));
+    const bad = verify(packDir, "--trusted-checkpoint", path.join(work, "forked.json"));
+    expect(bad.status).toBe(1);
+    expect(bad.output).toContain("FAIL: --trusted-checkpoint: the pack's ledger is not consistent with the trusted checkpoint");
+  });
+
+  it("refuses a region outside the requester's, and a role without packs, before writing anything", async () => {
+    const compliance = await actorFor("compliance");
+    const outside = ["SE", "DE", "NL", "UK", "US", "AU"].find((region) => !compliance.user.regions.includes(region));
+    const before = await db.evidencePack.count();
+    if (outside) {
+      const error = await requestEvidencePack(compliance, scopeFor([outside])).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(PackScopeError);
+      expect((error as PackScopeError).field).toBe("regions");
+    }
+    const ops = await actorFor("opsSe");
+    expect((await thrownResponse(() => requestEvidencePack(ops, scopeFor(["SE", "DE"])))).status).toBe(403);
+    const invalid = await requestEvidencePack(compliance, { ...scopeFor(compliance.user.regions), to: "1999-01-01" }).catch((caught: unknown) => caught);
+    expect((invalid as PackScopeError).message).toMatch(/^to must not be before from/);
+    expect(await db.evidencePack.count()).toBe(before);
+    await createCheckpoint();
+  });
+});
