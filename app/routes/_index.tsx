@@ -138,6 +138,14 @@ export default function HomeRoute() {
                 ))}
               </ul>
             )}
+            {ruleSets.decisionsNotInForce > 0 ? (
+              <p className="alert alert--warn">
+                <Link to="/decisions?ruleSet=not_in_force">
+                  {ruleSets.decisionsNotInForce.toLocaleString("en")} ingested decision{ruleSets.decisionsNotInForce === 1 ? "" : "s"} cite a rule-set version that was not in force
+                </Link>{" "}
+                in its region when decided.
+              </p>
+            ) : null}
           </section>
         ) : null}
 

@@ -12,6 +12,7 @@ import type { RuleSetPlan } from "./rule-sets";
 import { bulkTables, resetTables, type SeedTable } from "./tables";
 import { resolveKeyring } from "~/modules/customers/key-encryption-keys.server";
 import { SealingRowSink } from "./seal-personal-data";
+import { storeSubmittedBacktests } from "./rule-set-backtests";
 
 // One seed run inside one transaction: reset (optional), regions, demo staff, rule sets, then the
 // synthetic book. Either everything is there afterwards or nothing changed.
@@ -85,6 +86,8 @@ export async function seedDatabase(client: pg.ClientBase, options: SeedRunOption
       log(`rows written (${((Date.now() - startedAt) / 1000).toFixed(1)} s); rebuilding ${detached.count} indexes and constraints`);
       await detached.restore();
     }
+    const backtests = await storeSubmittedBacktests(client, ruleSets, options.now.getTime());
+    log(`stored the backtests of ${backtests} submitted rule-set versions`);
     const rollupsStartedAt = Date.now();
     await client.query("SELECT rollups_rebuild()");
     log(`dashboard rollups rebuilt (${((Date.now() - rollupsStartedAt) / 1000).toFixed(1)} s)`);

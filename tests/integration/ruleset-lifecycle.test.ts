@@ -28,7 +28,9 @@ import { regionLocalOf, RuleSetRefusedError } from "~/modules/rulesets/versions.
 import { db } from "~/utils/db.server";
 import { markets } from "../../prisma/seed/markets";
 import { waitFor } from "../support/test-jobs";
-import { createTestStaff, requestWithSession, signInAs } from "./helpers/actors";
+import { createApiToken } from "~/modules/access/api-tokens.server";
+import { action as ingestAction } from "~/routes/api.v1.decisions";
+import { actorFor, createTestStaff, requestWithSession, signInAs } from "./helpers/actors";
 
 // The rule-set workflow (issue 9) on the run's real database: four-eyes, optimistic concurrency,
 // version numbering, validation with nothing stored, racing approvals and activations, and a backtest
@@ -278,5 +280,26 @@ describe("rule-set lifecycle", () => {
       decisionIds,
     );
     for (const row of rows) expect(row.replayed).toBe(evaluateRules(draftParameters, row).outcome);
+  }, 60_000);
+
+  it("flags an ingested decision citing a version that was not in force in its region at decidedAt", async () => {
+    const admin = await actorFor("admin");
+    const token = (await createApiToken(admin, { name: "engine-nl-test", scopes: ["decisions:write"], regions: [REGION] })).secret;
+    const current = await db.ruleSetVersion.findFirstOrThrow({ where: { ruleSetId, state: "active" }, select: { version: true, effectiveFrom: true } });
+    const run = crypto.randomBytes(4).toString("hex");
+    const line = (label: string, version: number, decidedAt: Date) => ({
+      externalId: `GOV-${run}-${label}`, customerReference: `CUS-GOV-${run}`, region: REGION, kind: "credit", outcome: "approved", modelName: "credit-gbm",
+      modelVersion: "3.3", score: 0.9, amount: "100.00", currency: "EUR", decidedAt: decidedAt.toISOString(), features: { age: 30, orderAmount: 100, bureauScore: 700 }, ruleSetVersion: version,
+    });
+    // v1 was in force from 2019-12-01 until the version activated above; nothing was before it.
+    const january = new Date("2020-01-15T12:00:00Z");
+    const body = [line("ok", 1, january), line("late", current.version, january), line("early", 1, new Date("2019-11-01T12:00:00Z"))].map((entry) => JSON.stringify(entry)).join("\n") + "\n";
+    const request = new Request("http://attest.test/api/v1/decisions", { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/x-ndjson" }, body });
+    const response = (await ingestAction({ request, params: {}, context: {} })) as Response;
+    expect(response.status, await response.clone().text()).toBeLessThan(300);
+    expect(await response.json()).toMatchObject({ created: 3, flaggedRuleSetVersion: 2 });
+    const stored = await db.decision.findMany({ where: { externalId: { startsWith: `GOV-${run}` } }, select: { id: true, externalId: true, ruleSetVersionNotInForce: true } });
+    decisionIds.push(...stored.map((row) => row.id));
+    expect(Object.fromEntries(stored.map((row) => [row.externalId.split("-").pop(), row.ruleSetVersionNotInForce]))).toEqual({ ok: false, late: true, early: true });
   }, 60_000);
 });

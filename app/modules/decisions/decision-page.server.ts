@@ -65,6 +65,7 @@ function conditionsOf(actor: Actor, query: DecisionListQuery, parameters: SqlPar
   if (query.kind) conditions.push(`d.kind = ${p(query.kind, "kind")}`);
   if (query.outcome) conditions.push(`d.outcome = ${p(query.outcome, "outcome")}`);
   if (query.review) conditions.push(`d.review_state = ${p(query.review, "reviewState")}`);
+  if (query.ruleSet === "not_in_force") conditions.push("d.rule_set_version_not_in_force");
   if (query.ageBand) conditions.push(`rollup_age_band(d.features) = ${parameters.add(query.ageBand, "text")}`);
   if (query.fraudOutcome) conditions.push(`EXISTS (SELECT 1 FROM fraud_outcome fo WHERE fo.decision_id = d.id AND fo.outcome::text = ${parameters.add(query.fraudOutcome, "text")})`);
   if (query.delinquency) conditions.push(`EXISTS (SELECT 1 FROM repayment_outcome ro WHERE ro.decision_id = d.id AND ro.status::text = ANY(${parameters.add(query.delinquency === "30" ? ["late_30", "default_90"] : ["default_90"], "text[]")}))`);

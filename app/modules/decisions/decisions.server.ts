@@ -60,6 +60,7 @@ export function filtersOf(actor: Actor, query: DecisionListQuery, action: "read"
   if (query.kind) filters.push({ kind: query.kind });
   if (query.outcome) filters.push({ outcome: query.outcome });
   if (query.review) filters.push({ reviewState: query.review });
+  if (query.ruleSet === "not_in_force") filters.push({ ruleSetVersionNotInForce: true });
   if (query.ageBand) filters.push(ageBandFilter(query.ageBand));
   if (query.fraudOutcome) filters.push({ fraudOutcomes: { some: { outcome: query.fraudOutcome } } });
   if (query.delinquency) filters.push({ repayments: { some: { status: { in: query.delinquency === "30" ? ["late_30", "default_90"] : ["default_90"] } } } });

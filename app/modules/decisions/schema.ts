@@ -49,6 +49,8 @@ export const DecisionListQuerySchema = z
     kind: oneOf(decisionKinds).optional(),
     outcome: oneOf(decisionOutcomes).optional(),
     review: oneOf(reviewStates).optional(),
+    // Governance check (issue 9): decisions citing a rule-set version not in force at decidedAt.
+    ruleSet: z.enum(["not_in_force"], { errorMap: () => ({ message: 'must be "not_in_force"' }) }).optional(),
     ageBand: oneOf(ageBands).optional(),
     fraudOutcome: oneOf(fraudOutcomeKinds).optional(),
     delinquency: oneOf(delinquencyStages).optional(),

@@ -55,7 +55,11 @@ async function ruleSetWork(actor: Actor) {
     take: 6,
     select: { id: true, regionCode: true, version: true, state: true, changeNote: true, submittedAt: true, createdAt: true, author: { select: { displayName: true } } },
   });
-  return { isApprover: states.length === 1, versions };
+  // Governance check (issue 9): decisions ingested citing a version not in force at their decidedAt.
+  const decisionsNotInForce = actor.ability.can("read", "Decision")
+    ? await db.decision.count({ where: { AND: [accessibleWhere(actor.ability, "read", "Decision"), regionScope(actor), { ruleSetVersionNotInForce: true }] } })
+    : 0;
+  return { isApprover: states.length === 1, versions, decisionsNotInForce };
 }
 
 async function decisionSummary(actor: Actor) {

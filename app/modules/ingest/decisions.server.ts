@@ -291,6 +291,15 @@ async function writeDecisions(caller: ApiCaller, batch: BatchBody, lines: number
             ${rows.map(({ value }) => (value.ruleSetVersion ? plan.ruleSetVersionIds.get(`${value.region}:${value.ruleSetVersion}`)! : null))}::uuid[],
             ${rows.map(({ value }) => value.decidedAt.toISOString())}::timestamptz[])`;
       }
+      // Governance check (issue 9): a decision citing a rule-set version that was not in force in its
+      // region at decidedAt is stored flagged, never silently accepted (explorer filter, compliance home).
+      const flaggedRuleSetVersion = rows.length === 0 ? 0 : await tx.$executeRaw`
+        UPDATE decision d SET rule_set_version_not_in_force = true
+        WHERE d.id = ANY(${rows.map(({ id }) => id)}::uuid[]) AND d.rule_set_version_id IS NOT NULL
+          AND d.rule_set_version_id IS DISTINCT FROM (
+            SELECT v.id FROM rule_set_version v
+            WHERE v.region_code = d.region_code AND v.state IN ('approved', 'active', 'retired') AND v.approved_at IS NOT NULL AND v.effective_from <= d.decided_at
+            ORDER BY v.effective_from DESC LIMIT 1)`;
       if (reasons.length > 0) {
         await tx.$executeRaw`
           INSERT INTO decision_reason (decision_id, position, code, contribution)
@@ -298,7 +307,7 @@ async function writeDecisions(caller: ApiCaller, batch: BatchBody, lines: number
                                ${reasons.map((reason) => reason.code)}::varchar[], ${reasons.map((reason) => reason.contribution)}::float8[])`;
       }
       const reviewsOpened = await openReviewsForIngestedDecisions(tx, rows.map((row) => row.id));
-      const counts = { lines, created: rows.length, replayed: plan.replayed, customersCreated: plan.newCustomers.length, reviewsOpened };
+      const counts = { lines, created: rows.length, replayed: plan.replayed, customersCreated: plan.newCustomers.length, reviewsOpened, flaggedRuleSetVersion };
       await auditAcceptedBatch(tx, caller, "decisions", batch, rows.map(({ value }) => value.region), counts);
       return { counts, created: rows.map(({ id, value }) => ({ id, externalId: value.externalId })) };
     },

@@ -131,24 +131,13 @@ export function ParameterEditor({
           ) : diff.length === 0 ? (
             <p className="muted">Same parameters as the active version.</p>
           ) : (
-            <table className="data params">
-              <thead>
-                <tr>
-                  <th scope="col">Parameter</th>
-                  <th scope="col">Active</th>
-                  <th scope="col">Draft</th>
-                </tr>
-              </thead>
-              <tbody>
-                {diff.map((row) => (
-                  <tr key={row.path} className="row--changed">
-                    <th scope="row">{row.label}</th>
-                    <td className="wrap muted-cell">{row.activeValue}</td>
-                    <td className="wrap">{row.value}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ul className="live-diff">
+              {diff.map((row) => (
+                <li key={row.path}>
+                  <strong>{row.label}</strong>: <span className="muted">{row.activeValue}</span> → <span>{row.value}</span>
+                </li>
+              ))}
+            </ul>
           )}
         </section>
       </div>
