@@ -737,26 +737,6 @@ export function decisionBatchStatement(actor: Actor, scope: PackScope) {
   };
 }
 
-const decisionSelect = {
-  id: true,
-  externalId: true,
-  decidedAt: true,
-  ingestedAt: true,
-  regionCode: true,
-  kind: true,
-  outcome: true,
-  score: true,
-  amount: true,
-  currency: true,
-  modelName: true,
-  modelVersion: true,
-  reviewState: true,
-  features: true,
-  customer: { select: { reference: true } },
-  ruleSetVersion: { select: { version: true } },
-  reasons: { orderBy: { position: "asc" as const }, select: { code: true, contribution: true } },
-} satisfies Prisma.DecisionSelect;
-
 const reviewSelect = {
   id: true,
   regionCode: true,

@@ -137,8 +137,14 @@ function summarise(segment: string, cells: Cell[]): SegmentSummary {
   for (const cell of cells) {
     decisions += cell.count;
     if (cell.actual !== cell.replayed) changed += cell.count;
-    if (cell.actual === "approved") (approved.actual += cell.count), (exposure.actual += cell.amount);
-    if (cell.replayed === "approved") (approved.replayed += cell.count), (exposure.replayed += cell.amount);
+    if (cell.actual === "approved") {
+      approved.actual += cell.count;
+      exposure.actual += cell.amount;
+    }
+    if (cell.replayed === "approved") {
+      approved.replayed += cell.count;
+      exposure.replayed += cell.amount;
+    }
     if (cell.actual === "referred") referred.actual += cell.count;
     if (cell.replayed === "referred") referred.replayed += cell.count;
   }
