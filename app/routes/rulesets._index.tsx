@@ -90,7 +90,12 @@ export default function RuleSetsRoute() {
                     <td>{version.approverName ?? <span className="muted">—</span>}</td>
                     <td>
                       {version.effectiveFrom ? formatDateTime(version.effectiveFrom) : <span className="muted">—</span>}
-                      {version.retiredAt ? <span className="muted"> to {formatDate(version.retiredAt)}</span> : null}
+                      {version.retiredAt ? (
+                        <>
+                          <br />
+                          <span className="muted">until {formatDate(version.retiredAt)}</span>
+                        </>
+                      ) : null}
                     </td>
                     <td className="wrap">{version.changeNote ?? <span className="muted">no change note</span>}</td>
                   </tr>
