@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { generateKeyEncryptionKeyFile } from "../app/modules/customers/kek-files";
 import { BenchDatabases } from "./lib/databases";
 import type { BenchContext, Measurement } from "./lib/measurement";
 import {
@@ -68,6 +69,13 @@ async function main() {
 
   // Every app process a measurement starts tags its ledger events with one key (production provides it).
   process.env.ATTEST_LEDGER_HMAC_KEY ??= randomBytes(32).toString("base64");
+  // The reference book's personal data is encrypted under a key-encryption key kept beside the cache
+  // (as production keeps it outside the database), so every later run can still read it.
+  if (!process.env.ATTEST_KEK) {
+    process.env.ATTEST_KEK_DIR ??= path.join(benchDir, ".cache", "kek");
+    const held = fs.existsSync(process.env.ATTEST_KEK_DIR) && fs.readdirSync(process.env.ATTEST_KEK_DIR).length > 0;
+    if (!held) generateKeyEncryptionKeyFile(process.env.ATTEST_KEK_DIR);
+  }
   const databases = new BenchDatabases(
     process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/attest_bench",
     log,

@@ -1,0 +1,3 @@
+import { backtestMeasurement } from "../lib/rulesets-backtest";
+
+export default backtestMeasurement("all");
