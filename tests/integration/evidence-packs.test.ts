@@ -17,7 +17,7 @@ import type { PackScope } from "~/modules/evidence/schema";
 import { installJobQueue } from "~/modules/jobs/install.server";
 import { startJobWorkers, type JobWorkers } from "~/modules/jobs/worker.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
-import { checkpointByNumber, createCheckpoint } from "~/modules/audit/checkpoints.server";
+import { checkpointByNumber, createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
 import { db } from "~/utils/db.server";
 import { actorFor, thrownResponse } from "./helpers/actors";
 import { waitFor } from "../support/test-jobs";
@@ -268,6 +268,44 @@ describe("evidence packs", () => {
     const bad = verify(packDir, "--trusted-checkpoint", path.join(work, "forked.json"));
     expect(bad.status).toBe(1);
     expect(bad.output).toContain("FAIL: --trusted-checkpoint: the pack's ledger is not consistent with the trusted checkpoint");
+  });
+
+  it("checks a kept C2SP signed note: passes when the pack extends it, fails on a signed fork and on a truncation", async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    const earlier = (await checkpointByNumber(Math.max(1, manifest.checkpoint.number - 1)))!;
+    const { signedNoteOf } = await import("~/modules/audit/checkpoints.server");
+    fs.writeFileSync(path.join(work, "kept.note"), signedNoteOf(earlier)!);
+    const good = verify(packDir, "--trusted-checkpoint", path.join(work, "kept.note"));
+    expect(good.output).toMatch(/ok {4}consistent with the trusted checkpoint \(\d+ events, root [0-9a-f]{16}…, signed by [0-9A-F]{40} \(Ed25519 note signature\)\)/);
+    expect(good.status).toBe(0);
+
+    // A fork: the ledger's own key signed another root at the same size (what a rewritten history
+    // presents to whoever kept the earlier checkpoint). The signature is genuine; the pack does not extend it.
+    const { loadedSigningKeys } = await import("~/modules/audit/signing-keys.server");
+    const { checkpointNoteText, signNote } = await import("~/modules/audit/signed-note");
+    const key = (await loadedSigningKeys()).get(earlier.keyFingerprint)!;
+    const forkedText = checkpointNoteText({ origin: earlier.origin!, treeSize: earlier.treeSize, rootHash: createHash("sha256").update("another history").digest() });
+    fs.writeFileSync(path.join(work, "forked.note"), `${forkedText}\n${signNote(forkedText, { name: earlier.origin!, ...key.noteKey })}`);
+    const forked = verify(packDir, "--trusted-checkpoint", path.join(work, "forked.note"));
+    expect(forked.status).toBe(1);
+    expect(forked.output).toMatch(/FAIL: --trusted-checkpoint: the pack's ledger is not consistent with the trusted checkpoint .*: a fork/);
+
+    // A note nobody of this ledger signed: refused before any comparison.
+    const unsigned = `${checkpointNoteText({ origin: earlier.origin!, treeSize: earlier.treeSize, rootHash: Buffer.from(earlier.rootHash, "hex") })}\n— ${earlier.origin} ${Buffer.alloc(68, 7).toString("base64")}\n`;
+    fs.writeFileSync(path.join(work, "forged.note"), unsigned);
+    const forged = verify(packDir, "--trusted-checkpoint", path.join(work, "forged.note"));
+    expect(forged.status).toBe(1);
+    expect(forged.output).toContain("no signature on the note verifies with a key of keys/keys.json");
+
+    // A truncation: the kept checkpoint covers more events than the pack's ledger holds (the downloads
+    // were audited after the build, so the ledger's checkpoint now is beyond the pack's leaves).
+    await createCheckpoint();
+    const later = (await latestCheckpoint())!;
+    expect(later.treeSize).toBeGreaterThan(manifest.latestCheckpoint.treeSize);
+    fs.writeFileSync(path.join(work, "later.note"), signedNoteOf(later)!);
+    const truncated = verify(packDir, "--trusted-checkpoint", path.join(work, "later.note"));
+    expect(truncated.status).toBe(1);
+    expect(truncated.output).toMatch(/FAIL: --trusted-checkpoint: it covers \d+ events, more than this pack's ledger \(\d+\)/);
   });
 
   it("refuses a region outside the requester's, and a role without packs, before writing anything", async () => {
