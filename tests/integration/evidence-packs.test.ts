@@ -14,6 +14,7 @@ vi.hoisted(() => {
 import { evidencePackJob } from "~/modules/evidence/evidence.jobs.server";
 import { listEvidencePacks, openEvidencePackDownload, PackScopeError, requestEvidencePack } from "~/modules/evidence/evidence-packs.server";
 import type { PackScope } from "~/modules/evidence/schema";
+import type { DecisionRow } from "~/modules/evidence/pack-builder.server";
 import { installJobQueue } from "~/modules/jobs/install.server";
 import { startJobWorkers, type JobWorkers } from "~/modules/jobs/worker.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
@@ -171,6 +172,32 @@ describe("evidence packs", () => {
     const customers = fs.readFileSync(path.join(packDir, "data/customers.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
     expect(customers.length).toBeGreaterThan(0);
     for (const customer of customers.filter((row) => !row.erased_at)) expect(customer.fullName).toBe("••••••");
+  });
+
+  it("renders the decisions in PostgreSQL byte for byte as the Node columns do", async () => {
+    const { decisionBatchStatement, decisionColumns, packActor } = await import("~/modules/evidence/pack-builder.server");
+    const { PackStage } = await import("~/modules/evidence/pack-files.server");
+    const { queryRows } = await import("~/utils/db.server");
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    const auditor = await actorFor("auditor");
+    const actor = packActor({ ...auditor.user, regions: manifest.requester.regions }, manifest.scope.regions, "render-check");
+    const statement = decisionBatchStatement(actor, manifest.scope);
+    const stage = new PackStage(path.join(work, "render-check"));
+    const dataset = stage.dataset("decisions", "", decisionColumns);
+    let cursor: [Date, string] | null = null;
+    for (;;) {
+      const n = statement.parameters.length;
+      const rows: DecisionRow[] = await queryRows<DecisionRow>(statement.text(cursor ? `$${n + 1}::timestamptz` : null, cursor ? `$${n + 2}::uuid` : null), cursor ? [...statement.parameters, ...cursor] : statement.parameters);
+      if (rows.length === 0) break;
+      await dataset.append(rows);
+      const last: DecisionRow = rows[rows.length - 1]!;
+      cursor = [last.decided_at, last.id];
+    }
+    const [jsonl, csv] = await dataset.close();
+    expect(jsonl!.rows).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(work, "render-check/decisions.jsonl"), "utf8")).toBe(fs.readFileSync(path.join(packDir, "data/decisions.jsonl"), "utf8"));
+    expect(fs.readFileSync(path.join(work, "render-check/decisions.csv"), "utf8")).toBe(fs.readFileSync(path.join(packDir, "data/decisions.csv"), "utf8"));
+    expect(csv!.sha256).toBe(manifest.files.find((file: { path: string }) => file.path === "data/decisions.csv").sha256);
   });
 
   it("fails when a data file is changed, naming it", () => {
