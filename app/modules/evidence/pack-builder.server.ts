@@ -292,11 +292,20 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
     // PostgreSQL renders each row's JSONL and CSV text (decisionLinesStatement); Node only appends the
     // features (its JSON.stringify, as before) and hashes. A row whose floats PostgreSQL cannot print as
     // ECMAScript does (see renderableFloat) is rendered by the columns above, from decisionBatchStatement.
-    let cursor: { time: string; id: string } | null = null;
-    for (;;) {
+    // One batch ahead: the next batch's query (keyset from this batch's last row) runs in PostgreSQL
+    // while Node finishes and writes this one, so neither side waits for the other.
+    const fetchBatch = (cursor: { time: string; id: string } | null) => {
       const next = cursor ? [`$${lines.parameters.length + 1}::timestamptz`, `$${lines.parameters.length + 2}::uuid`] : [null, null];
-      const rows: DecisionLine[] = await queryRows<DecisionLine>(lines.text(next[0]!, next[1]!), cursor ? [...lines.parameters, cursor.time, cursor.id] : lines.parameters);
+      return queryRows<DecisionLine>(lines.text(next[0]!, next[1]!), cursor ? [...lines.parameters, cursor.time, cursor.id] : lines.parameters);
+    };
+    let pending: Promise<DecisionLine[]> | null = fetchBatch(null);
+    while (pending) {
+      const rows: DecisionLine[] = await pending;
       if (rows.length === 0) break;
+      const last: DecisionLine = rows[rows.length - 1]!;
+      pending = rows.length < BATCH ? null : fetchBatch({ time: last.cursor_time, id: last.id });
+      // Settled by the next turn of the loop; an error there is thrown by that await.
+      pending?.catch(() => undefined);
       const inexact = rows.filter((row) => row.jsonl_head === null).map((row) => row.id);
       const fallback = new Map<string, DecisionRow>();
       if (inexact.length > 0) {
@@ -319,9 +328,6 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
       await dataset.appendRendered(jsonlText, csvText, rows.length);
       for (const row of rows) customerIds.add(row.customer_id);
       step(rows.length, "decisions");
-      if (rows.length < BATCH) break;
-      const last: DecisionLine = rows[rows.length - 1]!;
-      cursor = { time: last.cursor_time, id: last.id };
     }
     const [jsonl] = await dataset.close();
     counts.decisions = jsonl!.rows ?? 0;
@@ -340,6 +346,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
         ...encryptedPersonalFields.map((field) => ({ header: field, value: (row: { personal: Record<string, string> }) => row.personal[field] ?? null })),
       ],
     );
+    step(0, "customers");
     const sortedIds = [...customerIds].sort();
     customerIds.clear();
     for (let index = 0; index < sortedIds.length; index += BATCH) {
