@@ -351,4 +351,45 @@ describe("evidence packs", () => {
     expect(await db.evidencePack.count()).toBe(before);
     await createCheckpoint();
   });
+
+  it("renders rows with floats PostgreSQL prints otherwise than ECMAScript through the Node columns, byte for byte", async () => {
+    const { decisionBatchStatement, decisionColumns, packActor, writeDecisions } = await import("~/modules/evidence/pack-builder.server");
+    const { PackStage } = await import("~/modules/evidence/pack-files.server");
+    const { queryRows } = await import("~/utils/db.server");
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    const auditor = await actorFor("auditor");
+    const actor = packActor({ ...auditor.user, regions: manifest.requester.regions }, manifest.scope.regions, "float-check");
+    const [first, second] = fs.readFileSync(path.join(packDir, "data/decisions.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as { decision_id: string; score: number });
+    const [reason] = await queryRows<{ decision_id: string; position: number; contribution: number }>(`SELECT decision_id, position, contribution FROM decision_reason WHERE decision_id = ANY($1::uuid[]) ORDER BY decision_id, position LIMIT 1`, [[first!.decision_id, second!.decision_id]]);
+    await queryRows(`UPDATE decision SET score = 0.00001234 WHERE id = $1`, [first!.decision_id]);
+    await queryRows(`UPDATE decision SET score = '-0'::float8 WHERE id = $1`, [second!.decision_id]);
+    if (reason) await queryRows(`UPDATE decision_reason SET contribution = 1.5e-7 WHERE decision_id = $1 AND position = $2`, [reason.decision_id, reason.position]);
+    try {
+      const viaSql = new PackStage(path.join(work, "floats-sql")).dataset("decisions", "", decisionColumns);
+      let rows = 0;
+      await writeDecisions(actor, manifest.scope, viaSql, (batch) => (rows += batch.length));
+      await viaSql.close();
+      const viaNode = new PackStage(path.join(work, "floats-node")).dataset("decisions", "", decisionColumns);
+      const statement = decisionBatchStatement(actor, manifest.scope);
+      let cursor: [Date, string] | null = null;
+      for (;;) {
+        const n = statement.parameters.length;
+        const batch: DecisionRow[] = await queryRows<DecisionRow>(statement.text(cursor ? `$${n + 1}::timestamptz` : null, cursor ? `$${n + 2}::uuid` : null), cursor ? [...statement.parameters, ...cursor] : statement.parameters);
+        if (batch.length === 0) break;
+        await viaNode.append(batch);
+        const last: DecisionRow = batch[batch.length - 1]!;
+        cursor = [last.decided_at, last.id];
+      }
+      await viaNode.close();
+      expect(rows).toBeGreaterThan(1);
+      const sqlText = fs.readFileSync(path.join(work, "floats-sql/decisions.jsonl"), "utf8");
+      expect(sqlText).toContain('"score":0.00001234');
+      expect(sqlText).toBe(fs.readFileSync(path.join(work, "floats-node/decisions.jsonl"), "utf8"));
+      expect(fs.readFileSync(path.join(work, "floats-sql/decisions.csv"), "utf8")).toBe(fs.readFileSync(path.join(work, "floats-node/decisions.csv"), "utf8"));
+    } finally {
+      await queryRows(`UPDATE decision SET score = $2 WHERE id = $1`, [first!.decision_id, first!.score]);
+      await queryRows(`UPDATE decision SET score = $2 WHERE id = $1`, [second!.decision_id, second!.score]);
+      if (reason) await queryRows(`UPDATE decision_reason SET contribution = $3 WHERE decision_id = $1 AND position = $2`, [reason.decision_id, reason.position, reason.contribution]);
+    }
+  });
 });

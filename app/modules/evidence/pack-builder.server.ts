@@ -289,46 +289,10 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
     const dataset = stage.dataset<DecisionRow>("data/decisions", "Decisions in scope with their ordered reason codes, oldest first", decisionColumns);
     // The customers of these decisions, for the customers file: ids only (36 bytes each), never rows.
     const customerIds = new Set<string>();
-    // PostgreSQL renders each row's JSONL and CSV text (decisionLinesStatement); Node only appends the
-    // features (its JSON.stringify, as before) and hashes. A row whose floats PostgreSQL cannot print as
-    // ECMAScript does (see renderableFloat) is rendered by the columns above, from decisionBatchStatement.
-    // One batch ahead: the next batch's query (keyset from this batch's last row) runs in PostgreSQL
-    // while Node finishes and writes this one, so neither side waits for the other.
-    const fetchBatch = (cursor: { time: string; id: string } | null) => {
-      const next = cursor ? [`$${lines.parameters.length + 1}::timestamptz`, `$${lines.parameters.length + 2}::uuid`] : [null, null];
-      return queryRows<DecisionLine>(lines.text(next[0]!, next[1]!), cursor ? [...lines.parameters, cursor.time, cursor.id] : lines.parameters);
-    };
-    let pending: Promise<DecisionLine[]> | null = fetchBatch(null);
-    while (pending) {
-      const rows: DecisionLine[] = await pending;
-      if (rows.length === 0) break;
-      const last: DecisionLine = rows[rows.length - 1]!;
-      pending = rows.length < BATCH ? null : fetchBatch({ time: last.cursor_time, id: last.id });
-      // Settled by the next turn of the loop; an error there is thrown by that await.
-      pending?.catch(() => undefined);
-      const inexact = rows.filter((row) => row.jsonl_head === null).map((row) => row.id);
-      const fallback = new Map<string, DecisionRow>();
-      if (inexact.length > 0) {
-        const exactStatement = decisionBatchStatement(actor, scope, inexact);
-        for (const row of await queryRows<DecisionRow>(exactStatement.text(null, null), exactStatement.parameters)) fallback.set(row.id, row);
-      }
-      let jsonlText = "";
-      let csvText = "";
-      for (const row of rows) {
-        if (row.jsonl_head === null) {
-          const rendered = dataset.render(fallback.get(row.id)!);
-          jsonlText += rendered.jsonl;
-          csvText += rendered.csv;
-          continue;
-        }
-        const features = row.features === undefined ? null : row.features;
-        jsonlText += `${row.jsonl_head}${JSON.stringify(features)}}\n`;
-        csvText += `${row.csv_head}${csvFeaturesCell(features)}\n`;
-      }
-      await dataset.appendRendered(jsonlText, csvText, rows.length);
+    await writeDecisions(actor, scope, dataset, (rows) => {
       for (const row of rows) customerIds.add(row.customer_id);
       step(rows.length, "decisions");
-    }
+    });
     const [jsonl] = await dataset.close();
     counts.decisions = jsonl!.rows ?? 0;
 
@@ -780,6 +744,55 @@ export const decisionColumns: { header: string; value: (row: DecisionRow) => unk
     { header: "reason_codes", value: (row) => row.reasons },
     { header: "features", value: (row) => row.features },
 ];
+
+/**
+ * Writes the decisions of a scope to their dataset, oldest first; `onBatch` sees each batch once it is
+ * written (for the customers' ids and progress).
+ */
+export async function writeDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: { customer_id: string }[]) => void) {
+  const lines = decisionLinesStatement(actor, scope);
+  // PostgreSQL renders each row's JSONL and CSV text (decisionLinesStatement); Node only appends the
+  // features (its JSON.stringify, as before) and hashes. A row whose floats PostgreSQL cannot print as
+  // ECMAScript does (see renderableFloat) is rendered by the columns above, from decisionBatchStatement.
+  // One batch ahead: the next batch's query (keyset from this batch's last row) runs in PostgreSQL
+  // while Node finishes and writes this one, so neither side waits for the other.
+  const fetchBatch = (cursor: { time: string; id: string } | null) => {
+    const next = cursor ? [`$${lines.parameters.length + 1}::timestamptz`, `$${lines.parameters.length + 2}::uuid`] : [null, null];
+    return queryRows<DecisionLine>(lines.text(next[0]!, next[1]!), cursor ? [...lines.parameters, cursor.time, cursor.id] : lines.parameters);
+  };
+  let pending: Promise<DecisionLine[]> | null = fetchBatch(null);
+  while (pending) {
+    const rows: DecisionLine[] = await pending;
+    if (rows.length === 0) break;
+    const last: DecisionLine = rows[rows.length - 1]!;
+    pending = rows.length < BATCH ? null : fetchBatch({ time: last.cursor_time, id: last.id });
+    // Settled by the next turn of the loop; an error there is thrown by that await.
+    pending?.catch(() => undefined);
+    const inexact = rows.filter((row) => row.jsonl_head === null).map((row) => row.id);
+    const fallback = new Map<string, DecisionRow>();
+    if (inexact.length > 0) {
+      const exactStatement = decisionBatchStatement(actor, scope, inexact);
+      for (const row of await queryRows<DecisionRow>(exactStatement.text(null, null), exactStatement.parameters)) fallback.set(row.id, row);
+    }
+    let jsonlText = "";
+    let csvText = "";
+    for (const row of rows) {
+      if (row.jsonl_head === null) {
+        const rendered = dataset.render(fallback.get(row.id)!);
+        jsonlText += rendered.jsonl;
+        csvText += rendered.csv;
+        continue;
+      }
+      const features = row.features === undefined ? null : row.features;
+      jsonlText += `${row.jsonl_head}${JSON.stringify(features)}}\n`;
+      csvText += `${row.csv_head}${csvFeaturesCell(features)}\n`;
+    }
+    await dataset.appendRendered(jsonlText, csvText, rows.length);
+    onBatch(rows);
+  }
+}
+
+type DecisionDataset = Pick<ReturnType<PackStage["dataset"]>, "appendRendered"> & { render(row: DecisionRow): { jsonl: string; csv: string } };
 
 interface DecisionLine {
   id: string;

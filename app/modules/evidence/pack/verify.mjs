@@ -241,7 +241,9 @@ function parseNoteText(text, what) {
 function notePublicKey(entry) {
   const vkey = entry.noteVerifierKey;
   if (typeof vkey !== "string") return null;
-  const bytes = Buffer.from(vkey.slice(vkey.lastIndexOf("+") + 1), "base64");
+  // name+keyid+base64: names hold no "+", base64 may.
+  const first = vkey.indexOf("+");
+  const bytes = Buffer.from(vkey.slice(vkey.indexOf("+", first + 1) + 1), "base64");
   return bytes.length === 33 && bytes[0] === 1 ? bytes.subarray(1) : null;
 }
 
