@@ -884,7 +884,7 @@ export function decisionLinesStatement(actor: Actor, scope: PackScope) {
   CROSS JOIN LATERAL (SELECT COALESCE('[' || string_agg('{"code":' || ${sqlJsonText("r.code")} || ',"contribution":' || COALESCE(${renderableFloat("r.contribution")}, 'null') || '}', ',' ORDER BY r.position) || ']', '[]') AS reasons,
                              COALESCE(bool_and(${renderableFloat("r.contribution")} IS NOT NULL), true) AS exact
                         FROM decision_reason r WHERE r.decision_id = d.id) rs
- WHERE ${where}${cursorTime && cursorId ? ` AND (d.decided_at, d.id) > (${cursorTime}, ${cursorId})` : ""}
+ WHERE ${where}${cursorTime && cursorId ? ` AND d.decided_at >= ${cursorTime} AND (d.decided_at, d.id) > (${cursorTime}, ${cursorId})` : ""}
  ORDER BY d.decided_at, d.id LIMIT ${BATCH}`,
   };
 }
