@@ -14,10 +14,11 @@ vi.hoisted(() => {
 import { evidencePackJob } from "~/modules/evidence/evidence.jobs.server";
 import { listEvidencePacks, openEvidencePackDownload, PackScopeError, requestEvidencePack } from "~/modules/evidence/evidence-packs.server";
 import type { PackScope } from "~/modules/evidence/schema";
+import type { DecisionRow } from "~/modules/evidence/pack-builder.server";
 import { installJobQueue } from "~/modules/jobs/install.server";
 import { startJobWorkers, type JobWorkers } from "~/modules/jobs/worker.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
-import { checkpointByNumber, createCheckpoint } from "~/modules/audit/checkpoints.server";
+import { checkpointByNumber, createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
 import { db } from "~/utils/db.server";
 import { actorFor, thrownResponse } from "./helpers/actors";
 import { waitFor } from "../support/test-jobs";
@@ -173,6 +174,32 @@ describe("evidence packs", () => {
     for (const customer of customers.filter((row) => !row.erased_at)) expect(customer.fullName).toBe("••••••");
   });
 
+  it("renders the decisions in PostgreSQL byte for byte as the Node columns do", async () => {
+    const { decisionBatchStatement, decisionColumns, packActor } = await import("~/modules/evidence/pack-builder.server");
+    const { PackStage } = await import("~/modules/evidence/pack-files.server");
+    const { queryRows } = await import("~/utils/db.server");
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    const auditor = await actorFor("auditor");
+    const actor = packActor({ ...auditor.user, regions: manifest.requester.regions }, manifest.scope.regions, "render-check");
+    const statement = decisionBatchStatement(actor, manifest.scope);
+    const stage = new PackStage(path.join(work, "render-check"));
+    const dataset = stage.dataset("decisions", "", decisionColumns);
+    let cursor: [Date, string] | null = null;
+    for (;;) {
+      const n = statement.parameters.length;
+      const rows: DecisionRow[] = await queryRows<DecisionRow>(statement.text(cursor ? `$${n + 1}::timestamptz` : null, cursor ? `$${n + 2}::uuid` : null), cursor ? [...statement.parameters, ...cursor] : statement.parameters);
+      if (rows.length === 0) break;
+      await dataset.append(rows);
+      const last: DecisionRow = rows[rows.length - 1]!;
+      cursor = [last.decided_at, last.id];
+    }
+    const [jsonl, csv] = await dataset.close();
+    expect(jsonl!.rows).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(work, "render-check/decisions.jsonl"), "utf8")).toBe(fs.readFileSync(path.join(packDir, "data/decisions.jsonl"), "utf8"));
+    expect(fs.readFileSync(path.join(work, "render-check/decisions.csv"), "utf8")).toBe(fs.readFileSync(path.join(packDir, "data/decisions.csv"), "utf8"));
+    expect(csv!.sha256).toBe(manifest.files.find((file: { path: string }) => file.path === "data/decisions.csv").sha256);
+  });
+
   it("fails when a data file is changed, naming it", () => {
     const dir = copyPack("changed");
     fs.appendFileSync(path.join(dir, "data/decisions.csv"), "x\n");
@@ -270,6 +297,44 @@ describe("evidence packs", () => {
     expect(bad.output).toContain("FAIL: --trusted-checkpoint: the pack's ledger is not consistent with the trusted checkpoint");
   });
 
+  it("checks a kept C2SP signed note: passes when the pack extends it, fails on a signed fork and on a truncation", async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    const earlier = (await checkpointByNumber(Math.max(1, manifest.checkpoint.number - 1)))!;
+    const { signedNoteOf } = await import("~/modules/audit/checkpoints.server");
+    fs.writeFileSync(path.join(work, "kept.note"), signedNoteOf(earlier)!);
+    const good = verify(packDir, "--trusted-checkpoint", path.join(work, "kept.note"));
+    expect(good.output).toMatch(/ok {4}consistent with the trusted checkpoint \(\d+ events, root [0-9a-f]{16}…, signed by [0-9A-F]{40} \(Ed25519 note signature\)\)/);
+    expect(good.status).toBe(0);
+
+    // A fork: the ledger's own key signed another root at the same size (what a rewritten history
+    // presents to whoever kept the earlier checkpoint). The signature is genuine; the pack does not extend it.
+    const { loadedSigningKeys } = await import("~/modules/audit/signing-keys.server");
+    const { checkpointNoteText, signNote } = await import("~/modules/audit/signed-note");
+    const key = (await loadedSigningKeys()).get(earlier.keyFingerprint)!;
+    const forkedText = checkpointNoteText({ origin: earlier.origin!, treeSize: earlier.treeSize, rootHash: createHash("sha256").update("another history").digest() });
+    fs.writeFileSync(path.join(work, "forked.note"), `${forkedText}\n${signNote(forkedText, { name: earlier.origin!, ...key.noteKey })}`);
+    const forked = verify(packDir, "--trusted-checkpoint", path.join(work, "forked.note"));
+    expect(forked.status).toBe(1);
+    expect(forked.output).toMatch(/FAIL: --trusted-checkpoint: the pack's ledger is not consistent with the trusted checkpoint .*: a fork/);
+
+    // A note nobody of this ledger signed: refused before any comparison.
+    const unsigned = `${checkpointNoteText({ origin: earlier.origin!, treeSize: earlier.treeSize, rootHash: Buffer.from(earlier.rootHash, "hex") })}\n— ${earlier.origin} ${Buffer.alloc(68, 7).toString("base64")}\n`;
+    fs.writeFileSync(path.join(work, "forged.note"), unsigned);
+    const forged = verify(packDir, "--trusted-checkpoint", path.join(work, "forged.note"));
+    expect(forged.status).toBe(1);
+    expect(forged.output).toContain("no signature on the note verifies with a key of keys/keys.json");
+
+    // A truncation: the kept checkpoint covers more events than the pack's ledger holds (the downloads
+    // were audited after the build, so the ledger's checkpoint now is beyond the pack's leaves).
+    await createCheckpoint();
+    const later = (await latestCheckpoint())!;
+    expect(later.treeSize).toBeGreaterThan(manifest.latestCheckpoint.treeSize);
+    fs.writeFileSync(path.join(work, "later.note"), signedNoteOf(later)!);
+    const truncated = verify(packDir, "--trusted-checkpoint", path.join(work, "later.note"));
+    expect(truncated.status).toBe(1);
+    expect(truncated.output).toMatch(/FAIL: --trusted-checkpoint: it covers \d+ events, more than this pack's ledger \(\d+\)/);
+  });
+
   it("refuses a region outside the requester's, and a role without packs, before writing anything", async () => {
     const compliance = await actorFor("compliance");
     const outside = ["SE", "DE", "NL", "UK", "US", "AU"].find((region) => !compliance.user.regions.includes(region));
@@ -285,5 +350,46 @@ describe("evidence packs", () => {
     expect((invalid as PackScopeError).message).toMatch(/^to must not be before from/);
     expect(await db.evidencePack.count()).toBe(before);
     await createCheckpoint();
+  });
+
+  it("renders rows with floats PostgreSQL prints otherwise than ECMAScript through the Node columns, byte for byte", async () => {
+    const { decisionBatchStatement, decisionColumns, packActor, writeDecisions } = await import("~/modules/evidence/pack-builder.server");
+    const { PackStage } = await import("~/modules/evidence/pack-files.server");
+    const { queryRows } = await import("~/utils/db.server");
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    const auditor = await actorFor("auditor");
+    const actor = packActor({ ...auditor.user, regions: manifest.requester.regions }, manifest.scope.regions, "float-check");
+    const [first, second] = fs.readFileSync(path.join(packDir, "data/decisions.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as { decision_id: string; score: number });
+    const [reason] = await queryRows<{ decision_id: string; position: number; contribution: number }>(`SELECT decision_id, position, contribution FROM decision_reason WHERE decision_id = ANY($1::uuid[]) ORDER BY decision_id, position LIMIT 1`, [[first!.decision_id, second!.decision_id]]);
+    await queryRows(`UPDATE decision SET score = 0.00001234 WHERE id = $1`, [first!.decision_id]);
+    await queryRows(`UPDATE decision SET score = '-0'::float8 WHERE id = $1`, [second!.decision_id]);
+    if (reason) await queryRows(`UPDATE decision_reason SET contribution = 1.5e-7 WHERE decision_id = $1 AND position = $2`, [reason.decision_id, reason.position]);
+    try {
+      const viaSql = new PackStage(path.join(work, "floats-sql")).dataset("decisions", "", decisionColumns);
+      let rows = 0;
+      await writeDecisions(actor, manifest.scope, viaSql, (batch) => (rows += batch.length));
+      await viaSql.close();
+      const viaNode = new PackStage(path.join(work, "floats-node")).dataset("decisions", "", decisionColumns);
+      const statement = decisionBatchStatement(actor, manifest.scope);
+      let cursor: [Date, string] | null = null;
+      for (;;) {
+        const n = statement.parameters.length;
+        const batch: DecisionRow[] = await queryRows<DecisionRow>(statement.text(cursor ? `$${n + 1}::timestamptz` : null, cursor ? `$${n + 2}::uuid` : null), cursor ? [...statement.parameters, ...cursor] : statement.parameters);
+        if (batch.length === 0) break;
+        await viaNode.append(batch);
+        const last: DecisionRow = batch[batch.length - 1]!;
+        cursor = [last.decided_at, last.id];
+      }
+      await viaNode.close();
+      expect(rows).toBeGreaterThan(1);
+      const sqlText = fs.readFileSync(path.join(work, "floats-sql/decisions.jsonl"), "utf8");
+      expect(sqlText).toContain('"score":0.00001234');
+      expect(sqlText).toBe(fs.readFileSync(path.join(work, "floats-node/decisions.jsonl"), "utf8"));
+      expect(fs.readFileSync(path.join(work, "floats-sql/decisions.csv"), "utf8")).toBe(fs.readFileSync(path.join(work, "floats-node/decisions.csv"), "utf8"));
+    } finally {
+      await queryRows(`UPDATE decision SET score = $2 WHERE id = $1`, [first!.decision_id, first!.score]);
+      await queryRows(`UPDATE decision SET score = $2 WHERE id = $1`, [second!.decision_id, second!.score]);
+      if (reason) await queryRows(`UPDATE decision_reason SET contribution = $3 WHERE decision_id = $1 AND position = $2`, [reason.decision_id, reason.position, reason.contribution]);
+    }
   });
 });

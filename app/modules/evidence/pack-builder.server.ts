@@ -277,39 +277,22 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   // ── Decisions and their customers ──
   if (scope.include.decisions) {
     const statement = decisionBatchStatement(actor, scope);
-    queries.decisions = { sql: statement.text("$cursorTime", "$cursorId"), parameters: queryDocument(statement.parameters), keyset: "(decided_at, id) after the previous batch's last row", batch: BATCH };
-    const dataset = stage.dataset<DecisionRow>("data/decisions", "Decisions in scope with their ordered reason codes, oldest first", [
-      { header: "decision_id", value: (row) => row.id },
-      { header: "external_id", value: (row) => row.external_id },
-      { header: "decided_at", value: (row) => iso(row.decided_at) },
-      { header: "ingested_at", value: (row) => iso(row.ingested_at) },
-      { header: "region", value: (row) => row.region_code },
-      { header: "kind", value: (row) => row.kind },
-      { header: "outcome", value: (row) => row.outcome },
-      { header: "score", value: (row) => row.score },
-      { header: "amount", value: (row) => row.amount },
-      { header: "currency", value: (row) => row.currency },
-      { header: "model_name", value: (row) => row.model_name },
-      { header: "model_version", value: (row) => row.model_version },
-      { header: "rule_set_version", value: (row) => row.rule_set_version },
-      { header: "review_state", value: (row) => row.review_state },
-      { header: "customer_reference", value: (row) => row.reference },
-      { header: "reason_codes", value: (row) => row.reasons },
-      { header: "features", value: (row) => row.features },
-    ]);
+    const lines = decisionLinesStatement(actor, scope);
+    queries.decisions = {
+      sql: lines.text("$cursorTime", "$cursorId"),
+      parameters: queryDocument(lines.parameters),
+      keyset: "(decided_at, id) after the previous batch's last row",
+      batch: BATCH,
+      rendering: "PostgreSQL renders each row's JSONL and CSV up to the features; rows with a float it prints otherwise than ECMAScript are read with `rowsNeedingNodeRendering` and rendered in Node",
+      rowsNeedingNodeRendering: statement.text(null, null),
+    };
+    const dataset = stage.dataset<DecisionRow>("data/decisions", "Decisions in scope with their ordered reason codes, oldest first", decisionColumns);
     // The customers of these decisions, for the customers file: ids only (36 bytes each), never rows.
     const customerIds = new Set<string>();
-    let cursor: { time: Date; id: string } | null = null;
-    for (;;) {
-      const rows: DecisionRow[] = await queryRows<DecisionRow>(statement.text(cursor ? `$${statement.parameters.length + 1}::timestamptz` : null, cursor ? `$${statement.parameters.length + 2}::uuid` : null), cursor ? [...statement.parameters, cursor.time, cursor.id] : statement.parameters);
-      if (rows.length === 0) break;
-      await dataset.append(rows);
+    await writeDecisions(actor, scope, dataset, (rows) => {
       for (const row of rows) customerIds.add(row.customer_id);
       step(rows.length, "decisions");
-      if (rows.length < BATCH) break;
-      const last: DecisionRow = rows[rows.length - 1]!;
-      cursor = { time: last.decided_at, id: last.id };
-    }
+    });
     const [jsonl] = await dataset.close();
     counts.decisions = jsonl!.rows ?? 0;
 
@@ -327,6 +310,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
         ...encryptedPersonalFields.map((field) => ({ header: field, value: (row: { personal: Record<string, string> }) => row.personal[field] ?? null })),
       ],
     );
+    step(0, "customers");
     const sortedIds = [...customerIds].sort();
     customerIds.clear();
     for (let index = 0; index < sortedIds.length; index += BATCH) {
@@ -684,7 +668,7 @@ const customerSqlColumns = {
   isRestricted: { sql: "c.is_restricted", type: "boolean" },
 } as const;
 
-interface DecisionRow {
+export interface DecisionRow {
   id: string;
   external_id: string;
   decided_at: Date;
@@ -710,7 +694,7 @@ interface DecisionRow {
  * access translated from CASL (failing closed on conditions it cannot translate), the regions, period
  * and filters, restricted customers left out, reasons aggregated in order; keyset on (decided_at, id).
  */
-export function decisionBatchStatement(actor: Actor, scope: PackScope) {
+export function decisionBatchStatement(actor: Actor, scope: PackScope, onlyIds?: string[]) {
   const parameters = new SqlParameters();
   const { from, until } = periodOf(scope);
   const filter = scope.decisionFilter ?? {};
@@ -724,15 +708,183 @@ export function decisionBatchStatement(actor: Actor, scope: PackScope) {
   if (filter.kind) conditions.push(`d.kind = ${parameters.add(filter.kind, '"DecisionKind"')}`);
   if (filter.outcome) conditions.push(`d.outcome = ${parameters.add(filter.outcome, '"DecisionOutcome"')}`);
   if (filter.review) conditions.push(`d.review_state = ${parameters.add(filter.review, '"ReviewState"')}`);
+  if (onlyIds) conditions.push(`d.id = ANY(${parameters.add(onlyIds, "uuid[]")})`);
   const values = [...parameters.values];
   return {
     parameters: values,
+    /** The conditions on d (decision), c (customer), v (rule-set version). */
+    where: conditions.join(" AND "),
     text: (cursorTime: string | null, cursorId: string | null) => `SELECT d.id, d.external_id, d.decided_at, d.ingested_at, d.region_code, d.kind::text AS kind, d.outcome::text AS outcome, d.score,
        d.amount::text AS amount, d.currency, d.model_name, d.model_version, v.version AS rule_set_version, d.review_state::text AS review_state,
        c.reference, d.customer_id, d.features,
        COALESCE((SELECT json_agg(json_build_object('code', r.code, 'contribution', r.contribution) ORDER BY r.position) FROM decision_reason r WHERE r.decision_id = d.id), '[]'::json) AS reasons
   FROM decision d JOIN customer c ON c.id = d.customer_id LEFT JOIN rule_set_version v ON v.id = d.rule_set_version_id
  WHERE ${conditions.join(" AND ")}${cursorTime && cursorId ? ` AND (d.decided_at, d.id) > (${cursorTime}, ${cursorId})` : ""}
+ ORDER BY d.decided_at, d.id LIMIT ${BATCH}`,
+  };
+}
+
+/** The decisions files' columns (JSONL keys and CSV headers, in order), as Node renders a row. */
+export const decisionColumns: { header: string; value: (row: DecisionRow) => unknown }[] = [
+    { header: "decision_id", value: (row) => row.id },
+    { header: "external_id", value: (row) => row.external_id },
+    { header: "decided_at", value: (row) => iso(row.decided_at) },
+    { header: "ingested_at", value: (row) => iso(row.ingested_at) },
+    { header: "region", value: (row) => row.region_code },
+    { header: "kind", value: (row) => row.kind },
+    { header: "outcome", value: (row) => row.outcome },
+    { header: "score", value: (row) => row.score },
+    { header: "amount", value: (row) => row.amount },
+    { header: "currency", value: (row) => row.currency },
+    { header: "model_name", value: (row) => row.model_name },
+    { header: "model_version", value: (row) => row.model_version },
+    { header: "rule_set_version", value: (row) => row.rule_set_version },
+    { header: "review_state", value: (row) => row.review_state },
+    { header: "customer_reference", value: (row) => row.reference },
+    { header: "reason_codes", value: (row) => row.reasons },
+    { header: "features", value: (row) => row.features },
+];
+
+/**
+ * Writes the decisions of a scope to their dataset, oldest first; `onBatch` sees each batch once it is
+ * written (for the customers' ids and progress).
+ */
+export async function writeDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: { customer_id: string }[]) => void) {
+  const lines = decisionLinesStatement(actor, scope);
+  // PostgreSQL renders each row's JSONL and CSV text (decisionLinesStatement); Node only appends the
+  // features (its JSON.stringify, as before) and hashes. A row whose floats PostgreSQL cannot print as
+  // ECMAScript does (see renderableFloat) is rendered by the columns above, from decisionBatchStatement.
+  // One batch ahead: the next batch's query (keyset from this batch's last row) runs in PostgreSQL
+  // while Node finishes and writes this one, so neither side waits for the other.
+  const fetchBatch = (cursor: { time: string; id: string } | null) => {
+    const next = cursor ? [`$${lines.parameters.length + 1}::timestamptz`, `$${lines.parameters.length + 2}::uuid`] : [null, null];
+    return queryRows<DecisionLine>(lines.text(next[0]!, next[1]!), cursor ? [...lines.parameters, cursor.time, cursor.id] : lines.parameters);
+  };
+  let pending: Promise<DecisionLine[]> | null = fetchBatch(null);
+  while (pending) {
+    const rows: DecisionLine[] = await pending;
+    if (rows.length === 0) break;
+    const last: DecisionLine = rows[rows.length - 1]!;
+    pending = rows.length < BATCH ? null : fetchBatch({ time: last.cursor_time, id: last.id });
+    // Settled by the next turn of the loop; an error there is thrown by that await.
+    pending?.catch(() => undefined);
+    const inexact = rows.filter((row) => row.jsonl_head === null).map((row) => row.id);
+    const fallback = new Map<string, DecisionRow>();
+    if (inexact.length > 0) {
+      const exactStatement = decisionBatchStatement(actor, scope, inexact);
+      for (const row of await queryRows<DecisionRow>(exactStatement.text(null, null), exactStatement.parameters)) fallback.set(row.id, row);
+    }
+    let jsonlText = "";
+    let csvText = "";
+    for (const row of rows) {
+      if (row.jsonl_head === null) {
+        const rendered = dataset.render(fallback.get(row.id)!);
+        jsonlText += rendered.jsonl;
+        csvText += rendered.csv;
+        continue;
+      }
+      const features = row.features === undefined ? null : row.features;
+      jsonlText += `${row.jsonl_head}${JSON.stringify(features)}}\n`;
+      csvText += `${row.csv_head}${csvFeaturesCell(features)}\n`;
+    }
+    await dataset.appendRendered(jsonlText, csvText, rows.length);
+    onBatch(rows);
+  }
+}
+
+type DecisionDataset = Pick<ReturnType<PackStage["dataset"]>, "appendRendered"> & { render(row: DecisionRow): { jsonl: string; csv: string } };
+
+interface DecisionLine {
+  id: string;
+  customer_id: string;
+  /** The decided_at of the row as text, for the keyset. */
+  cursor_time: string;
+  /** The JSONL object up to `"features":`, or null when a float of the row needs ECMAScript's formatting. */
+  jsonl_head: string | null;
+  /** The CSV record up to the features cell (with its comma). */
+  csv_head: string | null;
+  features: unknown;
+}
+
+/** A CSV cell as csv-stringify writes it (quoted when it holds a quote, comma or line break). */
+function csvCell(value: string) {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** The features cell: JSON text for objects and arrays, the value itself otherwise (as `cell` does). */
+function csvFeaturesCell(features: unknown) {
+  if (features === null || features === undefined) return "";
+  if (typeof features === "object") return csvCell(JSON.stringify(features));
+  return stringify([[features]]).slice(0, -1);
+}
+
+// SQL pieces that print a value byte for byte as the Node path did (JSON.stringify of pg's values and
+// csv-stringify of the same cells). Text: to_json escapes exactly as JSON.stringify (", \\, \b \f \n
+// \r \t, other controls as lowercase \u00XX; UTF-8 passed through). Times: toISOString (milliseconds,
+// "Z"; the columns are timestamptz(3)). Doubles: PostgreSQL 12+ prints the shortest round-trip digits,
+// as ECMAScript does, but switches to exponents at other magnitudes (1e-05 vs 0.00001) and prints -0:
+// only 0 and 1e-4 ≤ |x| < 1e15 are rendered here, any other value sends the row to the Node path.
+const sqlJsonText = (expression: string) => `COALESCE(to_json(${expression})::text, 'null')`;
+const sqlCsvText = (expression: string) => `COALESCE(CASE WHEN ${expression} ~ '[",\r\n]' THEN '"' || replace(${expression}, '"', '""') || '"' ELSE ${expression} END, '')`;
+const sqlIso = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const renderableFloat = (expression: string) => `CASE WHEN ${expression} = 0 THEN '0' WHEN ${expression} <> 'NaN'::float8 AND abs(${expression}) >= 1e-4 AND abs(${expression}) < 1e15 THEN ${expression}::text END`;
+
+/**
+ * The decisions of a scope (the same conditions and order as decisionBatchStatement) with each row's
+ * JSONL and CSV text rendered by PostgreSQL up to the features; reasons through a LATERAL aggregate.
+ */
+export function decisionLinesStatement(actor: Actor, scope: PackScope) {
+  const base = decisionBatchStatement(actor, scope);
+  const where = base.where;
+  const jsonField = (name: string, value: string, first = false) => `'${first ? "{" : ","}"${name}":' || ${value}`;
+  const head = [
+    jsonField("decision_id", sqlJsonText("d.id::text"), true),
+    jsonField("external_id", sqlJsonText("d.external_id")),
+    jsonField("decided_at", sqlJsonText(sqlIso("d.decided_at"))),
+    jsonField("ingested_at", sqlJsonText(sqlIso("d.ingested_at"))),
+    jsonField("region", sqlJsonText("d.region_code")),
+    jsonField("kind", sqlJsonText("d.kind::text")),
+    jsonField("outcome", sqlJsonText("d.outcome::text")),
+    jsonField("score", "s.score"),
+    jsonField("amount", sqlJsonText("d.amount::text")),
+    jsonField("currency", sqlJsonText("d.currency")),
+    jsonField("model_name", sqlJsonText("d.model_name")),
+    jsonField("model_version", sqlJsonText("d.model_version")),
+    jsonField("rule_set_version", "COALESCE(v.version::text, 'null')"),
+    jsonField("review_state", sqlJsonText("d.review_state::text")),
+    jsonField("customer_reference", sqlJsonText("c.reference")),
+    jsonField("reason_codes", "rs.reasons"),
+    `',"features":'`,
+  ].join(" || ");
+  const csv = [
+    sqlCsvText("d.id::text"),
+    sqlCsvText("d.external_id"),
+    sqlIso("d.decided_at"),
+    sqlIso("d.ingested_at"),
+    sqlCsvText("d.region_code"),
+    sqlCsvText("d.kind::text"),
+    sqlCsvText("d.outcome::text"),
+    "s.score",
+    sqlCsvText("d.amount::text"),
+    sqlCsvText("d.currency"),
+    sqlCsvText("d.model_name"),
+    sqlCsvText("d.model_version"),
+    "COALESCE(v.version::text, '')",
+    sqlCsvText("d.review_state::text"),
+    sqlCsvText("c.reference"),
+    sqlCsvText("rs.reasons"),
+  ].join(" || ',' || ") + " || ','";
+  return {
+    parameters: base.parameters,
+    text: (cursorTime: string | null, cursorId: string | null) => `SELECT d.id, d.customer_id, d.decided_at::text AS cursor_time, d.features,
+       CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${head} END AS jsonl_head,
+       CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${csv} END AS csv_head
+  FROM decision d JOIN customer c ON c.id = d.customer_id LEFT JOIN rule_set_version v ON v.id = d.rule_set_version_id
+  CROSS JOIN LATERAL (SELECT ${renderableFloat("d.score")} AS score) s
+  CROSS JOIN LATERAL (SELECT COALESCE('[' || string_agg('{"code":' || ${sqlJsonText("r.code")} || ',"contribution":' || COALESCE(${renderableFloat("r.contribution")}, 'null') || '}', ',' ORDER BY r.position) || ']', '[]') AS reasons,
+                             COALESCE(bool_and(${renderableFloat("r.contribution")} IS NOT NULL), true) AS exact
+                        FROM decision_reason r WHERE r.decision_id = d.id) rs
+ WHERE ${where}${cursorTime && cursorId ? ` AND d.decided_at >= ${cursorTime} AND (d.decided_at, d.id) > (${cursorTime}, ${cursorId})` : ""}
  ORDER BY d.decided_at, d.id LIMIT ${BATCH}`,
   };
 }

@@ -24,11 +24,19 @@ proof to the latest checkpoint, every event's content hash, leaf hash and RFC 69
 row counts, and it redraws the audit sample from its population file and seed. It exits 1 naming the
 first file, event or proof that fails.
 
-If you kept a checkpoint of this ledger earlier (its JSON from \`/api/v1/audit/checkpoints/latest\`,
-its signed body, or its C2SP note), prove the ledger in this pack extends it — nothing was rewritten
-or removed since:
+If you kept a checkpoint of this ledger earlier (its C2SP signed note from \`/api/v1/audit/checkpoint\`,
+or its JSON from \`/api/v1/audit/checkpoints/latest\` — the forms \`ledger:verify --trusted-checkpoint\`
+takes), prove the ledger in this pack extends it — nothing was rewritten or removed since:
 
-    node verify.mjs --trusted-checkpoint my-kept-checkpoint.json
+    node verify.mjs --trusted-checkpoint my-kept-checkpoint.note
+
+The verifier checks the kept checkpoint's signature with the keys in \`keys/\` (the note's Ed25519
+signature; the JSON's OpenPGP signature with gpg), then recomputes the root of its first tree-size
+leaves from \`audit/leaf-hashes.bin\` (whose roots at this pack's checkpoints it has already matched)
+and compares it with the kept root. It fails on a fork ("not consistent with the trusted checkpoint …
+a fork": the history up to the kept size differs) and on a truncation ("it covers N events, more than
+this pack's ledger"). By hand: the root of the first \`treeSize\` 32-byte leaves of
+\`audit/leaf-hashes.bin\`, computed as in section 3, must equal the kept root.
 
 ## 2. With standard tools only
 

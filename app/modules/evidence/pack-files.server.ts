@@ -79,7 +79,31 @@ export class PackStage {
     let rows = 0;
     let isHeaderWritten = false;
     const cell = (value: unknown) => (value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : value);
+    const render = (row: Row) => {
+      const record: Record<string, unknown> = {};
+      const values = columns.map((column) => {
+        const value = column.value(row);
+        record[column.header] = value === undefined ? null : value;
+        return cell(value);
+      });
+      return { jsonl: `${JSON.stringify(record)}\n`, csv: stringify([values]) };
+    };
+    const writeHeader = async () => {
+      if (isHeaderWritten) return;
+      await csv.write(stringify([columns.map((column) => column.header)]));
+      isHeaderWritten = true;
+    };
     return {
+      /** One row's JSONL line and CSV record, as append writes them. */
+      render,
+      /** Rows already rendered (by PostgreSQL, byte for byte as `render` would): JSONL and CSV text. */
+      async appendRendered(jsonlText: string, csvText: string, count: number) {
+        await writeHeader();
+        if (count === 0) return;
+        await jsonl.write(jsonlText);
+        await csv.write(csvText);
+        rows += count;
+      },
       async append(batch: Row[]) {
         if (!isHeaderWritten) {
           await csv.write(stringify([columns.map((column) => column.header)]));

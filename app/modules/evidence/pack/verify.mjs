@@ -13,8 +13,11 @@
 //   4. every event in audit/events.jsonl: its content hash, leaf hash and RFC 6962 inclusion proof
 //      against the pack's checkpoint;
 //   5. the row counts of every data file, and the audit sample redrawn from its population and seed;
-//   6. with --trusted-checkpoint (a checkpoint you kept earlier: its JSON, its signed body or its C2SP
-//      note), that the pack's ledger extends it (same root for its first tree-size leaves).
+//   6. with --trusted-checkpoint (a checkpoint you kept earlier, in any form `ledger:verify
+//      --trusted-checkpoint` takes: the C2SP signed note, or the checkpoint JSON with its signed body),
+//      its signature with the pack's keys (Ed25519 note signature; OpenPGP with gpg), then that the
+//      pack's ledger extends it: the root of the first tree-size leaves of audit/leaf-hashes.bin must be
+//      its root. Another root is a fork; a kept size beyond the pack's leaves, a truncation.
 // It prints each check and exits 1 naming the first file, event or proof that fails (2: bad usage).
 
 import { createHash, createPublicKey, verify as verifySignature } from "node:crypto";
@@ -35,7 +38,7 @@ const note = (message) => console.log(`note  ${message}`);
 // ─── arguments ───
 const options = { trusted: null, fingerprint: null, requireGpg: false, dir: "." };
 let dir = ".";
-const file = (name) => path.join(dir, ...name.split("/"));
+const file = (name) => (path.isAbsolute(name) ? name : path.join(dir, ...name.split("/")));
 
 function parseArguments(args) {
   for (let i = 0; i < args.length; i++) {
@@ -233,6 +236,119 @@ function parseNoteText(text, what) {
   return { origin: noteLines[0], treeSize: size, rootHash: root.toString("hex") };
 }
 
+// ─── a checkpoint kept earlier (--trusted-checkpoint) ───
+/** The Ed25519 public key bytes of a keys/keys.json entry, from its note verifier key. */
+function notePublicKey(entry) {
+  const vkey = entry.noteVerifierKey;
+  if (typeof vkey !== "string") return null;
+  // name+keyid+base64: names hold no "+", base64 may.
+  const first = vkey.indexOf("+");
+  const bytes = Buffer.from(vkey.slice(vkey.indexOf("+", first + 1) + 1), "base64");
+  return bytes.length === 33 && bytes[0] === 1 ? bytes.subarray(1) : null;
+}
+
+/** The C2SP verifier key "name+keyid+base64(0x01 ‖ key)" of an Ed25519 key under a log origin. */
+function noteVerifierKeyFor(name, publicKey) {
+  const material = Buffer.concat([Buffer.from([1]), publicKey]);
+  const keyId = sha256(Buffer.concat([Buffer.from(`${name}\n`, "utf8"), material])).subarray(0, 4);
+  return `${name}+${keyId.toString("hex")}+${material.toString("base64")}`;
+}
+
+/** The checkpoint in a signed note, verified with a key of keys/keys.json under the note's origin. */
+function trustedNote(signedNote, keys, what) {
+  const separator = signedNote.indexOf("\n\n");
+  if (separator < 0) fail(`${what}: a C2SP signed note has its text, a blank line, then signature lines`);
+  const parsed = parseNoteText(signedNote.slice(0, separator + 1), what);
+  const candidates = keys.map((entry) => ({ entry, publicKey: notePublicKey(entry) })).filter((candidate) => candidate.publicKey);
+  for (const { entry, publicKey } of candidates) {
+    try {
+      verifyNote(signedNote, noteVerifierKeyFor(parsed.origin, publicKey), what);
+      return { ...parsed, signedBy: `${entry.fingerprint} (Ed25519 note signature)` };
+    } catch (error) {
+      if (!(error instanceof Failure)) throw error;
+    }
+  }
+  fail(`${what}: no signature on the note verifies with a key of keys/keys.json under origin ${parsed.origin} (not a checkpoint of this ledger, or a forged one)`);
+}
+
+/** A checkpoint's signed JSON body with its OpenPGP signature: checked with gpg when it is installed. */
+function trustedBody(body, signature, keys, gpg, what) {
+  let statement;
+  try {
+    statement = JSON.parse(body);
+  } catch {
+    fail(`${what}: its "body" is not the JSON of a signed checkpoint statement`);
+  }
+  const key = keys.find((entry) => entry.fingerprint === statement.keyFingerprint);
+  if (!key) fail(`${what}: signed by key ${statement.keyFingerprint}, which keys/keys.json does not hold`);
+  let signedBy = null;
+  if (gpg) {
+    const temporary = fs.mkdtempSync(path.join(os.tmpdir(), "attest-trusted-"));
+    try {
+      fs.writeFileSync(path.join(temporary, "body"), body);
+      fs.writeFileSync(path.join(temporary, "body.asc"), signature);
+      signedBy = `${gpgVerify(path.join(temporary, "body.asc"), path.join(temporary, "body"), [key.fingerprint], what)} (OpenPGP, gpg)`;
+    } finally {
+      fs.rmSync(temporary, { recursive: true, force: true });
+    }
+  } else note(`${what}: gpg is not installed, so its OpenPGP signature was not checked (keep its C2SP note to have it checked without gpg)`);
+  return { origin: typeof statement.origin === "string" ? statement.origin : null, treeSize: statement.treeSize, rootHash: statement.rootHash, signedBy };
+}
+
+/** Reads a kept checkpoint in any form ledger:verify --trusted-checkpoint takes, checking its signature. */
+function readTrustedCheckpoint(name, keys, gpg) {
+  const what = `--trusted-checkpoint ${name}`;
+  if (!fs.existsSync(name)) fail(`${what}: no such file`);
+  const text = fs.readFileSync(name, "utf8").replace(/^\uFEFF/, "");
+  if (!text.trimStart().startsWith("{")) return trustedNote(text.trim() + "\n", keys, what);
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    fail(`${what}: not valid JSON (${error.message})`);
+  }
+  const holder = json && typeof json.checkpoint === "object" && json.checkpoint ? json.checkpoint : json;
+  if (typeof holder.signedNote === "string") return trustedNote(holder.signedNote, keys, what);
+  if (typeof holder.note === "string" && typeof holder.noteSignature === "string") return trustedNote(`${holder.note}\n${holder.noteSignature}`, keys, what);
+  if (typeof holder.body === "string" && typeof holder.signature === "string") return trustedBody(holder.body, holder.signature, keys, gpg, what);
+  if (typeof holder.body === "string") {
+    note(`${what}: a signed body without its signature: its tree size and root are taken as you kept them`);
+    try {
+      const statement = JSON.parse(holder.body);
+      return { origin: statement.origin ?? null, treeSize: statement.treeSize, rootHash: statement.rootHash, signedBy: null };
+    } catch {
+      fail(`${what}: its "body" is not JSON`);
+    }
+  }
+  note(`${what}: it carries no signature: its tree size and root are taken as you kept them`);
+  return { origin: holder.origin ?? null, treeSize: holder.treeSize, rootHash: holder.rootHash, signedBy: null };
+}
+
+/**
+ * Proves the pack's ledger extends a checkpoint kept earlier: audit/leaf-hashes.bin (whose roots at the
+ * pack's checkpoints were recomputed above) must give the kept root at the kept size. A different root is
+ * a fork (the history was rewritten); a kept size beyond the pack's leaves is a truncation, or a pack
+ * older than the kept checkpoint: either way the pack cannot show it.
+ */
+function checkTrustedCheckpoint(name, { manifest, keys, leaves, leafCount, checkpoint, gpg }) {
+  const what = `--trusted-checkpoint ${name}`;
+  const trusted = readTrustedCheckpoint(path.resolve(name), keys, gpg);
+  if (!Number.isSafeInteger(trusted.treeSize) || trusted.treeSize < 0 || typeof trusted.rootHash !== "string" || !/^[0-9a-f]{64}$/.test(trusted.rootHash)) {
+    fail("--trusted-checkpoint: no tree size and root hash found in the file");
+  }
+  const origin = manifest.ledger?.origin ?? checkpoint.origin ?? null;
+  if (trusted.origin && origin && trusted.origin !== origin) fail(`${what}: a checkpoint of log ${trusted.origin}, not of this pack's ledger (${origin})`);
+  if (trusted.treeSize > leafCount) {
+    fail(`--trusted-checkpoint: it covers ${trusted.treeSize} events, more than this pack's ledger (${leafCount}): the pack cannot prove it extends it (the ledger was truncated, or the pack was built before that checkpoint)`);
+  }
+  const prefixRoot = rootOf(leaves, trusted.treeSize).toString("hex");
+  if (prefixRoot !== trusted.rootHash) {
+    fail(`--trusted-checkpoint: the pack's ledger is not consistent with the trusted checkpoint (root of its first ${trusted.treeSize} events is ${prefixRoot}, the trusted checkpoint says ${trusted.rootHash}): a fork, the history since that checkpoint was rewritten`);
+  }
+  const relation = trusted.treeSize <= checkpoint.treeSize ? `the pack's checkpoint (${checkpoint.treeSize} events) extends it` : `the pack's latest checkpoint (${leafCount} events) extends it`;
+  ok(`consistent with the trusted checkpoint (${trusted.treeSize} events, root ${trusted.rootHash.slice(0, 16)}…${trusted.signedBy ? `, signed by ${trusted.signedBy}` : ", unsigned"}): ${relation}`);
+}
+
 // ─── the sample (attest-sample/v1) ───
 /** A uniform integer source from SHA-256(seed ‖ ":" ‖ counter), rejection-sampled (no modulo bias). */
 export function seededIntegers(seed) {
@@ -407,22 +523,7 @@ async function main() {
   }
 
   // 6. trusted checkpoint
-  if (options.trusted) {
-    const text = fs.readFileSync(path.resolve(options.trusted), "utf8");
-    let trusted;
-    try {
-      const json = JSON.parse(text);
-      const inner = typeof json.body === "string" ? JSON.parse(json.body) : json;
-      trusted = { treeSize: Number(inner.treeSize), rootHash: String(inner.rootHash) };
-    } catch {
-      trusted = parseNoteText(text.split("\n\n")[0] + "\n", "--trusted-checkpoint");
-    }
-    if (!Number.isSafeInteger(trusted.treeSize) || !/^[0-9a-f]{64}$/.test(trusted.rootHash)) fail("--trusted-checkpoint: no tree size and root hash found in the file");
-    if (trusted.treeSize > leafCount) fail(`--trusted-checkpoint: it covers ${trusted.treeSize} events, more than this pack's ledger (${leafCount}): the pack cannot prove it extends it`);
-    const prefixRoot = rootOf(leaves, trusted.treeSize).toString("hex");
-    if (prefixRoot !== trusted.rootHash) fail(`--trusted-checkpoint: the pack's ledger is not consistent with the trusted checkpoint (root of its first ${trusted.treeSize} events is ${prefixRoot}, the trusted checkpoint says ${trusted.rootHash})`);
-    ok(`consistent with the trusted checkpoint (${trusted.treeSize} events, root ${trusted.rootHash.slice(0, 16)}…)`);
-  }
+  if (options.trusted) checkTrustedCheckpoint(options.trusted, { manifest, keys, leaves, leafCount, checkpoint, gpg });
   console.log("PASS: the evidence pack verifies");
 }
 
