@@ -119,6 +119,7 @@ export default function DecisionsRoute() {
         <SelectFilter name="ageBand" label="Age band" options={ageBands} />
         <SelectFilter name="fraudOutcome" label="Fraud outcome" options={fraudOutcomeKinds} />
         <SelectFilter name="delinquency" label="Ever past due" options={[{ value: "30", label: "30+ days" }, { value: "90", label: "90+ days" }]} />
+        <SelectFilter name="ruleSet" label="Rule-set version" options={[{ value: "not_in_force", label: "not in force when decided" }]} />
         <InputFilter name="scoreMin" label="Score from" placeholder="0.00" size={6} />
         <InputFilter name="scoreMax" label="Score to" placeholder="1.00" size={6} />
         <InputFilter name="amountMin" label="Amount from" placeholder="0" size={8} />
