@@ -1,5 +1,6 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import type { ReactNode } from "react";
 import { z } from "zod";
 import { ErrorPage } from "~/components/error-page";
 import { FormErrors, FormNotice } from "~/components/forms/field";
@@ -272,21 +273,13 @@ export default function RuleSetVersionRoute() {
       {page.backtest ? <BacktestResults result={page.backtest.result} isCurrent={page.backtest.isCurrent} currency={version.currency} /> : null}
 
       {permissions.canSubmit ? (
-        <Form method="post" className="card section" aria-labelledby="submit-title">
-          <h2 id="submit-title">Submit for approval</h2>
-          <input type="hidden" name="intent" value="submit" />
-          <input type="hidden" name="revision" value={page.revision} />
+        <StepForm intent="submit" title="Submit for approval" revision={page.revision} className="card section" submitLabel="Submit for approval" isPrimary>
           {!page.backtest?.isCurrent ? <p className="alert alert--warn">Run a backtest of the saved parameters first: submitting needs a current one.</p> : null}
           <div className="field">
             <label htmlFor="submit-note">Change note for the approver</label>
             <textarea id="submit-note" name="changeNote" rows={3} defaultValue={version.changeNote ?? ""} required />
           </div>
-          <div className="actions">
-            <button type="submit" className="button button--primary">
-              Submit for approval
-            </button>
-          </div>
-        </Form>
+        </StepForm>
       ) : null}
 
       {permissions.canDecide ? (
@@ -294,10 +287,7 @@ export default function RuleSetVersionRoute() {
           <p className="alert alert--warn card section">{permissions.fourEyesBlock}</p>
         ) : (
           <div className="grid grid--2 section">
-            <Form method="post" className="card" aria-labelledby="approve-title">
-              <h2 id="approve-title">Approve</h2>
-              <input type="hidden" name="intent" value="approve" />
-              <input type="hidden" name="revision" value={page.revision} />
+            <StepForm intent="approve" title="Approve" revision={page.revision} className="card" submitLabel={`Approve v${version.version}`} isPrimary>
               {!page.backtest?.isCurrent ? <p className="alert alert--warn">The backtest is missing or out of date; approval will be refused.</p> : null}
               <div className="field">
                 <label htmlFor="effective-from">Effective from ({page.timeZone} time)</label>
@@ -308,49 +298,62 @@ export default function RuleSetVersionRoute() {
                 <label htmlFor="approve-note">Note (optional)</label>
                 <textarea id="approve-note" name="note" rows={2} />
               </div>
-              <div className="actions">
-                <button type="submit" className="button button--primary">
-                  Approve v{version.version}
-                </button>
-              </div>
-            </Form>
-            <Form method="post" className="card" aria-labelledby="reject-title">
-              <h2 id="reject-title">Reject</h2>
-              <input type="hidden" name="intent" value="reject" />
-              <input type="hidden" name="revision" value={page.revision} />
+            </StepForm>
+            <StepForm intent="reject" title="Reject" revision={page.revision} className="card" submitLabel={`Reject v${version.version}`}>
               <div className="field">
                 <label htmlFor="reject-reason">Reason</label>
                 <textarea id="reject-reason" name="reason" rows={3} required />
               </div>
-              <div className="actions">
-                <button type="submit" className="button">
-                  Reject v{version.version}
-                </button>
-              </div>
-            </Form>
+            </StepForm>
           </div>
         )
       ) : null}
 
       {permissions.canWithdraw ? (
-        <Form method="post" className="card section" aria-labelledby="withdraw-title">
-          <h2 id="withdraw-title">Withdraw</h2>
-          <input type="hidden" name="intent" value="withdraw" />
-          <input type="hidden" name="revision" value={page.revision} />
+        <StepForm intent="withdraw" title="Withdraw" revision={page.revision} className="card section" submitLabel={`Withdraw v${version.version}`}>
           <div className="field">
             <label htmlFor="withdraw-reason">Reason</label>
             <input id="withdraw-reason" name="reason" required />
           </div>
-          <div className="actions">
-            <button type="submit" className="button">
-              Withdraw v{version.version}
-            </button>
-          </div>
-        </Form>
+        </StepForm>
       ) : null}
 
       <VersionHistory events={page.history} />
     </>
+  );
+}
+
+/** One lifecycle step (submit, approve, reject, withdraw): a titled card posting its intent with the revision it was shown. */
+function StepForm({
+  intent,
+  title,
+  revision,
+  className,
+  submitLabel,
+  isPrimary = false,
+  children,
+}: {
+  intent: string;
+  title: string;
+  revision: number;
+  className: string;
+  submitLabel: string;
+  isPrimary?: boolean;
+  children: ReactNode;
+}) {
+  const titleId = `${intent}-title`;
+  return (
+    <Form method="post" className={className} aria-labelledby={titleId}>
+      <h2 id={titleId}>{title}</h2>
+      <input type="hidden" name="intent" value={intent} />
+      <input type="hidden" name="revision" value={revision} />
+      {children}
+      <div className="actions">
+        <button type="submit" className={isPrimary ? "button button--primary" : "button"}>
+          {submitLabel}
+        </button>
+      </div>
+    </Form>
   );
 }
 
