@@ -57,6 +57,45 @@ async function readHistograms(regions: string[], models?: string[]) {
 }
 
 /**
+ * What the home page's drift alert reads (listPsiAlerts): for each model version with decisions in
+ * `lastMonth`, that month and its first BASELINE_MONTHS months up to `lastMonth`: the rows readHistograms
+ * would give for those months, without aggregating every month of every version on each home page.
+ * Rollup counts are never negative, so a month has decisions exactly when one of its rows is non-zero:
+ * each version's first month is an index probe, and so is each month read.
+ */
+async function readAlertHistograms(regions: string[], lastMonth: string) {
+  return db.$queryRaw<HistogramRow[]>`
+    WITH RECURSIVE versions AS (
+      (SELECT model_name, model_version FROM rollup_score_monthly ORDER BY 1, 2 LIMIT 1)
+      UNION ALL
+      SELECT next.model_name, next.model_version
+        FROM versions v
+        CROSS JOIN LATERAL (
+          SELECT r.model_name, r.model_version FROM rollup_score_monthly r
+           WHERE (r.model_name, r.model_version) > (v.model_name, v.model_version)
+           ORDER BY 1, 2 LIMIT 1) next
+    ), scoring AS (
+      SELECT v.model_name, v.model_version,
+             (SELECT min(r.month) FROM rollup_score_monthly r
+               WHERE r.model_name = v.model_name AND r.model_version = v.model_version AND r.month <= ${lastMonth + "-01"}::date
+                 AND r.region_code = ANY(${regions}::text[]) AND r.decisions <> 0) AS first_month
+        FROM versions v
+       WHERE EXISTS (SELECT 1 FROM rollup_score_monthly r
+                      WHERE r.model_name = v.model_name AND r.model_version = v.model_version AND r.month = ${lastMonth + "-01"}::date
+                        AND r.region_code = ANY(${regions}::text[]) AND r.decisions <> 0)
+    )
+    SELECT r.model_name || '@' || r.model_version AS model, to_char(r.month, 'YYYY-MM') AS month, r.score_bin::int AS bin, r.label,
+           sum(r.decisions)::int AS decisions
+      FROM scoring s
+      JOIN rollup_score_monthly r ON r.model_name = s.model_name AND r.model_version = s.model_version
+       AND r.month = ANY(ARRAY(SELECT (s.first_month + make_interval(months => i))::date FROM generate_series(0, ${BASELINE_MONTHS - 1}::int) i)
+                         || ${lastMonth + "-01"}::date)
+     WHERE r.month <= ${lastMonth + "-01"}::date AND r.region_code = ANY(${regions}::text[])
+     GROUP BY 1, 2, 3, 4
+    HAVING sum(r.decisions) <> 0`;
+}
+
+/**
  * Each model version's PSI (current window vs baseline window) and discrimination. Baseline: the
  * query's window, else the version's first BASELINE_MONTHS months with decisions; current: the last
  * CURRENT_MONTHS month(s) of the period (never before the baseline ends).
@@ -210,7 +249,7 @@ export async function listPsiAlerts(actor: Actor, now = new Date()): Promise<Psi
   if (!actor.ability.can("read", "Dashboard", "model")) return [];
   const regions = regionScope(actor).regionCode.in;
   const lastComplete = addMonths(now.toISOString().slice(0, 7), -1);
-  const rows = (await readHistograms(regions)).filter((row) => row.month <= lastComplete);
+  const rows = await readAlertHistograms(regions, lastComplete);
   const alerts: PsiAlert[] = [];
   for (const model of new Set(rows.map((row) => row.model))) {
     const mine = rows.filter((row) => row.model === model);
