@@ -74,7 +74,7 @@ async function readAlertHistograms(regions: string[], lastMonth: string) {
           SELECT r.model_name, r.model_version FROM rollup_score_monthly r
            WHERE (r.model_name, r.model_version) > (v.model_name, v.model_version)
            ORDER BY 1, 2 LIMIT 1) next
-    ), scoring AS (
+    ), scoring AS MATERIALIZED (
       SELECT v.model_name, v.model_version,
              (SELECT min(r.month) FROM rollup_score_monthly r
                WHERE r.model_name = v.model_name AND r.model_version = v.model_version AND r.month <= ${lastMonth + "-01"}::date
@@ -83,16 +83,21 @@ async function readAlertHistograms(regions: string[], lastMonth: string) {
        WHERE EXISTS (SELECT 1 FROM rollup_score_monthly r
                       WHERE r.model_name = v.model_name AND r.model_version = v.model_version AND r.month = ${lastMonth + "-01"}::date
                         AND r.region_code = ANY(${regions}::text[]) AND r.decisions <> 0)
+    ), months AS MATERIALIZED (
+      SELECT s.model_name, s.model_version, m.month
+        FROM scoring s
+        CROSS JOIN LATERAL (
+          SELECT (s.first_month + make_interval(months => i))::date AS month FROM generate_series(0, ${BASELINE_MONTHS - 1}::int) i
+           UNION SELECT ${lastMonth + "-01"}::date) m
     )
-    SELECT r.model_name || '@' || r.model_version AS model, to_char(r.month, 'YYYY-MM') AS month, r.score_bin::int AS bin, r.label,
-           sum(r.decisions)::int AS decisions
-      FROM scoring s
-      JOIN rollup_score_monthly r ON r.model_name = s.model_name AND r.model_version = s.model_version
-       AND r.month = ANY(ARRAY(SELECT (s.first_month + make_interval(months => i))::date FROM generate_series(0, ${BASELINE_MONTHS - 1}::int) i)
-                         || ${lastMonth + "-01"}::date)
-     WHERE r.month <= ${lastMonth + "-01"}::date AND r.region_code = ANY(${regions}::text[])
-     GROUP BY 1, 2, 3, 4
-    HAVING sum(r.decisions) <> 0`;
+    SELECT model_name || '@' || model_version AS model, to_char(month, 'YYYY-MM') AS month, score_bin::int AS bin, label, decisions::int AS decisions
+      FROM (
+        SELECT r.model_name, r.model_version, r.month, r.score_bin, r.label, sum(r.decisions) AS decisions
+          FROM months m
+          JOIN rollup_score_monthly r ON r.model_name = m.model_name AND r.model_version = m.model_version AND r.month = m.month
+         WHERE r.month <= ${lastMonth + "-01"}::date AND r.region_code = ANY(${regions}::text[])
+         GROUP BY 1, 2, 3, 4, 5
+        HAVING sum(r.decisions) <> 0) grouped`;
 }
 
 /**
