@@ -47,9 +47,14 @@ type RunResult = Record<PageName, PageStats> & { loadAverage: number };
 interface Session {
   server: AppServer;
   cookie: string;
+  close(): Promise<void>;
 }
 
 let session: Promise<Session> | null = null;
+let idleTimer: NodeJS.Timeout | undefined;
+// The runs are shared by the page measurements, which the harness calls one after another: the server
+// stays up between them and is stopped (its copy dropped) once no run has been asked for this long.
+const IDLE_CLOSE_MS = 5_000;
 const runs: RunResult[] = [];
 
 function withDatabase(url: string, database: string) {
@@ -106,11 +111,14 @@ async function startSession(context: BenchContext): Promise<Session> {
   const copyUrl = withDatabase(referenceUrl, copyName);
   const buildRoot = ensureAppBuild(context.log);
   const clock = path.resolve("bench/lib/book-clock.mjs");
+  const port = process.env.BENCH_PAGES_PORT ? Number(process.env.BENCH_PAGES_PORT) : undefined;
+  // A server left on a pinned port would answer the health check in place of the new one.
+  if (port && (await fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false))) throw new Error(`BENCH_PAGES_PORT ${port} is already in use`);
   const server = await startAppServer(copyUrl, {
     name: "bench-pages",
     buildRoot,
     // BENCH_PAGES_PORT pins the port (a shared machine hands out port ranges); otherwise a free one.
-    port: process.env.BENCH_PAGES_PORT ? Number(process.env.BENCH_PAGES_PORT) : undefined,
+    port,
     signingKey: await generateTestSigningKey(),
     env: {
       DATABASE_POOL_SIZE: "10",
@@ -118,14 +126,15 @@ async function startSession(context: BenchContext): Promise<Session> {
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${clock}`.trim(),
     },
   });
-  // A bench that fails half-way still stops its server; a finished one also drops the copy.
-  process.once("exit", () => void server.stop());
-  let isClosed = false;
-  process.on("beforeExit", () => {
-    if (isClosed) return;
-    isClosed = true;
-    void server.stop().then(() => admin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${copyName}" WITH (FORCE)`)));
-  });
+  // A bench that fails half-way still stops its server (the copy is dropped by the next run).
+  const stopOnExit = () => void server.stop();
+  process.once("exit", stopOnExit);
+  const close = async () => {
+    process.removeListener("exit", stopOnExit);
+    await server.stop();
+    await admin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${copyName}" WITH (FORCE)`));
+    context.log(`pages: server stopped, ${copyName} dropped`);
+  };
   const cookie = await signIn(server.origin, PERSONA);
   // Every page must answer 200 before anything is timed (a redirect to /login would be fast and wrong).
   for (const page of Object.values(pages)) {
@@ -133,7 +142,7 @@ async function startSession(context: BenchContext): Promise<Session> {
     if (response.status !== 200) throw new Error(`${page.path} answered HTTP ${response.status} (see ${server.logFile})`);
   }
   for (const page of Object.values(pages)) await drive(server.origin, cookie, page.path, context.isQuick ? 3 : WARMUP_SECONDS);
-  return { server, cookie };
+  return { server, cookie, close };
 }
 
 function percentile(sorted: number[], fraction: number) {
@@ -164,17 +173,26 @@ function drive(origin: string, cookie: string, pagePath: string, seconds: number
 
 /** Run `index` (0-based) of the shared session: the three pages one after the other, measured once. */
 async function runAt(context: BenchContext, index: number) {
-  session ??= startSession(context);
-  const { server, cookie } = await session;
-  while (runs.length <= index) {
-    const seconds = context.isQuick ? QUICK_SECONDS : SECONDS;
-    const loadAverage = Math.round(os.loadavg()[0]! * 10) / 10;
-    const result = { loadAverage } as RunResult;
-    for (const name of Object.keys(pages) as PageName[]) {
-      result[name] = await drive(server.origin, cookie, pages[name].path, seconds);
-      context.log(`pages: run ${runs.length + 1} ${name} p50 ${result[name].p50.toFixed(1)} ms, p95 ${result[name].p95.toFixed(1)} ms (${result[name].requests} requests, load ${loadAverage})`);
+  clearTimeout(idleTimer);
+  try {
+    while (runs.length <= index) {
+      session ??= startSession(context);
+      const { server, cookie } = await session;
+      const seconds = context.isQuick ? QUICK_SECONDS : SECONDS;
+      const loadAverage = Math.round(os.loadavg()[0]! * 10) / 10;
+      const result = { loadAverage } as RunResult;
+      for (const name of Object.keys(pages) as PageName[]) {
+        result[name] = await drive(server.origin, cookie, pages[name].path, seconds);
+        context.log(`pages: run ${runs.length + 1} ${name} p50 ${result[name].p50.toFixed(1)} ms, p95 ${result[name].p95.toFixed(1)} ms (${result[name].requests} requests, load ${loadAverage})`);
+      }
+      runs.push(result);
     }
-    runs.push(result);
+  } finally {
+    idleTimer = setTimeout(() => {
+      const closing = session;
+      session = null;
+      void closing?.then((open) => open.close());
+    }, IDLE_CLOSE_MS);
   }
   return runs[index]!;
 }

@@ -90,7 +90,9 @@ const reviewArbitrary = fc.record({
   isClaimed: fc.boolean(),
 });
 
-async function makeReviews(reviews: fc.RecordValue<typeof reviewArbitrary>[]) {
+type ReviewSpec = typeof reviewArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+async function makeReviews(reviews: ReviewSpec[]) {
   const made: string[] = [];
   for (const review of reviews) {
     const decidedAt = new Date(periodStart + review.decidedOffsetMs);
