@@ -13,11 +13,15 @@ import { personas } from "../fixtures/staff";
 import { actorFor } from "./helpers/actors";
 import { scratchDecisions } from "./helpers/scratch-decisions";
 
-// The oversight page aggregates in one SQL statement (ADR 016); its figures must equal what loading
+// The home page and the oversight page read only what their figures need (ADR 016).
+//
+// The oversight page aggregates in one SQL statement; its figures must equal what loading
 // every decided review of the period and summarising it in the app gives (the page's earlier
 // implementation, restated below): counts, override rates, medians (odd and even counts, ties, zero
 // and negative durations) and the automation-bias flag, by reviewer, model version and region, for
-// every role, region filter and period — after random sets of reviews.
+// every role, region filter and period — after random sets of reviews. The home page's drift alert,
+// which reads only the months it compares, must equal the model dashboard's PSI (all months read) for
+// the last complete month, month after month.
 
 const scratch = scratchDecisions();
 afterAll(() => scratch.removeAll());
@@ -156,5 +160,63 @@ describe("oversight figures from one SQL statement", () => {
       }),
       { numRuns: 15, seed: 20261206 },
     );
+  });
+});
+
+describe("the home page's drift alert", () => {
+  it("equals the model dashboard's PSI for the last complete month, which reads every month", async () => {
+    const { listPsiAlerts, MIN_ALERT_DECISIONS } = await import("~/modules/dashboards/model.server");
+    const { loadModelDashboard } = await import("~/modules/dashboards/model.server");
+    const { DashboardQuerySchema, addMonths } = await import("~/modules/dashboards/schema");
+    // A version of its own that drifts: three baseline months scoring low, then a month scoring high.
+    const model = `drift-${crypto.randomBytes(3).toString("hex")}`;
+    const months = [
+      ["2004-01", 0.2],
+      ["2004-02", 0.25],
+      ["2004-03", 0.2],
+      ["2004-04", 0.22],
+      ["2004-05", 0.6],
+    ] as const;
+    for (const [month, centre] of months) {
+      const created = await db.decision.createManyAndReturn({
+        select: { id: true },
+        data: Array.from({ length: 120 }, (_, index) => ({
+          externalId: `DRIFT-${model}-${month}-${index}`,
+          customerId: ids.customers.SE,
+          kind: "credit" as const,
+          regionCode: "SE",
+          modelName: model,
+          modelVersion: "1.0",
+          score: Math.min(0.99, centre + (index % 20) / 100),
+          outcome: "approved" as const,
+          amount: "100.00",
+          currency: "SEK",
+          features: { age: 40 },
+          decidedAt: new Date(`${month}-${String(1 + (index % 27)).padStart(2, "0")}T12:00:00Z`),
+        })),
+      });
+      created.forEach((decision) => scratch.track(decision));
+    }
+    const [span] = await db.$queryRaw<{ first: string | null; last: string | null }[]>`
+      SELECT to_char(min(month), 'YYYY-MM') AS first, to_char(max(month), 'YYYY-MM') AS last FROM rollup_score_monthly WHERE decisions <> 0`;
+    expect(span?.first).toBeTruthy();
+    let alertsSeen = 0;
+    for (const actor of actors) {
+      if (!actor.ability.can("read", "Dashboard", "model")) continue;
+      for (let month = span!.first!; month <= addMonths(span!.last!, 1); month = addMonths(month, 1)) {
+        const now = new Date(`${addMonths(month, 1)}-03T10:00:00Z`);
+        const dashboard = await loadModelDashboard(actor, DashboardQuerySchema.parse({ from: month, to: month }), now);
+        const expected = dashboard.summaries
+          .filter((summary) => summary.decisions > 0 && summary.psi && summary.psi.band !== "green")
+          .filter((summary) => summary.psi!.baselineTotal >= MIN_ALERT_DECISIONS && summary.psi!.currentTotal >= MIN_ALERT_DECISIONS)
+          .map((summary) => ({ model: summary.model, psi: summary.psi!.psi, band: summary.psi!.band, baseline: summary.baseline, current: summary.current }))
+          .sort((a, b) => b.psi - a.psi);
+        const alerts = await listPsiAlerts(actor, now);
+        expect(alerts).toEqual(expected);
+        alertsSeen += alerts.length;
+      }
+    }
+    // The drifting version alerts for May 2004 (and the fixture book may add its own).
+    expect(alertsSeen).toBeGreaterThanOrEqual(1);
   });
 });
