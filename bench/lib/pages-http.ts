@@ -2,7 +2,8 @@ import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
-import { ensureAppBuild, generateTestSigningKey, startAppServer, type AppServer } from "../../tests/support/app-server";
+import * as openpgp from "openpgp";
+import { ensureAppBuild, startAppServer, type AppServer } from "../../tests/support/app-server";
 import { demoPassword } from "../../prisma/seed/demo-staff";
 import type { BenchContext, Measurement } from "./measurement";
 import { referenceBook } from "./reference-book";
@@ -104,6 +105,21 @@ async function signIn(origin: string, email: string) {
   return cookie;
 }
 
+/**
+ * A checkpoint signing key made before the server's (moved) clock: a key created today would carry a
+ * self-signature "in the future" for a server living on the book's anchor, and every checkpoint would fail.
+ */
+async function signingKeyAt(date: Date) {
+  const { privateKey } = await openpgp.generateKey({
+    type: "ecc",
+    curve: "ed25519Legacy",
+    userIDs: [{ name: "Attest bench ledger", email: "ledger@attest.invalid" }],
+    format: "armored",
+    date,
+  });
+  return privateKey;
+}
+
 async function startSession(context: BenchContext): Promise<Session> {
   const referenceUrl = await context.referenceDatabase();
   const copyName = `${decodeURIComponent(new URL(referenceUrl).pathname.slice(1))}_pages`;
@@ -119,7 +135,7 @@ async function startSession(context: BenchContext): Promise<Session> {
     buildRoot,
     // BENCH_PAGES_PORT pins the port (a shared machine hands out port ranges); otherwise a free one.
     port,
-    signingKey: await generateTestSigningKey(),
+    signingKey: await signingKeyAt(new Date(Date.parse(referenceBook.now) - 86_400_000)),
     env: {
       DATABASE_POOL_SIZE: "10",
       BENCH_CLOCK_AT: referenceBook.now,
