@@ -9,6 +9,8 @@ declare module "autocannon" {
   interface Options {
     url: string;
     connections?: number;
+    /** Requests per second over all connections together. */
+    overallRate?: number;
     amount?: number;
     duration?: number;
     timeout?: number;
@@ -30,5 +32,11 @@ declare module "autocannon" {
     latency: Histogram;
     requests: { total: number; average: number };
   }
+  interface Instance {
+    /** Each answered request: its status code, size and response time (ms). */
+    on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): Instance;
+    on(event: "reqError", listener: (error: Error) => void): Instance;
+  }
   export default function autocannon(options: Options): Promise<Result>;
+  export default function autocannon(options: Options, done: (error: Error | null, result: Result) => void): Instance;
 }

@@ -57,6 +57,50 @@ async function readHistograms(regions: string[], models?: string[]) {
 }
 
 /**
+ * What the home page's drift alert reads (listPsiAlerts): for each model version with decisions in
+ * `lastMonth`, that month and its first BASELINE_MONTHS months up to `lastMonth`: the rows readHistograms
+ * would give for those months, without aggregating every month of every version on each home page.
+ * Rollup counts are never negative, so a month has decisions exactly when one of its rows is non-zero:
+ * each version's first month is an index probe, and so is each month read.
+ */
+async function readAlertHistograms(regions: string[], lastMonth: string) {
+  return db.$queryRaw<HistogramRow[]>`
+    WITH RECURSIVE versions AS (
+      (SELECT model_name, model_version FROM rollup_score_monthly ORDER BY 1, 2 LIMIT 1)
+      UNION ALL
+      SELECT next.model_name, next.model_version
+        FROM versions v
+        CROSS JOIN LATERAL (
+          SELECT r.model_name, r.model_version FROM rollup_score_monthly r
+           WHERE (r.model_name, r.model_version) > (v.model_name, v.model_version)
+           ORDER BY 1, 2 LIMIT 1) next
+    ), scoring AS MATERIALIZED (
+      SELECT v.model_name, v.model_version,
+             (SELECT min(r.month) FROM rollup_score_monthly r
+               WHERE r.model_name = v.model_name AND r.model_version = v.model_version AND r.month <= ${lastMonth + "-01"}::date
+                 AND r.region_code = ANY(${regions}::text[]) AND r.decisions <> 0) AS first_month
+        FROM versions v
+       WHERE EXISTS (SELECT 1 FROM rollup_score_monthly r
+                      WHERE r.model_name = v.model_name AND r.model_version = v.model_version AND r.month = ${lastMonth + "-01"}::date
+                        AND r.region_code = ANY(${regions}::text[]) AND r.decisions <> 0)
+    ), months AS MATERIALIZED (
+      SELECT s.model_name, s.model_version, m.month
+        FROM scoring s
+        CROSS JOIN LATERAL (
+          SELECT (s.first_month + make_interval(months => i))::date AS month FROM generate_series(0, ${BASELINE_MONTHS - 1}::int) i
+           UNION SELECT ${lastMonth + "-01"}::date) m
+    )
+    SELECT model_name || '@' || model_version AS model, to_char(month, 'YYYY-MM') AS month, score_bin::int AS bin, label, decisions::int AS decisions
+      FROM (
+        SELECT r.model_name, r.model_version, r.month, r.score_bin, r.label, sum(r.decisions) AS decisions
+          FROM months m
+          JOIN rollup_score_monthly r ON r.model_name = m.model_name AND r.model_version = m.model_version AND r.month = m.month
+         WHERE r.month <= ${lastMonth + "-01"}::date AND r.region_code = ANY(${regions}::text[])
+         GROUP BY 1, 2, 3, 4, 5
+        HAVING sum(r.decisions) <> 0) grouped`;
+}
+
+/**
  * Each model version's PSI (current window vs baseline window) and discrimination. Baseline: the
  * query's window, else the version's first BASELINE_MONTHS months with decisions; current: the last
  * CURRENT_MONTHS month(s) of the period (never before the baseline ends).
@@ -210,7 +254,7 @@ export async function listPsiAlerts(actor: Actor, now = new Date()): Promise<Psi
   if (!actor.ability.can("read", "Dashboard", "model")) return [];
   const regions = regionScope(actor).regionCode.in;
   const lastComplete = addMonths(now.toISOString().slice(0, 7), -1);
-  const rows = (await readHistograms(regions)).filter((row) => row.month <= lastComplete);
+  const rows = await readAlertHistograms(regions, lastComplete);
   const alerts: PsiAlert[] = [];
   for (const model of new Set(rows.map((row) => row.model))) {
     const mine = rows.filter((row) => row.model === model);

@@ -32,20 +32,31 @@ export interface ReviewSample {
 
 export function summarise(key: string, label: string, samples: ReviewSample[]): OversightRow {
   const overturned = samples.filter((sample) => sample.verdict === "overturned").length;
-  const overrideRate = samples.length === 0 ? 0 : overturned / samples.length;
   const medianMinutes = median(samples.flatMap((sample) => (sample.minutes === null ? [] : [sample.minutes])));
+  return oversightRow(key, label, { reviews: samples.length, overturned, medianMinutes });
+}
+
+/** A group's row from its counts and median (as the database aggregates them, or summarise above). */
+export function oversightRow(key: string, label: string, counts: { reviews: number; overturned: number; medianMinutes: number | null }): OversightRow {
+  const { reviews, overturned, medianMinutes } = counts;
+  const overrideRate = reviews === 0 ? 0 : overturned / reviews;
   return {
     key,
     label,
-    reviews: samples.length,
+    reviews,
     overturned,
     overrideRate,
     medianMinutes,
     isPossibleAutomationBias:
-      samples.length >= MIN_REVIEWS_TO_FLAG &&
-      overrideRate < RUBBER_STAMP_OVERRIDE_RATE &&
-      medianMinutes !== null &&
-      medianMinutes < RUBBER_STAMP_MEDIAN_MINUTES,
+      reviews >= MIN_REVIEWS_TO_FLAG && overrideRate < RUBBER_STAMP_OVERRIDE_RATE && medianMinutes !== null && medianMinutes < RUBBER_STAMP_MEDIAN_MINUTES,
   };
 }
 
+/**
+ * The median from the two middle values of an ordered list of n, as PostgreSQL hands them over
+ * (`lower` at position ⌈n/2⌉, `upper` at ⌊n/2⌋ + 1, 1-based): the same arithmetic as median().
+ */
+export function medianOfMiddles(count: number, lower: number | null, upper: number | null): number | null {
+  if (count === 0 || lower === null || upper === null) return null;
+  return count % 2 === 1 ? lower : (lower + upper) / 2;
+}

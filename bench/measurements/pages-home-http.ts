@@ -1,0 +1,3 @@
+import { pageMeasurement } from "../lib/pages-http";
+
+export default pageMeasurement("home");
