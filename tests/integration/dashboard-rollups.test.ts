@@ -7,6 +7,9 @@ import { discrimination, fairnessByGroup, populationStabilityIndex, rate } from 
 import { loadFairnessDashboard } from "~/modules/dashboards/fairness.server";
 import { loadFraudDashboard } from "~/modules/dashboards/fraud.server";
 import { loadModelDashboard } from "~/modules/dashboards/model.server";
+import { loadOperationsDashboard } from "~/modules/dashboards/operations.server";
+import { openReviewStatuses } from "~/modules/decisions/schema";
+import { openPrivacyRequestStates } from "~/modules/privacy/schema";
 import { loadRiskDashboard } from "~/modules/dashboards/risk.server";
 import { DashboardQuerySchema } from "~/modules/dashboards/schema";
 import { rebuildRollups } from "~/modules/dashboards/rollups.server";
@@ -366,6 +369,34 @@ describe("dashboard figures equal the metric computed from raw rows", () => {
     expect(dashboard.chosen!.psi?.psi ?? null).toBe(psi?.psi ?? null);
     const gini = discrimination(await histogram("2025-01", "2025-06", "good"), await histogram("2025-01", "2025-06", "bad"));
     expect(dashboard.chosen!.discrimination?.gini ?? null).toBe(gini?.gini ?? null);
+  });
+});
+
+describe("operations: open work counted into bands", () => {
+  it("counts every open review once, by trigger and age band, and every open privacy request by type", async () => {
+    const now = new Date();
+    const dashboard = await loadOperationsDashboard(compliance, DashboardQuerySchema.parse({}), now);
+    const reviews = await db.$queryRaw<{ trigger: string; band: string; n: number }[]>`
+      SELECT trigger::text AS trigger, CASE WHEN opened_at > ${now}::timestamptz - interval '24 hours' THEN '< 1 day'
+                  WHEN opened_at > ${now}::timestamptz - interval '72 hours' THEN '1–3 days'
+                  WHEN opened_at > ${now}::timestamptz - interval '168 hours' THEN '3–7 days' ELSE '> 7 days' END AS band, count(*)::int AS n
+        FROM review WHERE status::text = ANY(${[...openReviewStatuses]}::text[]) AND region_code = ANY(${compliance.regionFilter}::text[]) AND opened_at <= ${now}::timestamptz
+       GROUP BY 1, 2`;
+    expect(reviews.length, "open reviews in the fixtures").toBeGreaterThan(0);
+    for (const row of dashboard.charts.queue!.rows) {
+      for (const [trigger, count] of Object.entries(row).filter(([key]) => key !== "age")) {
+        expect(count, `${trigger} ${row.age}`).toBe(reviews.find((r) => r.trigger === trigger && r.band === row.age)?.n ?? 0);
+      }
+    }
+    const privacy = await db.$queryRaw<{ type: string; n: number }[]>`
+      SELECT type::text AS type, count(*)::int AS n FROM privacy_request
+       WHERE state::text = ANY(${[...openPrivacyRequestStates]}::text[]) AND region_code = ANY(${compliance.regionFilter}::text[]) GROUP BY 1`;
+    expect(privacy.length, "open privacy requests in the fixtures").toBeGreaterThan(0);
+    const charted = dashboard.charts.privacy!.rows.reduce<Record<string, number>>((totals, row) => {
+      for (const [type, count] of Object.entries(row)) if (type !== "deadline") totals[type] = (totals[type] ?? 0) + Number(count);
+      return totals;
+    }, {});
+    expect(charted).toEqual(Object.fromEntries(privacy.map((row) => [row.type, row.n])));
   });
 });
 
