@@ -85,6 +85,7 @@ async function main() {
     isQuick: values.quick,
     cacheDir: path.join(benchDir, ".cache"),
     referenceDatabase: () => (referenceUrl ??= databases.ensureReference(referenceBook, { isRebuild: values.rebuild })),
+    copyOfReference: async (purpose) => databases.copyReference(await context.referenceDatabase(), purpose),
     withScratchDatabase: (use) => databases.withScratch(use),
     log,
   };
@@ -94,32 +95,36 @@ async function main() {
   for (const measurement of selected) {
     const runs = values.quick ? 1 : measurement.runs;
     log(`${measurement.name}: setting up`);
-    await measurement.setup?.(context);
-    const runsMs: number[] = [];
-    const loadAverageBeforeRuns: number[] = [];
-    for (let run = 1; run <= runs; run++) {
-      loadAverageBeforeRuns.push(Math.round(os.loadavg()[0]! * 10) / 10);
-      runsMs.push(await measurement.measure(context));
-      log(`${measurement.name}: run ${run}/${runs} ${formatDuration(runsMs[runsMs.length - 1]!)}`);
-    }
-    const result: MeasurementResult = {
-      ...summarise(measurement.name, measurement.description, runsMs),
-      measuredAt: new Date().toISOString(),
-      loadAverageBeforeRuns,
-      ...rateOf(measurement.throughput, runsMs),
-    };
-    if (measurement.floor) {
-      const floorMs: number[] = [];
+    try {
+      await measurement.setup?.(context);
+      const runsMs: number[] = [];
+      const loadAverageBeforeRuns: number[] = [];
       for (let run = 1; run <= runs; run++) {
-        floorMs.push(await measurement.floor.measure(context));
-        log(`${measurement.name}: floor ${measurement.floor.name} run ${run}/${runs} ${formatDuration(floorMs[floorMs.length - 1]!)}`);
+        loadAverageBeforeRuns.push(Math.round(os.loadavg()[0]! * 10) / 10);
+        runsMs.push(await measurement.measure(context));
+        log(`${measurement.name}: run ${run}/${runs} ${formatDuration(runsMs[runsMs.length - 1]!)}`);
       }
-      result.floor = { ...summarise(measurement.floor.name, measurement.floor.description, floorMs), ...rateOf(measurement.floor.throughput ?? measurement.throughput, floorMs) };
-      result.ratioToFloor = result.medianMs / result.floor.medianMs;
+      const result: MeasurementResult = {
+        ...summarise(measurement.name, measurement.description, runsMs),
+        measuredAt: new Date().toISOString(),
+        loadAverageBeforeRuns,
+        ...rateOf(measurement.throughput, runsMs),
+      };
+      if (measurement.floor) {
+        const floorMs: number[] = [];
+        for (let run = 1; run <= runs; run++) {
+          floorMs.push(await measurement.floor.measure(context));
+          log(`${measurement.name}: floor ${measurement.floor.name} run ${run}/${runs} ${formatDuration(floorMs[floorMs.length - 1]!)}`);
+        }
+        result.floor = { ...summarise(measurement.floor.name, measurement.floor.description, floorMs), ...rateOf(measurement.floor.throughput ?? measurement.throughput, floorMs) };
+        result.ratioToFloor = result.medianMs / result.floor.medianMs;
+      }
+      const notes = measurement.notes?.();
+      if (notes) result.notes = notes;
+      results.push(result);
+    } finally {
+      await measurement.teardown?.(context);
     }
-    const notes = measurement.notes?.();
-    if (notes) result.notes = notes;
-    results.push(result);
   }
 
   const merged = mergeResults(readPreviousResults(resultsFile), machine, results);

@@ -2,6 +2,8 @@
 // Recomputes the dashboard rollups (decision_fact and rollup_*) from the raw tables in one transaction
 // and records it in the ledger (ADR 011). Ingestion, reviews and outcomes keep them up to date on their
 // own; run this after a bulk load that deferred them, a restore, or a change of a metric's definition.
+// Safe while the app runs (ADR 017): writers of decisions and outcomes, and dashboards, wait for it
+// (≈ 10 s at a million decisions).
 // Exit 0 when rebuilt, 2 if it could not run.
 import { disconnectDatabase } from "../app/utils/db.server";
 import { rebuildRollups } from "../app/modules/dashboards/rollups.server";

@@ -1,5 +1,5 @@
 import type { BenchContext, Measurement } from "./measurement";
-import { runCommand } from "./processes";
+import { runWorkerJson } from "./processes";
 
 // A dashboard's loader against the million-decision reference book (issue 10: p95 ≤ 100 ms), beside
 // the raw-table GROUP BY its rollups replace. Each run is one worker process timing ITERATIONS loader
@@ -18,13 +18,12 @@ export function dashboardMeasurement(dashboard: string, label: string): Measurem
   let floorIndex = 0;
   async function runWorker(context: BenchContext) {
     const url = await context.referenceDatabase();
-    const output = await runCommand("npx", ["tsx", "bench/workers/dashboard-loader.ts", dashboard, String(ITERATIONS), "compliance@attest.test"], {
-      env: { DATABASE_URL: url, SESSION_SECRET: "bench-only-session-secret-0123456789abcdef", LOG_LEVEL: "warn", DATABASE_POOL_SIZE: "10" },
+    return runWorkerJson<WorkerResult>("dashboard-loader.ts", [dashboard, String(ITERATIONS), "compliance@attest.test"], {
+      url,
+      resultKey: "loader",
+      env: { DATABASE_POOL_SIZE: "10" },
       label: `dashboard loader worker (${dashboard})`,
     });
-    const line = output.split("\n").findLast((text) => text.startsWith('{"loader"'));
-    if (!line) throw new Error(`the dashboard worker printed no result:\n${output.slice(-2000)}`);
-    return JSON.parse(line) as WorkerResult;
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   return {

@@ -134,6 +134,30 @@ export class BenchDatabases {
     await this.writeMarker(this.templateName, { migrations: this.migrations });
   }
 
+  /**
+   * A writable copy of the reference book (CREATE DATABASE … TEMPLATE), for measurements that write to
+   * it (a rollup rebuild): the reference itself is only ever read. PostgreSQL refuses to copy a database
+   * anyone is connected to, so this retries for up to ten minutes while other benchmarks read it.
+   */
+  async copyReference(referenceUrl: string, purpose: string) {
+    const name = `${this.referenceName}_copy_${process.pid}_${++this.scratchCount}`;
+    const deadline = Date.now() + 10 * 60_000;
+    let reported = false;
+    for (;;) {
+      try {
+        await this.admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${this.referenceName}"`));
+        break;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code !== "55006" || Date.now() > deadline) throw error;
+        if (!reported) this.log(`${this.referenceName}: in use by other sessions; waiting to copy it for ${purpose}`);
+        reported = true;
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+      }
+    }
+    return { url: withDatabase(referenceUrl, name), drop: () => this.drop(name) };
+  }
+
   /** A fresh migrated database for one run (cloned from the template), dropped afterwards. */
   async withScratch<T>(use: (url: string) => Promise<T>): Promise<T> {
     await this.ensureTemplate();

@@ -1,5 +1,5 @@
 import type { BenchContext, Measurement } from "./measurement";
-import { runCommand } from "./processes";
+import { runWorkerJson } from "./processes";
 
 // The decision explorer's loader against the million-decision reference book (issue 4 §9): p95 of
 // one page over many requests (target ≤ 50 ms), beside the same SQL sent by `pg` directly (target
@@ -23,13 +23,12 @@ export function explorerMeasurement(scenario: string, label: string): Measuremen
   let floorIndex = 0;
   async function runWorker(context: BenchContext) {
     const url = await context.referenceDatabase();
-    const output = await runCommand("npx", ["tsx", "bench/workers/explorer-loader.ts", scenario, String(ITERATIONS), "compliance@attest.test"], {
-      env: { DATABASE_URL: url, SESSION_SECRET: "bench-only-session-secret-0123456789abcdef", LOG_LEVEL: "warn", DATABASE_POOL_SIZE: "10" },
+    return runWorkerJson<WorkerResult>("explorer-loader.ts", [scenario, String(ITERATIONS), "compliance@attest.test"], {
+      url,
+      resultKey: "loader",
+      env: { DATABASE_POOL_SIZE: "10" },
       label: `explorer loader worker (${scenario})`,
     });
-    const line = output.split("\n").findLast((text) => text.startsWith('{"loader"'));
-    if (!line) throw new Error(`the explorer worker printed no result:\n${output.slice(-2000)}`);
-    return JSON.parse(line) as WorkerResult;
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   return {

@@ -8,6 +8,8 @@ export interface BenchContext {
   cacheDir: string;
   /** The long-lived benchmark database with the reference book (built on first use, then reused). */
   referenceDatabase(): Promise<string>;
+  /** A writable copy of the reference book, for measurements that write to it; drop it when done. */
+  copyOfReference(purpose: string): Promise<{ url: string; drop(): Promise<void> }>;
   /** A fresh, migrated, empty database; dropped again after the run. */
   withScratchDatabase<T>(use: (url: string) => Promise<T>): Promise<T>;
   log(message: string): void;
@@ -27,6 +29,8 @@ export interface Measurement extends TimedStep {
   runs: number;
   /** Untimed preparation, once before the runs. */
   setup?(context: BenchContext): Promise<void>;
+  /** Untimed clean-up, once after the runs and the floor (also when one of them failed). */
+  teardown?(context: BenchContext): Promise<void>;
   /** What the measurement is compared with: the ratio median / floor median is reported. */
   floor?: TimedStep;
   /** Further facts observed while measuring (e.g. peak memory), printed beside the result. */

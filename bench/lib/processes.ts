@@ -37,3 +37,26 @@ export function migrateDatabase(url: string) {
 export function runPsql(url: string, command: string, label: string) {
   return runCommand("psql", [url, "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-q", "-c", command], { label });
 }
+
+/** The environment a bench worker needs to load the app's modules against a database. */
+export function workerEnvironment(url: string, extra: Record<string, string> = {}) {
+  return { DATABASE_URL: url, SESSION_SECRET: "bench-only-session-secret-0123456789abcdef", LOG_LEVEL: "warn", ...extra };
+}
+
+/**
+ * Runs a worker script in bench/workers/ with tsx and returns the JSON object it printed last on a line
+ * of its own starting with `{"<key>"` (its result; anything else it prints is kept for the error).
+ */
+export async function runWorkerJson<T>(
+  script: string,
+  args: string[],
+  options: { url: string; resultKey: string; label: string; env?: Record<string, string> },
+): Promise<T> {
+  const output = await runCommand("npx", ["tsx", `bench/workers/${script}`, ...args], {
+    env: workerEnvironment(options.url, options.env),
+    label: options.label,
+  });
+  const line = output.split("\n").findLast((text) => text.startsWith(`{"${options.resultKey}"`));
+  if (!line) throw new Error(`${options.label} printed no result:\n${output.slice(-2000)}`);
+  return JSON.parse(line) as T;
+}

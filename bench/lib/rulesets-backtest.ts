@@ -1,5 +1,5 @@
 import type { BenchContext, Measurement } from "./measurement";
-import { runCommand } from "./processes";
+import { runWorkerJson } from "./processes";
 
 // Issue 9's backtest targets on the 1,000,000-decision reference book: the whole book ≤ 10 s, a 90-day
 // all-region period ≤ 2 s, memory flat (counted in the database). One worker process per span times the
@@ -23,13 +23,11 @@ export function backtestMeasurement(span: "all" | "90d"): Measurement {
   async function worker(context: BenchContext) {
     if (result) return result;
     const url = await context.referenceDatabase();
-    const output = await runCommand("npx", ["tsx", "bench/workers/ruleset-backtest.ts", span, String(context.isQuick ? 1 : RUNS)], {
-      env: { DATABASE_URL: url, SESSION_SECRET: "bench-only-session-secret-0123456789abcdef", LOG_LEVEL: "warn" },
+    result = await runWorkerJson<WorkerResult>("ruleset-backtest.ts", [span, String(context.isQuick ? 1 : RUNS)], {
+      url,
+      resultKey: "backtest",
       label: `backtest worker (${span})`,
     });
-    const line = output.split("\n").findLast((text) => text.startsWith('{"backtest"'));
-    if (!line) throw new Error(`the backtest worker printed no result:\n${output.slice(-2000)}`);
-    result = JSON.parse(line) as WorkerResult;
     return result;
   }
   const label = span === "all" ? "the whole book (all regions)" : "the last 90 days, all regions";

@@ -3,13 +3,18 @@ import autocannon from "autocannon";
 import pg from "pg";
 import { ensureAppBuild, generateTestSigningKey, startAppServer } from "../../tests/support/app-server";
 import { elapsedSince, type BenchContext, type Measurement } from "../lib/measurement";
-import { runCommand } from "../lib/processes";
+import { runCommand, runPsql } from "../lib/processes";
 
 // Decisions per second through POST /api/v1/decisions (issue 4 §9; target ≥ 5,000/s with audit): the
 // production build served by server.ts on a fresh database holding the demo staff and rule sets,
 // NDJSON batches of 1,000 decisions sent by autocannon over 4 connections. Every batch is validated
 // line by line, checked against earlier ingestions, written with its customers, reasons and queue
 // reviews in one transaction, and recorded by one audit event (counts and SHA-256 of the body).
+//
+// Issue 10 asks that maintaining the dashboard rollups (ADR 011: triggers in the writing transaction)
+// keep ≥ 90% of the throughput without them. So each run ingests twice, on two fresh databases one
+// after the other (the order alternating between runs, so that a change of load falls on both alike):
+// once as deployed, once with the rollup triggers of the decision table disabled — the floor.
 
 const BATCH = 1_000;
 const BATCHES = 40;
@@ -66,12 +71,31 @@ async function createToken(url: string) {
   }
 }
 
-async function measureIngestion(context: BenchContext) {
+async function countIngestEvents(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ events: string }>("SELECT count(*) AS events FROM audit_event WHERE action = 'ingest.decisions_accepted'");
+    return Number(rows[0]!.events);
+  } finally {
+    await client.end();
+  }
+}
+
+// The triggers through which ingestion (decision inserts, the review-state update) reaches the rollups.
+const rollupTriggers = ["decision_rollups_insert", "decision_rollups_update"];
+
+async function measureIngestion(context: BenchContext, options: { withRollups: boolean }) {
   return context.withScratchDatabase(async (url) => {
     await runCommand("npx", ["tsx", "prisma/seed/index.ts", "--decisions", "1000"], { env: { DATABASE_URL: url }, label: "seeding staff and rule sets" });
+    if (!options.withRollups) {
+      await runPsql(url, rollupTriggers.map((name) => `ALTER TABLE decision DISABLE TRIGGER ${name};`).join(" "), "disabling the rollup triggers");
+    }
     const token = await createToken(url);
     const run = crypto.randomBytes(4).toString("hex");
     const bodies = Array.from({ length: BATCHES }, (_, batch) => batchBody(run, batch));
+    // The seed writes the book's history into the ledger, ingestion events included: count only ours.
+    const eventsBefore = await countIngestEvents(url);
     const buildRoot = ensureAppBuild(context.log);
     const server = await startAppServer(url, { name: "bench-ingest", buildRoot, signingKey: await generateTestSigningKey(), env: { DATABASE_POOL_SIZE: "8" } });
     try {
@@ -92,14 +116,21 @@ async function measureIngestion(context: BenchContext) {
       }
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      const { rows } = await client.query<{ decisions: string; events: string }>(
-        `SELECT (SELECT count(*) FROM decision WHERE external_id LIKE $1) AS decisions,
-                (SELECT count(*) FROM audit_event WHERE action = 'ingest.decisions_accepted') AS events`,
-        [`BENCH-${run}-%`],
-      );
-      await client.end();
-      if (Number(rows[0]!.decisions) !== BATCH * BATCHES || Number(rows[0]!.events) !== BATCHES) {
-        throw new Error(`expected ${BATCH * BATCHES} decisions and ${BATCHES} audit events, found ${rows[0]!.decisions} and ${rows[0]!.events}`);
+      try {
+        const { rows } = await client.query<{ decisions: string; events: string; all: string; rolled: string }>(
+          `SELECT (SELECT count(*) FROM decision WHERE external_id LIKE $1) AS decisions,
+                  (SELECT count(*) FROM audit_event WHERE action = 'ingest.decisions_accepted') AS events,
+                  (SELECT count(*) FROM decision) AS "all",
+                  (SELECT coalesce(sum(decisions), 0) FROM rollup_decision_daily) AS rolled`,
+          [`BENCH-${run}-%`],
+        );
+        const { decisions, events, all, rolled } = rows[0]!;
+        if (Number(decisions) !== BATCH * BATCHES || Number(events) - eventsBefore !== BATCHES) {
+          throw new Error(`expected ${BATCH * BATCHES} decisions and ${BATCHES} audit events, found ${decisions} and ${Number(events) - eventsBefore}`);
+        }
+        if (options.withRollups && rolled !== all) throw new Error(`the rollups count ${rolled} of the ${all} decisions in the database`);
+      } finally {
+        await client.end();
       }
       return ms;
     } finally {
@@ -108,14 +139,38 @@ async function measureIngestion(context: BenchContext) {
   });
 }
 
+const withoutRollups: number[] = [];
+const withRollups: number[] = [];
+let floorIndex = 0;
+
 const ingestion: Measurement = {
   name: "ingest.decisions-http",
   description:
     `${(BATCH * BATCHES).toLocaleString("en")} decisions as ${BATCHES} NDJSON batches of ${BATCH.toLocaleString("en")} through POST /api/v1/decisions ` +
-    `(production build, ${CONNECTIONS} connections), each batch validated, written all or nothing with its customers, reasons and reviews, and audited by one event.`,
+    `(production build, ${CONNECTIONS} connections), each batch validated, written all or nothing with its customers, reasons and reviews, ` +
+    "audited by one event, and counted into the dashboard rollups in the same transaction.",
   runs: 3,
   throughput: { count: BATCH * BATCHES, unit: "decisions" },
-  measure: measureIngestion,
+  async measure(context) {
+    const run = withRollups.length;
+    // Alternate which variant goes first, so that neither always meets the warmer (or busier) machine.
+    if (run % 2 === 1) withoutRollups.push(await measureIngestion(context, { withRollups: false }));
+    withRollups.push(await measureIngestion(context, { withRollups: true }));
+    if (run % 2 === 0) withoutRollups.push(await measureIngestion(context, { withRollups: false }));
+    return withRollups[run]!;
+  },
+  floor: {
+    name: "ingest.without-rollups",
+    description: "The same ingestion on a fresh database with the decision table's rollup triggers disabled, run back to back with each measured run.",
+    async measure() {
+      return withoutRollups[floorIndex++ % withoutRollups.length]!;
+    },
+  },
+  notes() {
+    if (withRollups.length === 0) return "";
+    const share = (index: number) => `${((withoutRollups[index]! / withRollups[index]!) * 100).toFixed(0)}%`;
+    return `throughput with rollups as a share of without, run by run: ${withRollups.map((_, index) => share(index)).join(", ")} (target ≥ 90%)`;
+  },
 };
 
 export default ingestion;

@@ -1,11 +1,15 @@
 import crypto from "node:crypto";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Actor } from "~/modules/access/actor.server";
 import { discrimination, fairnessByGroup, populationStabilityIndex, rate } from "~/modules/dashboards/metrics";
 import { loadFairnessDashboard } from "~/modules/dashboards/fairness.server";
 import { loadFraudDashboard } from "~/modules/dashboards/fraud.server";
 import { loadModelDashboard } from "~/modules/dashboards/model.server";
+import { loadOperationsDashboard } from "~/modules/dashboards/operations.server";
+import { openReviewStatuses } from "~/modules/decisions/schema";
+import { openPrivacyRequestStates } from "~/modules/privacy/schema";
 import { loadRiskDashboard } from "~/modules/dashboards/risk.server";
 import { DashboardQuerySchema } from "~/modules/dashboards/schema";
 import { rebuildRollups } from "~/modules/dashboards/rollups.server";
@@ -214,6 +218,97 @@ describe("rollups kept in the writing transaction", () => {
   });
 });
 
+// ── A rebuild while the app writes (ADR 017): SHARE locks on the raw tables make the rebuild wait for a
+// writer already in flight and hold new writers off until it commits; either way every decision is
+// counted once. PostgreSQL only: the embedded database serves one connection at a time.
+
+const isPostgres = inject("databaseKind") === "postgresql";
+
+async function connect(user?: string) {
+  const url = new URL(process.env.DATABASE_URL!);
+  if (user) {
+    url.username = user;
+    url.password = "";
+  }
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  return client;
+}
+
+function insertDecisionStatement(region: "SE" | "DE", day: number) {
+  return {
+    text: `INSERT INTO decision (id, external_id, customer_id, kind, region_code, model_name, model_version, score, outcome, amount, currency, features, decided_at)
+           VALUES (gen_random_uuid(), $1, $2, 'credit', $3, 'credit-risk-gbm', '9.1', 0.81, 'approved', 1234.56, $4, '{"age": 41}', $5)`,
+    values: [nextId("C"), customerIds[region]!, region, region === "SE" ? "SEK" : "EUR", new Date(Date.UTC(2025, 0, 1) + day * 86_400_000).toISOString()],
+  };
+}
+
+/** Resolves once the given backend waits for a lock. */
+async function waitsForLock(pid: number) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const [row] = await db.$queryRaw<{ waiting: boolean }[]>`SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = ${pid}`;
+    if (row?.waiting) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`backend ${pid} never waited for a lock`);
+}
+
+describe.runIf(isPostgres)("a rebuild while the app writes", () => {
+  it("waits for an ingestion in flight and counts it once", async () => {
+    const writer = await connect();
+    const rebuilder = await connect();
+    try {
+      await writer.query("BEGIN");
+      await writer.query(insertDecisionStatement("SE", 40));
+      const rebuilderPid = (await rebuilder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      const rebuilt = rebuilder.query("SELECT rollups_rebuild()");
+      await waitsForLock(rebuilderPid);
+      await writer.query(insertDecisionStatement("DE", 41));
+      await writer.query("COMMIT");
+      await rebuilt;
+      await expectRollupsEqualRaw();
+    } finally {
+      await writer.end();
+      await rebuilder.end();
+    }
+  });
+
+  it("holds an ingestion off until it commits, which then counts it once", async () => {
+    const writer = await connect();
+    const rebuilder = await connect();
+    try {
+      const writerPid = (await writer.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      await rebuilder.query("BEGIN");
+      await rebuilder.query("SELECT rollups_rebuild()");
+      const written = writer.query(insertDecisionStatement("SE", 42));
+      await waitsForLock(writerPid);
+      await rebuilder.query("COMMIT");
+      await written;
+      await expectRollupsEqualRaw();
+    } finally {
+      await writer.end();
+      await rebuilder.end();
+    }
+  });
+
+  it("may be run by the app's runtime role, which may neither truncate nor alter the rollups itself", async () => {
+    const role = `attest_app_rollups_${run}`;
+    await db.$executeRawUnsafe(`CREATE ROLE ${role} LOGIN IN ROLE attest_runtime`);
+    const runtime = await connect(role);
+    try {
+      await runtime.query("BEGIN");
+      const { rows } = await runtime.query<{ decisions: string }>("SELECT rollups_rebuild()::text AS decisions");
+      await runtime.query("COMMIT");
+      expect(Number(rows[0]!.decisions)).toBe(await db.decision.count());
+      await expect(runtime.query("TRUNCATE rollup_vintage")).rejects.toThrow(/permission denied/);
+      await expectRollupsEqualRaw();
+    } finally {
+      await runtime.end();
+      await db.$executeRawUnsafe(`DROP ROLE ${role}`);
+    }
+  });
+});
+
 describe("dashboard figures equal the metric computed from raw rows", () => {
   const query = DashboardQuerySchema.parse({ from: "2025-01", to: "2025-06" });
   const now = new Date("2025-06-30T12:00:00Z");
@@ -274,6 +369,34 @@ describe("dashboard figures equal the metric computed from raw rows", () => {
     expect(dashboard.chosen!.psi?.psi ?? null).toBe(psi?.psi ?? null);
     const gini = discrimination(await histogram("2025-01", "2025-06", "good"), await histogram("2025-01", "2025-06", "bad"));
     expect(dashboard.chosen!.discrimination?.gini ?? null).toBe(gini?.gini ?? null);
+  });
+});
+
+describe("operations: open work counted into bands", () => {
+  it("counts every open review once, by trigger and age band, and every open privacy request by type", async () => {
+    const now = new Date();
+    const dashboard = await loadOperationsDashboard(compliance, DashboardQuerySchema.parse({}), now);
+    const reviews = await db.$queryRaw<{ trigger: string; band: string; n: number }[]>`
+      SELECT trigger::text AS trigger, CASE WHEN opened_at > ${now}::timestamptz - interval '24 hours' THEN '< 1 day'
+                  WHEN opened_at > ${now}::timestamptz - interval '72 hours' THEN '1–3 days'
+                  WHEN opened_at > ${now}::timestamptz - interval '168 hours' THEN '3–7 days' ELSE '> 7 days' END AS band, count(*)::int AS n
+        FROM review WHERE status::text = ANY(${[...openReviewStatuses]}::text[]) AND region_code = ANY(${compliance.regionFilter}::text[]) AND opened_at <= ${now}::timestamptz
+       GROUP BY 1, 2`;
+    expect(reviews.length, "open reviews in the fixtures").toBeGreaterThan(0);
+    for (const row of dashboard.charts.queue!.rows) {
+      for (const [trigger, count] of Object.entries(row).filter(([key]) => key !== "age")) {
+        expect(count, `${trigger} ${row.age}`).toBe(reviews.find((r) => r.trigger === trigger && r.band === row.age)?.n ?? 0);
+      }
+    }
+    const privacy = await db.$queryRaw<{ type: string; n: number }[]>`
+      SELECT type::text AS type, count(*)::int AS n FROM privacy_request
+       WHERE state::text = ANY(${[...openPrivacyRequestStates]}::text[]) AND region_code = ANY(${compliance.regionFilter}::text[]) GROUP BY 1`;
+    expect(privacy.length, "open privacy requests in the fixtures").toBeGreaterThan(0);
+    const charted = dashboard.charts.privacy!.rows.reduce<Record<string, number>>((totals, row) => {
+      for (const [type, count] of Object.entries(row)) if (type !== "deadline") totals[type] = (totals[type] ?? 0) + Number(count);
+      return totals;
+    }, {});
+    expect(charted).toEqual(Object.fromEntries(privacy.map((row) => [row.type, row.n])));
   });
 });
 

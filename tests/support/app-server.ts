@@ -83,9 +83,13 @@ export interface AppServer {
 
 export const testSessionSecret = "attest-test-session-secret-0123456789abcdef";
 
-/** Environment of the test server: production mode, MFA off (TOTP is tested in integration), no demo hints. */
-export function appServerEnv(databaseUrl: string, port: number, extra: Record<string, string> = {}) {
-  return databaseEnv(databaseUrl, {
+/**
+ * Environment of the test server: production mode, MFA off (TOTP is tested in integration), no demo
+ * hints. A null database URL leaves DATABASE_URL unset: the server opens the embedded database (as
+ * `npm run demo` does), in EMBEDDED_DB_DIR.
+ */
+export function appServerEnv(databaseUrl: string | null, port: number, extra: Record<string, string> = {}) {
+  const env = databaseEnv(databaseUrl ?? "", {
     NODE_ENV: "production",
     PORT: String(port),
     SESSION_SECRET: testSessionSecret,
@@ -95,6 +99,8 @@ export function appServerEnv(databaseUrl: string, port: number, extra: Record<st
     LOG_LEVEL: "warn",
     ...extra,
   });
+  if (databaseUrl === null) delete env.DATABASE_URL;
+  return env;
 }
 
 async function waitUntilHealthy(origin: string, child: ChildProcess, logFile: string, timeoutMs: number) {
@@ -137,9 +143,9 @@ export function generateTestEventTagKey() {
   return crypto.randomBytes(32).toString("base64");
 }
 
-/** Starts `server.ts` (through tsx, like `npm start`) on a free port against `databaseUrl`. */
+/** Starts `server.ts` (through tsx, like `npm start`) on a free port against `databaseUrl` (null: embedded). */
 export async function startAppServer(
-  databaseUrl: string,
+  databaseUrl: string | null,
   options: { name: string; buildRoot: string; signingKey: string; env?: Record<string, string>; port?: number },
 ): Promise<AppServer> {
   const port = options.port ?? (await findFreePort());

@@ -26,6 +26,40 @@ export const DEADLINE_BANDS = [
   { key: "later", label: "Due later" },
 ] as const;
 
+/**
+ * The rows of a stacked bar of open items: one row per band (labelled under `xKey`), one column per
+ * series holding how many items of that series fall in the band. Items in no band are not counted.
+ */
+function countByBand<T>(
+  items: readonly T[],
+  bands: readonly { key: string; label: string }[],
+  xKey: string,
+  bandOf: (item: T) => string | null,
+  seriesKeys: readonly string[],
+  seriesOf: (item: T) => string,
+) {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const band = bandOf(item);
+    if (band === null) continue;
+    const key = `${band}|${seriesOf(item)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return bands.map((band) => {
+    const row: Record<string, string | number> = { [xKey]: band.label };
+    for (const series of seriesKeys) row[series] = counts.get(`${band.key}|${series}`) ?? 0;
+    return row;
+  });
+}
+
+/** Per band, a link for each series to the list page filtered to it (and to the chosen region). */
+function seriesLinks(bandCount: number, seriesKeys: readonly string[], link: (series: string) => string) {
+  return Array.from({ length: bandCount }, () => Object.fromEntries(seriesKeys.map((series) => [series, link(series)])));
+}
+
+const queueBandOf = (ageHours: number) => (ageHours < 0 ? null : QUEUE_AGE_BANDS.find((band) => ageHours < band.maxHours)!.key);
+const deadlineBandOf = (daysLeft: number) => (daysLeft < 0 ? "overdue" : daysLeft <= 7 ? "within_7d" : daysLeft <= 30 ? "within_30d" : "later");
+
 export async function loadOperationsDashboard(actor: Actor, query: DashboardQuery, now = new Date()) {
   const scope = dashboardScope(actor, "operations", query, now);
   const { regions, period } = scope;
@@ -57,6 +91,7 @@ export async function loadOperationsDashboard(actor: Actor, query: DashboardQuer
       : Promise.resolve(null),
   ]);
 
+  const regionParameter = query.region ? `&region=${query.region}` : "";
   const queueChart: ChartSpec | null = queue && {
     id: "operations-queue-age",
     title: "Open reviews by age and trigger",
@@ -64,13 +99,8 @@ export async function loadOperationsDashboard(actor: Actor, query: DashboardQuer
     type: "stacked-bar",
     x: { key: "age", label: "Age" },
     series: reviewTriggers.map((trigger) => ({ key: trigger, label: trigger.replace("_", " "), format: "count" as const })),
-    rows: QUEUE_AGE_BANDS.map((band, index) => {
-      const lower = index === 0 ? 0 : QUEUE_AGE_BANDS[index - 1]!.maxHours;
-      const row: Record<string, string | number> = { age: band.label };
-      for (const trigger of reviewTriggers) row[trigger] = queue.filter((item) => item.trigger === trigger && item.ageHours >= lower && item.ageHours < band.maxHours).length;
-      return row;
-    }),
-    links: QUEUE_AGE_BANDS.map(() => Object.fromEntries(reviewTriggers.map((trigger) => [trigger, `/reviews?trigger=${trigger}${query.region ? `&region=${query.region}` : ""}`]))),
+    rows: countByBand(queue, QUEUE_AGE_BANDS, "age", (item) => queueBandOf(item.ageHours), reviewTriggers, (item) => item.trigger),
+    links: seriesLinks(QUEUE_AGE_BANDS.length, reviewTriggers, (trigger) => `/reviews?trigger=${trigger}${regionParameter}`),
   };
   const slaChart: ChartSpec | null = queue && {
     id: "operations-sla",
@@ -108,7 +138,6 @@ export async function loadOperationsDashboard(actor: Actor, query: DashboardQuer
     links: months.map((month) => ({ overrideRate: scope.explorerLink({ review: "overturned", ...monthFilter(month) }) })),
     emptyMessage: "No reviewed decisions in this period.",
   };
-  const bandOf = (daysLeft: number) => (daysLeft < 0 ? "overdue" : daysLeft <= 7 ? "within_7d" : daysLeft <= 30 ? "within_30d" : "later");
   const privacyTypes = privacy ? [...new Set(privacy.map((item) => item.type))].sort() : [];
   const privacyChart: ChartSpec | null = privacy && {
     id: "operations-privacy-deadlines",
@@ -117,12 +146,8 @@ export async function loadOperationsDashboard(actor: Actor, query: DashboardQuer
     type: "stacked-bar",
     x: { key: "deadline", label: "Deadline" },
     series: privacyTypes.map((type) => ({ key: type, label: type, format: "count" as const })),
-    rows: DEADLINE_BANDS.map((band) => {
-      const row: Record<string, string | number> = { deadline: band.label };
-      for (const type of privacyTypes) row[type] = privacy.filter((item) => item.type === type && bandOf(item.daysLeft) === band.key).length;
-      return row;
-    }),
-    links: DEADLINE_BANDS.map(() => Object.fromEntries(privacyTypes.map((type) => [type, `/privacy?type=${type}${query.region ? `&region=${query.region}` : ""}`]))),
+    rows: countByBand(privacy, DEADLINE_BANDS, "deadline", (item) => deadlineBandOf(item.daysLeft), privacyTypes, (item) => item.type),
+    links: seriesLinks(DEADLINE_BANDS.length, privacyTypes, (type) => `/privacy?type=${type}${regionParameter}`),
     emptyMessage: "No open privacy requests.",
   };
   return { period, regions, charts: { queue: queueChart, sla: slaChart, override: overrideChart, privacy: privacyChart } };

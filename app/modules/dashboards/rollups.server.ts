@@ -3,7 +3,8 @@ import { db } from "~/utils/db.server";
 
 // The dashboard rollups (ADR 011) are kept by database triggers in the writing transaction; this is
 // the one way to recompute them from the raw tables: after a bulk load that deferred them, after a
-// restore, or when a definition changes (`npm run rollups:rebuild`).
+// restore, or when a definition changes (`npm run rollups:rebuild`). The SQL function locks out writers
+// of the raw tables for its duration, so it may run beside the app (ADR 017).
 
 export interface RollupRebuildResult {
   decisions: number;
