@@ -25,7 +25,9 @@ class HashedFile {
 
   constructor(absolutePath: string) {
     fs.mkdirSync(path.dirname(absolutePath), { recursive: true });
-    this.stream = fs.createWriteStream(absolutePath, { flags: "wx" });
+    // A larger buffer than the default 16 KiB: a few rows' worth of text is written without waiting
+    // for the disk each time, so the rows being written are not kept alive across those waits.
+    this.stream = fs.createWriteStream(absolutePath, { flags: "wx", highWaterMark: 1024 * 1024 });
   }
 
   async write(chunk: string | Buffer) {
