@@ -850,7 +850,7 @@ export function customersOfDecisionsStatement(actor: Actor, scope: PackScope) {
 
 async function* customerBatches(statement: ReturnType<typeof customersOfDecisionsStatement>, reader: PackReaderSession): AsyncGenerator<CustomerRow[]> {
   if (reader.cursor) {
-    yield* reader.cursor.batches<CustomerRow>("pack_customers", statement.text(null, false), statement.parameters, CURSOR_FETCH);
+    yield* reader.cursor.batches<CustomerRow>("pack_customers", statement.text(null, false), statement.parameters, CURSOR_FETCH, { plannedForAllRows: true });
     return;
   }
   const afterParameter = `$${statement.parameters.length + 1}::uuid`;

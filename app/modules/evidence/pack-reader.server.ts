@@ -11,8 +11,14 @@ import { databaseUrl, isSingleSessionDatabase, queryRows } from "~/utils/db.serv
 // take in every other statement of the process, so `cursor` is null and callers page by keyset.
 
 export interface PackReader {
-  /** The rows of `text` in its order, `batch` at a time, the next batch requested before this one is used. */
-  batches<Row>(name: string, text: string, parameters: unknown[], batch: number): AsyncGenerator<Row[]>;
+  /**
+   * The rows of `text` in its order, `batch` at a time, the next batch requested before this one is
+   * used. PostgreSQL plans a cursor for its first tenth of rows (`cursor_tuple_fraction`): right for an
+   * ordered index scan that streams the decisions; `plannedForAllRows` plans for reading every row
+   * instead (the customers' semi-join: a hash join and one sort, not a probe of the decisions for
+   * every customer of the book).
+   */
+  batches<Row>(name: string, text: string, parameters: unknown[], batch: number, options?: { plannedForAllRows?: boolean }): AsyncGenerator<Row[]>;
   /** One statement in the same snapshot. */
   query<Row>(text: string, parameters: unknown[]): Promise<Row[]>;
 }
@@ -39,9 +45,12 @@ export async function openPackReader(): Promise<PackReaderSession> {
   let isClosed = false;
   const cursor: PackReader = {
     query,
-    async *batches<Row>(name: string, text: string, parameters: unknown[], batch: number) {
+    async *batches<Row>(name: string, text: string, parameters: unknown[], batch: number, options?: { plannedForAllRows?: boolean }) {
       if (!/^[a-z_]+$/.test(name)) throw new Error(`cursor name ${name} must be lower-case letters and underscores`);
+      // Planned when declared: the setting only needs to hold for the DECLARE.
+      if (options?.plannedForAllRows) await client.query("SET LOCAL cursor_tuple_fraction = 1");
       await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`, parameters);
+      if (options?.plannedForAllRows) await client.query("SET LOCAL cursor_tuple_fraction TO DEFAULT");
       const fetch = () => query<Row>(`FETCH ${batch} FROM ${name}`, []);
       let pending: Promise<Row[]> | null = fetch();
       try {
