@@ -115,8 +115,8 @@ export class PackStage {
           isHeaderWritten = true;
         }
         if (batch.length === 0) return;
-        // Written a few rows at a time: short-lived strings die young, where a batch-sized one would
-        // land in V8's large-object space and stay until a full collection (memory grew with the batch).
+        // Written a few rows at a time: no batch-sized string (one over 128 KiB goes to V8's large-object
+        // space and stays there until a full collection).
         for (let start = 0; start < batch.length; start += ROWS_PER_WRITE) {
           let lines = "";
           const records: unknown[][] = [];
