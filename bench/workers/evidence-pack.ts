@@ -26,12 +26,34 @@ const scope: PackScope = {
 };
 const pack = await db.evidencePack.create({ data: { requestedById: auditor.id, scope: scope as never, regionCodes: regions, state: "running" } });
 const startedAt = process.hrtime.bigint();
-let lastMessage = "";
+const elapsedMs = () => Number(process.hrtime.bigint() - startedAt) / 1e6;
+// BENCH_TRACE=1: each stage's start, and the peak RSS and V8 heap seen while it ran (sampled every 25 ms).
+const trace = Boolean(process.env.BENCH_TRACE);
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MiB`;
+let stage = { name: "imports done", at: 0, peakRss: process.memoryUsage().rss, peakHeap: process.memoryUsage().heapUsed };
+const sample = () => {
+  const usage = process.memoryUsage();
+  stage.peakRss = Math.max(stage.peakRss, usage.rss);
+  stage.peakHeap = Math.max(stage.peakHeap, usage.heapUsed);
+};
+const endStage = (next: string) => {
+  sample();
+  const now = elapsedMs();
+  console.error(`${stage.at.toFixed(0).padStart(7)} ms  ${stage.name.padEnd(26)} ${(now - stage.at).toFixed(0).padStart(6)} ms  peak rss ${mib(stage.peakRss)}, heap ${mib(stage.peakHeap)}`);
+  const usage = process.memoryUsage();
+  stage = { name: next, at: now, peakRss: usage.rss, peakHeap: usage.heapUsed };
+};
+const sampler = trace ? setInterval(sample, 25) : null;
+sampler?.unref();
 const built = await buildEvidencePack(
   { packId: pack.id, jobId: pack.id, scope, createdAt: pack.createdAt, requester: { id: auditor.id, email: auditor.email, displayName: auditor.displayName, role: auditor.role, regions } },
-  { throwIfCancelled() {}, report: (_done, _total, message) => { if (process.env.BENCH_TRACE && message !== lastMessage) { lastMessage = message; console.error(`${(Number(process.hrtime.bigint() - startedAt) / 1e6).toFixed(0)} ms ${message} rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`); } } },
+  { throwIfCancelled() {}, report: (_done, _total, message) => { if (trace && message !== stage.name) endStage(message); } },
 );
-const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
+const ms = elapsedMs();
+if (sampler) {
+  endStage("");
+  clearInterval(sampler);
+}
 fs.rmSync(packFilePath(built.storageKey), { force: true });
 await db.evidencePack.delete({ where: { id: pack.id } });
 const manifestCounts = built.rowCount;

@@ -174,6 +174,15 @@ describe("evidence packs", () => {
     for (const customer of customers.filter((row) => !row.erased_at)) expect(customer.fullName).toBe("••••••");
   });
 
+  it("lists exactly the customers of the decisions in the pack, once each, in id order", () => {
+    const read = (name: string) => fs.readFileSync(path.join(packDir, name), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, string>);
+    const decisionCustomers = new Set(read("data/decisions.jsonl").map((row) => row.customer_reference));
+    const customers = read("data/customers.jsonl");
+    expect(customers.map((row) => row.reference).sort()).toEqual([...decisionCustomers].sort());
+    const ids = customers.map((row) => row.customer_id!);
+    expect(ids).toEqual([...ids].sort());
+  });
+
   it("renders the decisions in PostgreSQL byte for byte as the Node columns do", async () => {
     const { decisionBatchStatement, decisionColumns, packActor } = await import("~/modules/evidence/pack-builder.server");
     const { PackStage } = await import("~/modules/evidence/pack-files.server");
@@ -355,6 +364,7 @@ describe("evidence packs", () => {
   it("renders rows with floats PostgreSQL prints otherwise than ECMAScript through the Node columns, byte for byte", async () => {
     const { decisionBatchStatement, decisionColumns, packActor, writeDecisions } = await import("~/modules/evidence/pack-builder.server");
     const { PackStage } = await import("~/modules/evidence/pack-files.server");
+    const { openPackReader } = await import("~/modules/evidence/pack-reader.server");
     const { queryRows } = await import("~/utils/db.server");
     const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
     const auditor = await actorFor("auditor");
@@ -365,10 +375,21 @@ describe("evidence packs", () => {
     await queryRows(`UPDATE decision SET score = '-0'::float8 WHERE id = $1`, [second!.decision_id]);
     if (reason) await queryRows(`UPDATE decision_reason SET contribution = 1.5e-7 WHERE decision_id = $1 AND position = $2`, [reason.decision_id, reason.position]);
     try {
+      // Keyset pages (as on the embedded database) and, on PostgreSQL, the server-side cursor the job uses.
       const viaSql = new PackStage(path.join(work, "floats-sql")).dataset("decisions", "", decisionColumns);
       let rows = 0;
       await writeDecisions(actor, manifest.scope, viaSql, (batch) => (rows += batch.length));
       await viaSql.close();
+      const viaReader = new PackStage(path.join(work, "floats-reader")).dataset("decisions", "", decisionColumns);
+      const reader = await openPackReader();
+      let readerRows = 0;
+      try {
+        await writeDecisions(actor, manifest.scope, viaReader, (batch) => (readerRows += batch.length), reader);
+      } finally {
+        await reader.close();
+      }
+      await viaReader.close();
+      expect(readerRows).toBe(rows);
       const viaNode = new PackStage(path.join(work, "floats-node")).dataset("decisions", "", decisionColumns);
       const statement = decisionBatchStatement(actor, manifest.scope);
       let cursor: [Date, string] | null = null;
@@ -386,6 +407,8 @@ describe("evidence packs", () => {
       expect(sqlText).toContain('"score":0.00001234');
       expect(sqlText).toBe(fs.readFileSync(path.join(work, "floats-node/decisions.jsonl"), "utf8"));
       expect(fs.readFileSync(path.join(work, "floats-sql/decisions.csv"), "utf8")).toBe(fs.readFileSync(path.join(work, "floats-node/decisions.csv"), "utf8"));
+      expect(fs.readFileSync(path.join(work, "floats-reader/decisions.jsonl"), "utf8")).toBe(sqlText);
+      expect(fs.readFileSync(path.join(work, "floats-reader/decisions.csv"), "utf8")).toBe(fs.readFileSync(path.join(work, "floats-node/decisions.csv"), "utf8"));
     } finally {
       await queryRows(`UPDATE decision SET score = $2 WHERE id = $1`, [first!.decision_id, first!.score]);
       await queryRows(`UPDATE decision SET score = $2 WHERE id = $1`, [second!.decision_id, second!.score]);

@@ -3,16 +3,21 @@ import { describe, expect, it } from "vitest";
 import {
   EMPTY_TREE_HASH,
   CompactRange,
+  combineRange,
   consistencyProof,
   hashChildren,
   hashLeaf,
+  inclusionPathRanges,
   inclusionProof,
   memoryNodeSource,
+  nodeKeyId,
+  rangeNodes,
   rootHash,
   splitPoint,
   verifyConsistency,
   verifyInclusion,
   type Hash,
+  type NodeKey,
 } from "./merkle";
 
 // A direct transcription of RFC 6962 §2.1 MTH over the leaf data, independent of the stored-node code.
@@ -54,6 +59,29 @@ describe("RFC 6962 Merkle tree", () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it("splits PATH(m, D[n]) into sibling ranges whose textbook hashes are the audit path (as batched proofs combine them)", async () => {
+    for (let size = 1; size <= 40; size++) {
+      const leaves = leavesOf(size);
+      const source = memoryNodeSource(leaves);
+      for (let index = 0; index < size; index++) {
+        const ranges = inclusionPathRanges(index, size);
+        // Each range is a sibling: disjoint from the leaf, together with it they cover the whole tree.
+        expect(ranges.reduce((sum, [from, to]) => sum + (to - from), 1)).toBe(size);
+        expect(ranges.every(([from, to]) => index < from || index >= to)).toBe(true);
+        const keys: NodeKey[] = [];
+        for (const [from, to] of ranges) rangeNodes(from, to, keys);
+        const nodes = await source(keys);
+        const combined = ranges.map(([from, to]) => combineRange(from, to, nodes));
+        const textbook = ranges.map(([from, to]) => referenceRoot(leaves.slice(from, to)));
+        const proof = await inclusionProof(source, index, size);
+        expect(combined.map((hash) => hash.toString("hex"))).toEqual(textbook.map((hash) => hash.toString("hex")));
+        expect(proof.map((hash) => hash.toString("hex"))).toEqual(textbook.map((hash) => hash.toString("hex")));
+      }
+    }
+    expect(() => inclusionPathRanges(5, 5)).toThrow(RangeError);
+    expect(nodeKeyId({ level: 3, index: 7 })).toBe("3:7");
   });
 
   it("produces consistency proofs that verify between any two sizes, and fail for a rewritten history", async () => {

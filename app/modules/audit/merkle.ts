@@ -53,7 +53,7 @@ function isPowerOfTwo(n: number) {
 }
 
 /** The perfect subtrees whose hashes determine MTH(D[start:end]), in the order the recursion needs them. */
-function rangeNodes(start: number, end: number, out: NodeKey[]) {
+export function rangeNodes(start: number, end: number, out: NodeKey[]) {
   const size = end - start;
   if (isPowerOfTwo(size) && start % size === 0) {
     out.push({ level: Math.log2(size), index: start / size });
@@ -64,7 +64,8 @@ function rangeNodes(start: number, end: number, out: NodeKey[]) {
   rangeNodes(start + k, end, out);
 }
 
-function combineRange(start: number, end: number, nodes: Map<string, Hash>): Hash {
+/** MTH(D[start:end]) from the hashes of its perfect subtrees (keyed by nodeKeyId), as rangeNodes lists them. */
+export function combineRange(start: number, end: number, nodes: ReadonlyMap<string, Hash>): Hash {
   const size = end - start;
   if (isPowerOfTwo(size) && start % size === 0) {
     const hash = nodes.get(nodeKeyId({ level: Math.log2(size), index: start / size }));
@@ -87,8 +88,11 @@ export async function rootHash(source: NodeSource, treeSize: number) {
   return rangeHash(source, 0, treeSize);
 }
 
-/** RFC 6962 §2.1.1 PATH(m, D[n]): the audit path of leaf m in a tree of n leaves, leaf-side first. */
-export async function inclusionProof(source: NodeSource, leafIndex: number, treeSize: number): Promise<Hash[]> {
+/**
+ * RFC 6962 §2.1.1 PATH(m, D[n]) as leaf ranges: the sibling range [from, to) at each level of the
+ * recursion, leaf side first. The audit path is MTH of each range, in this order.
+ */
+export function inclusionPathRanges(leafIndex: number, treeSize: number): [number, number][] {
   if (leafIndex < 0 || leafIndex >= treeSize) throw new RangeError(`leaf ${leafIndex} is not in a tree of ${treeSize}`);
   const ranges: [number, number][] = [];
   let start = 0;
@@ -103,8 +107,12 @@ export async function inclusionProof(source: NodeSource, leafIndex: number, tree
       start += k;
     }
   }
-  const hashes = await Promise.all(ranges.map(([from, to]) => rangeHash(source, from, to)));
-  return hashes.reverse();
+  return ranges.reverse();
+}
+
+/** RFC 6962 §2.1.1 PATH(m, D[n]): the audit path of leaf m in a tree of n leaves, leaf-side first. */
+export async function inclusionProof(source: NodeSource, leafIndex: number, treeSize: number): Promise<Hash[]> {
+  return Promise.all(inclusionPathRanges(leafIndex, treeSize).map(([from, to]) => rangeHash(source, from, to)));
 }
 
 /** RFC 6962 §2.1.2 PROOF(m, D[n]): proves the tree of m leaves is a prefix of the tree of n leaves. */

@@ -25,7 +25,8 @@ import { db, queryRows } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
 import { policiesDir } from "~/utils/policy-file.server";
 import { BatchedInclusionProofs } from "./proof-batch.server";
-import { PackStage, type StagedFile } from "./pack-files.server";
+import { openPackReader, type PackReaderSession } from "./pack-reader.server";
+import { PackStage, ROWS_PER_WRITE, type StagedFile } from "./pack-files.server";
 import { indexHtml, verifyMarkdown } from "./pack-documents";
 import { SAMPLE_METHOD, sampleMethodDescription, samplePositions } from "./sample";
 import { periodOf, type PackScope } from "./schema";
@@ -37,6 +38,11 @@ import { periodOf, type PackScope } from "./schema";
 // transaction (JobContext.complete) marks the pack downloadable, so nothing half-built is ever offered.
 
 const BATCH = 2_000;
+/**
+ * Rows per FETCH from a server-side cursor: a few hundred kilobytes in flight (this batch and the one
+ * fetched ahead); the round trips overlap with the writing. 50, 250 and 2,000 took about the same time.
+ */
+const CURSOR_FETCH = 250;
 const MASK = "••••••";
 export const APP_VERSION: string = packageJson.version;
 
@@ -278,68 +284,68 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   if (scope.include.decisions) {
     const statement = decisionBatchStatement(actor, scope);
     const lines = decisionLinesStatement(actor, scope);
-    queries.decisions = {
-      sql: lines.text("$cursorTime", "$cursorId"),
-      parameters: queryDocument(lines.parameters),
-      keyset: "(decided_at, id) after the previous batch's last row",
-      batch: BATCH,
-      rendering: "PostgreSQL renders each row's JSONL and CSV up to the features; rows with a float it prints otherwise than ECMAScript are read with `rowsNeedingNodeRendering` and rendered in Node",
-      rowsNeedingNodeRendering: statement.text(null, null),
-    };
-    const dataset = stage.dataset<DecisionRow>("data/decisions", "Decisions in scope with their ordered reason codes, oldest first", decisionColumns);
-    // The customers of these decisions, for the customers file: ids only (36 bytes each), never rows.
-    const customerIds = new Set<string>();
-    await writeDecisions(actor, scope, dataset, (rows) => {
-      for (const row of rows) customerIds.add(row.customer_id);
-      step(rows.length, "decisions");
-    });
-    const [jsonl] = await dataset.close();
-    counts.decisions = jsonl!.rows ?? 0;
+    const reader = await openPackReader();
+    try {
+      queries.decisions = {
+        sql: reader.cursor ? lines.text(null, null, false) : lines.text("$cursorTime", "$cursorId"),
+        parameters: queryDocument(lines.parameters),
+        ...(reader.cursor
+          ? { read: "one server-side cursor in a read-only REPEATABLE READ transaction (one snapshot for decisions and customers)", fetch: CURSOR_FETCH }
+          : { keyset: "(decided_at, id) after the previous batch's last row", batch: BATCH }),
+        rendering: "PostgreSQL renders each row's JSONL and CSV up to the features; rows with a float it prints otherwise than ECMAScript are read with `rowsNeedingNodeRendering` and rendered in Node",
+        rowsNeedingNodeRendering: statement.text(null, null),
+      };
+      const dataset = stage.dataset<DecisionRow>("data/decisions", "Decisions in scope with their ordered reason codes, oldest first", decisionColumns);
+      await writeDecisions(actor, scope, dataset, (rows) => step(rows.length, "decisions"), reader);
+      const [jsonl] = await dataset.close();
+      counts.decisions = jsonl!.rows ?? 0;
 
-    // Customers of those decisions: personal data only where the requester may read it (as on screen).
-    queries.customers = { model: "Customer", where: queryDocument({ AND: [accessibleWhere(actor.ability, "read", "Customer"), { id: { in: "the customer_id of every decision above" } }, { isRestricted: false }] }), orderBy: { id: "asc" }, personalData: "app/modules/customers/personal-data.server.ts readPersonalData, fields the requester may not read masked" };
-    const customers = stage.dataset<{ id: string; reference: string; regionCode: string; createdAt: Date; erasedAt: Date | null; personal: Record<string, string> }>(
-      "data/customers",
-      `Customers of the decisions in scope; personal data fields the requester may not read are "${MASK}"`,
-      [
-        { header: "customer_id", value: (row) => row.id },
-        { header: "reference", value: (row) => row.reference },
-        { header: "region", value: (row) => row.regionCode },
-        { header: "created_at", value: (row) => iso(row.createdAt) },
-        { header: "erased_at", value: (row) => iso(row.erasedAt) },
-        ...encryptedPersonalFields.map((field) => ({ header: field, value: (row: { personal: Record<string, string> }) => row.personal[field] ?? null })),
-      ],
-    );
-    step(0, "customers");
-    const sortedIds = [...customerIds].sort();
-    customerIds.clear();
-    for (let index = 0; index < sortedIds.length; index += BATCH) {
-      const parameters = new SqlParameters();
-      const access = accessibleSql(actor.ability, "read", "Customer", customerSqlColumns, parameters);
-      const rows = await queryRows<{ id: string; reference: string; regionCode: string; createdAt: Date; erasedAt: Date | null }>(
-        `SELECT c.id, c.reference, c.region_code AS "regionCode", c.created_at AS "createdAt", c.erased_at AS "erasedAt" FROM customer c
-          WHERE c.id = ANY(${parameters.add(sortedIds.slice(index, index + BATCH), "uuid[]")}) AND NOT c.is_restricted AND ${access} ORDER BY c.id`,
-        parameters.values,
+      // Customers of those decisions, selected by PostgreSQL from the same conditions (no id set in
+      // Node: memory stays flat with the book); personal data only where the requester may read it.
+      const customerStatement = customersOfDecisionsStatement(actor, scope);
+      queries.customers = {
+        sql: reader.cursor ? customerStatement.text(null, false) : customerStatement.text("$afterId"),
+        parameters: queryDocument(customerStatement.parameters),
+        where: queryDocument({ AND: [accessibleWhere(actor.ability, "read", "Customer"), { id: { in: "the customer_id of every decision above" } }, { isRestricted: false }] }),
+        orderBy: { id: "asc" },
+        personalData: "app/modules/customers/personal-data.server.ts readPersonalData, fields the requester may not read masked",
+      };
+      const customers = stage.dataset<CustomerRow & { personal: Record<string, string> }>(
+        "data/customers",
+        `Customers of the decisions in scope; personal data fields the requester may not read are "${MASK}"`,
+        [
+          { header: "customer_id", value: (row) => row.id },
+          { header: "reference", value: (row) => row.reference },
+          { header: "region", value: (row) => row.regionCode },
+          { header: "created_at", value: (row) => iso(row.createdAt) },
+          { header: "erased_at", value: (row) => iso(row.erasedAt) },
+          ...encryptedPersonalFields.map((field) => ({ header: field, value: (row: { personal: Record<string, string> }) => row.personal[field] ?? null })),
+        ],
       );
-      const readable = rows.filter((row) => mayReadPersonalData(row.regionCode));
-      // Read (and audited) only for customers the requester may see unmasked; nothing is decrypted otherwise.
-      const views = readable.length > 0 ? await db.$transaction((tx) => readPersonalData(tx, readable.map((row) => row.id), { actor, purpose: `evidence pack ${packId}` })) : new Map();
-      await customers.append(
-        rows.map((row) => {
-          const view = views.get(row.id);
-          const personal: Record<string, string> = {};
-          for (const field of encryptedPersonalFields) {
-            if (row.erasedAt || view?.status === "absent") personal[field] = "";
-            else if (view?.status === "shown" && typeof view.data[field] === "string") personal[field] = view.data[field]!;
-            else personal[field] = MASK;
-          }
-          return { ...row, personal };
-        }),
-      );
-      progress.throwIfCancelled();
+      step(0, "customers");
+      for await (const rows of customerBatches(customerStatement, reader)) {
+        const readable = rows.filter((row) => mayReadPersonalData(row.regionCode));
+        // Read (and audited) only for customers the requester may see unmasked; nothing is decrypted otherwise.
+        const views = readable.length > 0 ? await db.$transaction((tx) => readPersonalData(tx, readable.map((row) => row.id), { actor, purpose: `evidence pack ${packId}` })) : new Map();
+        await customers.append(
+          rows.map((row) => {
+            const view = views.get(row.id);
+            const personal: Record<string, string> = {};
+            for (const field of encryptedPersonalFields) {
+              if (row.erasedAt || view?.status === "absent") personal[field] = "";
+              else if (view?.status === "shown" && typeof view.data[field] === "string") personal[field] = view.data[field]!;
+              else personal[field] = MASK;
+            }
+            return { ...row, personal };
+          }),
+        );
+        progress.throwIfCancelled();
+      }
+      await customers.close();
+      step(0, "customers");
+    } finally {
+      await reader.close();
     }
-    await customers.close();
-    step(0, "customers");
   }
 
   // ── Reviews and overturns ──
@@ -533,12 +539,15 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
     const rows = await db.auditEvent.findMany({ where: { AND: [eventWhere, { seq: { gt: lastSeq } }] }, orderBy: { seq: "asc" }, take: BATCH });
     if (rows.length === 0) break;
     const proofs = await prover.proofs(rows.map((row) => Number(row.seq) - 1));
-    let text = "";
-    rows.forEach((row, index) => {
-      const documents = eventLeafDocuments(row);
-      text += `${JSON.stringify({ seq: Number(row.seq), leafHash: row.leafHash ? Buffer.from(row.leafHash).toString("hex") : null, ...documents, inclusionProof: proofs[index]!.map((hash) => hash.toString("hex")) })}\n`;
-    });
-    await eventsFile.write(text);
+    for (let start = 0; start < rows.length; start += ROWS_PER_WRITE) {
+      let text = "";
+      for (let index = start; index < Math.min(rows.length, start + ROWS_PER_WRITE); index++) {
+        const row = rows[index]!;
+        const documents = eventLeafDocuments(row);
+        text += `${JSON.stringify({ seq: Number(row.seq), leafHash: row.leafHash ? Buffer.from(row.leafHash).toString("hex") : null, ...documents, inclusionProof: proofs[index]!.map((hash) => hash.toString("hex")) })}\n`;
+      }
+      await eventsFile.write(text);
+    }
     eventCount += rows.length;
     step(rows.length, "ledger events and proofs");
     if (rows.length < BATCH) break;
@@ -747,48 +756,108 @@ export const decisionColumns: { header: string; value: (row: DecisionRow) => unk
 
 /**
  * Writes the decisions of a scope to their dataset, oldest first; `onBatch` sees each batch once it is
- * written (for the customers' ids and progress).
+ * written (for progress). Through the reader's cursor where it has one (PostgreSQL), else by keyset.
  */
-export async function writeDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: { customer_id: string }[]) => void) {
+export async function writeDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: { customer_id: string }[]) => void, reader?: PackReaderSession) {
   const lines = decisionLinesStatement(actor, scope);
+  const query = reader?.query ?? queryRows;
   // PostgreSQL renders each row's JSONL and CSV text (decisionLinesStatement); Node only appends the
   // features (its JSON.stringify, as before) and hashes. A row whose floats PostgreSQL cannot print as
   // ECMAScript does (see renderableFloat) is rendered by the columns above, from decisionBatchStatement.
-  // One batch ahead: the next batch's query (keyset from this batch's last row) runs in PostgreSQL
-  // while Node finishes and writes this one, so neither side waits for the other.
-  const fetchBatch = (cursor: { time: string; id: string } | null) => {
-    const next = cursor ? [`$${lines.parameters.length + 1}::timestamptz`, `$${lines.parameters.length + 2}::uuid`] : [null, null];
-    return queryRows<DecisionLine>(lines.text(next[0]!, next[1]!), cursor ? [...lines.parameters, cursor.time, cursor.id] : lines.parameters);
-  };
-  let pending: Promise<DecisionLine[]> | null = fetchBatch(null);
-  while (pending) {
-    const rows: DecisionLine[] = await pending;
-    if (rows.length === 0) break;
-    const last: DecisionLine = rows[rows.length - 1]!;
-    pending = rows.length < BATCH ? null : fetchBatch({ time: last.cursor_time, id: last.id });
-    // Settled by the next turn of the loop; an error there is thrown by that await.
-    pending?.catch(() => undefined);
+  // Either way the next batch is being read while Node writes this one.
+  const batches = reader?.cursor ? reader.cursor.batches<DecisionLine>("pack_decisions", lines.text(null, null, false), lines.parameters, CURSOR_FETCH) : keysetDecisionBatches(lines, query);
+  for await (const rows of batches) {
     const inexact = rows.filter((row) => row.jsonl_head === null).map((row) => row.id);
     const fallback = new Map<string, DecisionRow>();
     if (inexact.length > 0) {
       const exactStatement = decisionBatchStatement(actor, scope, inexact);
-      for (const row of await queryRows<DecisionRow>(exactStatement.text(null, null), exactStatement.parameters)) fallback.set(row.id, row);
+      for (const row of await query<DecisionRow>(exactStatement.text(null, null), exactStatement.parameters)) fallback.set(row.id, row);
     }
-    let jsonlText = "";
-    let csvText = "";
-    for (const row of rows) {
-      if (row.jsonl_head === null) {
-        const rendered = dataset.render(fallback.get(row.id)!);
-        jsonlText += rendered.jsonl;
-        csvText += rendered.csv;
-        continue;
+    // A few rows per write (ROWS_PER_WRITE): short strings, collected young.
+    for (let start = 0; start < rows.length; start += ROWS_PER_WRITE) {
+      const end = Math.min(rows.length, start + ROWS_PER_WRITE);
+      let jsonlText = "";
+      let csvText = "";
+      for (let index = start; index < end; index++) {
+        const row = rows[index]!;
+        if (row.jsonl_head === null) {
+          const rendered = dataset.render(fallback.get(row.id)!);
+          jsonlText += rendered.jsonl;
+          csvText += rendered.csv;
+          continue;
+        }
+        const features = row.features === undefined ? null : row.features;
+        jsonlText += `${row.jsonl_head}${JSON.stringify(features)}}\n`;
+        csvText += `${row.csv_head}${csvFeaturesCell(features)}\n`;
       }
-      const features = row.features === undefined ? null : row.features;
-      jsonlText += `${row.jsonl_head}${JSON.stringify(features)}}\n`;
-      csvText += `${row.csv_head}${csvFeaturesCell(features)}\n`;
+      await dataset.appendRendered(jsonlText, csvText, end - start);
     }
-    await dataset.appendRendered(jsonlText, csvText, rows.length);
     onBatch(rows);
+  }
+}
+
+/** Keyset pages of the decision lines (the single-session database), one batch queried ahead. */
+async function* keysetDecisionBatches(lines: ReturnType<typeof decisionLinesStatement>, query: <Row>(text: string, parameters: unknown[]) => Promise<Row[]>) {
+  const fetchBatch = (cursor: { time: string; id: string } | null) => {
+    const next = cursor ? [`$${lines.parameters.length + 1}::timestamptz`, `$${lines.parameters.length + 2}::uuid`] : [null, null];
+    return query<DecisionLine>(lines.text(next[0]!, next[1]!), cursor ? [...lines.parameters, cursor.time, cursor.id] : lines.parameters);
+  };
+  let pending: Promise<DecisionLine[]> | null = fetchBatch(null);
+  try {
+    while (pending) {
+      const rows: DecisionLine[] = await pending;
+      if (rows.length === 0) return;
+      const last: DecisionLine = rows[rows.length - 1]!;
+      pending = rows.length < BATCH ? null : fetchBatch({ time: last.cursor_time, id: last.id });
+      // Settled by the next turn of the loop; an error there is thrown by that await.
+      pending?.catch(() => undefined);
+      yield rows;
+    }
+  } finally {
+    await pending?.catch(() => undefined);
+  }
+}
+
+interface CustomerRow {
+  id: string;
+  reference: string;
+  regionCode: string;
+  createdAt: Date;
+  erasedAt: Date | null;
+}
+
+/**
+ * The customers of a scope's decisions (the decisions' own conditions, as a semi-join), within the
+ * requester's access to customers, restricted ones left out, in id order.
+ */
+export function customersOfDecisionsStatement(actor: Actor, scope: PackScope) {
+  const decisions = decisionBatchStatement(actor, scope);
+  const parameters = new SqlParameters();
+  for (const value of decisions.parameters) parameters.values.push(value);
+  const access = accessibleSql(actor.ability, "read", "Customer", customerSqlColumns, parameters);
+  const values = [...parameters.values];
+  return {
+    parameters: values,
+    /** Keyset (after a placeholder) with LIMIT BATCH, or (`limit` false) all of them for a server-side cursor. */
+    text: (afterId: string | null, limit = true) => `SELECT c.id, c.reference, c.region_code AS "regionCode", c.created_at AS "createdAt", c.erased_at AS "erasedAt" FROM customer c
+ WHERE c.id IN (SELECT d.customer_id FROM decision d JOIN customer c ON c.id = d.customer_id LEFT JOIN rule_set_version v ON v.id = d.rule_set_version_id WHERE ${decisions.where})
+   AND NOT c.is_restricted AND ${access}${afterId ? ` AND c.id > ${afterId}` : ""}
+ ORDER BY c.id${limit ? ` LIMIT ${BATCH}` : ""}`,
+  };
+}
+
+async function* customerBatches(statement: ReturnType<typeof customersOfDecisionsStatement>, reader: PackReaderSession): AsyncGenerator<CustomerRow[]> {
+  if (reader.cursor) {
+    yield* reader.cursor.batches<CustomerRow>("pack_customers", statement.text(null, false), statement.parameters, CURSOR_FETCH, { plannedForAllRows: true });
+    return;
+  }
+  const afterParameter = `$${statement.parameters.length + 1}::uuid`;
+  let after: string | null = null;
+  for (;;) {
+    const rows: CustomerRow[] = await reader.query<CustomerRow>(statement.text(after === null ? null : afterParameter), after === null ? statement.parameters : [...statement.parameters, after]);
+    if (rows.length > 0) yield rows;
+    if (rows.length < BATCH) return;
+    after = rows[rows.length - 1]!.id;
   }
 }
 
@@ -876,7 +945,8 @@ export function decisionLinesStatement(actor: Actor, scope: PackScope) {
   ].join(" || ',' || ") + " || ','";
   return {
     parameters: base.parameters,
-    text: (cursorTime: string | null, cursorId: string | null) => `SELECT d.id, d.customer_id, d.decided_at::text AS cursor_time, d.features,
+    /** With a keyset cursor (placeholders) and LIMIT BATCH, or (`limit` false) the whole range for a server-side cursor. */
+    text: (cursorTime: string | null, cursorId: string | null, limit = true) => `SELECT d.id, d.customer_id, d.decided_at::text AS cursor_time, d.features,
        CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${head} END AS jsonl_head,
        CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${csv} END AS csv_head
   FROM decision d JOIN customer c ON c.id = d.customer_id LEFT JOIN rule_set_version v ON v.id = d.rule_set_version_id
@@ -885,7 +955,7 @@ export function decisionLinesStatement(actor: Actor, scope: PackScope) {
                              COALESCE(bool_and(${renderableFloat("r.contribution")} IS NOT NULL), true) AS exact
                         FROM decision_reason r WHERE r.decision_id = d.id) rs
  WHERE ${where}${cursorTime && cursorId ? ` AND d.decided_at >= ${cursorTime} AND (d.decided_at, d.id) > (${cursorTime}, ${cursorId})` : ""}
- ORDER BY d.decided_at, d.id LIMIT ${BATCH}`,
+ ORDER BY d.decided_at, d.id${limit ? ` LIMIT ${BATCH}` : ""}`,
   };
 }
 

@@ -7,6 +7,9 @@ import { stringify } from "csv-stringify/sync";
 // The files of a pack being built, staged on disk one by one (never whole in memory): each is hashed
 // and counted while it is written, so manifest.json can list every file's SHA-256, size and rows.
 
+/** Rows rendered per write: a few tens of kilobytes of text, well under V8's large-object threshold. */
+export const ROWS_PER_WRITE = 64;
+
 export interface StagedFile {
   path: string;
   sha256: string;
@@ -22,7 +25,9 @@ class HashedFile {
 
   constructor(absolutePath: string) {
     fs.mkdirSync(path.dirname(absolutePath), { recursive: true });
-    this.stream = fs.createWriteStream(absolutePath, { flags: "wx" });
+    // A larger buffer than the default 16 KiB: a few rows' worth of text is written without waiting
+    // for the disk each time, so the rows being written are not kept alive across those waits.
+    this.stream = fs.createWriteStream(absolutePath, { flags: "wx", highWaterMark: 1024 * 1024 });
   }
 
   async write(chunk: string | Buffer) {
@@ -110,20 +115,24 @@ export class PackStage {
           isHeaderWritten = true;
         }
         if (batch.length === 0) return;
-        let lines = "";
-        const records: unknown[][] = [];
-        for (const row of batch) {
-          const record: Record<string, unknown> = {};
-          const values = columns.map((column) => {
-            const value = column.value(row);
-            record[column.header] = value === undefined ? null : value;
-            return cell(value);
-          });
-          lines += `${JSON.stringify(record)}\n`;
-          records.push(values);
+        // Written a few rows at a time: no batch-sized string (one over 128 KiB goes to V8's large-object
+        // space and stays there until a full collection).
+        for (let start = 0; start < batch.length; start += ROWS_PER_WRITE) {
+          let lines = "";
+          const records: unknown[][] = [];
+          for (const row of batch.slice(start, start + ROWS_PER_WRITE)) {
+            const record: Record<string, unknown> = {};
+            const values = columns.map((column) => {
+              const value = column.value(row);
+              record[column.header] = value === undefined ? null : value;
+              return cell(value);
+            });
+            lines += `${JSON.stringify(record)}\n`;
+            records.push(values);
+          }
+          await jsonl.write(lines);
+          await csv.write(stringify(records));
         }
-        await jsonl.write(lines);
-        await csv.write(stringify(records));
         rows += batch.length;
       },
       async close() {

@@ -1,53 +1,12 @@
-import { hashChildren, splitPoint, type Hash } from "~/modules/audit/merkle";
+import { combineRange, inclusionPathRanges, nodeKeyId, rangeNodes, type Hash, type NodeKey } from "~/modules/audit/merkle";
 import { queryRows } from "~/utils/db.server";
 
 // RFC 6962 audit paths for many events at once, from the stored tree (audit_event.leaf_hash and
 // audit_tree_node), with one pair of reads per batch instead of a few reads per event: an evidence pack
-// proves every event it holds. The same decomposition as app/modules/audit/merkle.ts (the paths are
-// checked against it in tests); nodes high in the tree are shared by most paths and kept between batches.
+// proves every event it holds. The decomposition is merkle.ts's own (inclusionPathRanges, rangeNodes,
+// combineRange); nodes high in the tree are shared by most paths and kept between batches.
 
-const key = (level: number, index: number) => `${level}:${index}`;
-const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
-
-function rangeNodes(start: number, end: number, out: [number, number][]) {
-  const size = end - start;
-  if (isPowerOfTwo(size) && start % size === 0) {
-    out.push([Math.log2(size), start / size]);
-    return;
-  }
-  const k = splitPoint(size);
-  rangeNodes(start, start + k, out);
-  rangeNodes(start + k, end, out);
-}
-
-function combineRange(start: number, end: number, nodes: Map<string, Hash>): Hash {
-  const size = end - start;
-  if (isPowerOfTwo(size) && start % size === 0) {
-    const found = nodes.get(key(Math.log2(size), start / size));
-    if (!found) throw new Error(`the stored tree has no node for leaves [${start}, ${end})`);
-    return found;
-  }
-  const k = splitPoint(size);
-  return hashChildren(combineRange(start, start + k, nodes), combineRange(start + k, end, nodes));
-}
-
-/** The sibling ranges of leaf `leafIndex` in a tree of `treeSize`, leaf side first (PATH(m, D[n])). */
-function pathRanges(leafIndex: number, treeSize: number) {
-  const ranges: [number, number][] = [];
-  let start = 0;
-  let end = treeSize;
-  while (end - start > 1) {
-    const k = splitPoint(end - start);
-    if (leafIndex < start + k) {
-      ranges.push([start + k, end]);
-      end = start + k;
-    } else {
-      ranges.push([start, start + k]);
-      start += k;
-    }
-  }
-  return ranges.reverse();
-}
+const key = (level: number, index: number) => nodeKeyId({ level, index });
 
 export class BatchedInclusionProofs {
   private readonly shared = new Map<string, Hash>();
@@ -56,13 +15,14 @@ export class BatchedInclusionProofs {
 
   /** Audit paths of these leaf indexes (all < treeSize), in the same order. */
   async proofs(leafIndexes: number[]): Promise<Hash[][]> {
-    const perLeaf = leafIndexes.map((index) => pathRanges(index, this.treeSize));
+    const perLeaf = leafIndexes.map((index) => inclusionPathRanges(index, this.treeSize));
     const wanted = new Map<string, [number, number]>();
+    const nodes: NodeKey[] = [];
     for (const ranges of perLeaf) {
       for (const [from, to] of ranges) {
-        const nodes: [number, number][] = [];
+        nodes.length = 0;
         rangeNodes(from, to, nodes);
-        for (const [level, index] of nodes) if (!this.shared.has(key(level, index))) wanted.set(key(level, index), [level, index]);
+        for (const { level, index } of nodes) if (!this.shared.has(key(level, index))) wanted.set(key(level, index), [level, index]);
       }
     }
     const found = new Map<string, Hash>(this.shared);
