@@ -287,12 +287,20 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
         : { kind: "changed", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) does not match its leaf hash: it was changed after it was written` };
     }
     if (tags && isTagged) {
-      const kid = textOf(columns, Column.TagKeyId) ?? "";
-      if (!tags.hasKey(kid)) {
+      const tagProblem = tags.check(
+        columns.buffers[Column.TagKeyId]!,
+        columns.starts[Column.TagKeyId]!,
+        columns.ends[Column.TagKeyId]!,
+        columns.buffers[Column.Tag]!,
+        columns.starts[Column.Tag]!,
+        columns.ends[Column.Tag]!,
+        writer.contentSha256,
+      );
+      if (tagProblem === "unknown_key") {
+        const kid = textOf(columns, Column.TagKeyId) ?? "";
         return { kind: "unauthenticated", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) is tagged under key ${kid}, which this verifier does not hold: it was not written by the application, or a tag key is missing from the configuration` };
       }
-      const mac = columns.buffers[Column.Tag]!.toString("latin1", columns.starts[Column.Tag], columns.ends[Column.Tag]);
-      if (mac !== tags.tagHex(kid, writer.contentSha256)) {
+      if (tagProblem === "mismatch") {
         return { kind: "unauthenticated", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) has an authentication tag that does not match its content: it was not written by the application (inserted or forged through SQL)` };
       }
     }
