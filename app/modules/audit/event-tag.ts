@@ -108,8 +108,8 @@ export class EventTagChecker {
   private tagLatin1(pad: { inner: Buffer; outer: Buffer }, contentSha256: Buffer | string) {
     if (typeof contentSha256 === "string") pad.inner.write(contentSha256, 64, "latin1");
     else contentSha256.copy(pad.inner, 64);
-    pad.outer.write(hash("sha256", pad.inner, "latin1"), 64, "latin1");
-    return hash("sha256", pad.outer, "latin1");
+    pad.outer.write(hash("sha256", pad.inner, "binary"), 64, "latin1");
+    return hash("sha256", pad.outer, "binary");
   }
 }
 

@@ -451,6 +451,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
   let trustedKeys = new Map<string, TrustedKey>();
   let stagedKeys: string[] = [];
   let oldestPendingMs: number | null = null;
+  let checker: ReturnType<typeof chunkChecker> | null = null;
   const provenTrusted: LedgerReport["trustedCheckpoints"] = [];
   const report = (problem: LedgerProblem | null, treeSize: number, coveredSize: number, checkedEvents = range.size): LedgerReport => ({
     isValid: problem === null,
@@ -500,6 +501,10 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     const maxSeq = Number((await client.query<{ max: string | null }>("SELECT max(seq)::text AS max FROM audit_event")).rows[0]?.max ?? 0);
     const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]?.size ?? 0);
     const totalEvents = Math.max(head, maxSeq);
+    // The worker threads start now (module loading, connecting, joining the snapshot), while this
+    // thread checks the keys and the checkpoint chain; they are sent chunks once those hold.
+    const source: RawRowSource = { client, isCopySupported: await isCopySupported(client) };
+    checker = chunkChecker(source, totalEvents > 0 ? options : { ...options, parallelism: 1 }, snapshot, head, tagKeys);
 
     // The keys: trusted only through the pins and the signed transitions, whatever the rows say.
     if (pinned.length === 0 && (keyRows.length > 0 || checkpoints.length > 0)) {
@@ -629,12 +634,10 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     let checkpointIndex = 0;
     let coveredSize = 0;
     let previousOccurredAtMs = -Infinity;
-    const source: RawRowSource = { client, isCopySupported: await isCopySupported(client) };
-    const checker = chunkChecker(source, options, snapshot, head, tagKeys);
     const trustedBySize = [...trustedCheckpoints].sort((a, b) => a.treeSize - b.treeSize);
     let trustedIndex = 0;
     const rootSizes = [...new Set([...checkpoints.map((checkpoint) => Number(checkpoint.tree_size)), ...trustedBySize.map((trusted) => trusted.treeSize)])];
-    try {
+    {
       // Chunks are requested ahead (workers keep busy) and consumed strictly in sequence order, so the
       // first problem reported is the first in the ledger.
       const requests: Promise<CheckedChunk>[] = [];
@@ -644,7 +647,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
         if (fromSeq >= totalEvents) return;
         const toSeq = Math.min(totalEvents, fromSeq + CHUNK_SIZE);
         const checkpointSizes = rootSizes.filter((size) => size > fromSeq && size < toSeq).sort((a, b) => a - b);
-        requests[index] = checker.check({ fromSeq, toSeq, checkpointSizes });
+        requests[index] = checker!.check({ fromSeq, toSeq, checkpointSizes });
       };
       // A signed checkpoint must be the root of the events at its size: checked in sequence order.
       const checkCheckpointsAt = (treeSize: number, root: () => Buffer): LedgerProblem | null => {
@@ -705,8 +708,6 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
         if (problem) return report(problem, totalEvents, coveredSize);
         await options.onProgress?.({ checkedEvents: range.size, totalEvents, checkedCheckpoints });
       }
-    } finally {
-      await checker.close();
     }
 
     if (range.size < head) {
@@ -743,6 +744,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     }
     return report(null, range.size, coveredSize);
   } finally {
+    await checker?.close();
     if (ownClient) {
       await ownClient.query("ROLLBACK").catch(() => {});
       await ownClient.end();
