@@ -142,32 +142,50 @@ const NODE_SELECT = (fromSeq: number, toSeq: number) =>
   `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} ORDER BY tree_size, level`;
 
 interface StoredNodes {
-  levels: number[];
-  indexes: number[];
+  levels: Int16Array;
+  indexes: Float64Array;
   /** 32 bytes per node, in the same order. */
   hashes: Buffer;
   count: number;
 }
 
+// A chunk's stored nodes take 32 bytes each (half a MiB a chunk): their buffers are reused from chunk to
+// chunk in each thread, rather than left behind outside the V8 heap for the collector, so the resident
+// set does not grow with the ledger. Two chunks may be read at once in one thread, hence a pool.
+const storedNodesPool: StoredNodes[] = [];
+
+function emptyStoredNodes(capacity: number): StoredNodes {
+  const pooled = storedNodesPool.pop();
+  if (pooled && pooled.levels.length >= capacity) {
+    pooled.count = 0;
+    return pooled;
+  }
+  return { levels: new Int16Array(capacity), indexes: new Float64Array(capacity), hashes: Buffer.alloc(32 * capacity), count: 0 };
+}
+
+function growStoredNodes(nodes: StoredNodes) {
+  const larger = emptyStoredNodes(nodes.levels.length * 2);
+  larger.levels.set(nodes.levels);
+  larger.indexes.set(nodes.indexes);
+  nodes.hashes.copy(larger.hashes);
+  larger.count = nodes.count;
+  return larger;
+}
+
 /** The stored nodes completing in (fromSeq, toSeq], in completion order, hashes packed in one buffer. */
 async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number): Promise<StoredNodes> {
-  const levels: number[] = [];
-  const indexes: number[] = [];
-  let hashes = Buffer.allocUnsafe(32 * Math.max(16, toSeq - fromSeq));
+  let nodes = emptyStoredNodes(Math.max(16, toSeq - fromSeq));
   await readRawRows(source, NODE_SELECT(fromSeq, toSeq), 3, ({ buffers, starts, ends }) => {
-    const at = levels.length * 32;
-    if (at + 32 > hashes.length) {
-      const larger = Buffer.allocUnsafe(hashes.length * 2);
-      hashes.copy(larger);
-      hashes = larger;
-    }
+    if (nodes.count === nodes.levels.length) nodes = growStoredNodes(nodes);
+    const at = nodes.count * 32;
     const isHashSized = ends[2]! - starts[2]! === 32;
     // A node whose hash is not 32 bytes matches nothing: level -1 stands for it.
-    levels.push(isHashSized ? buffers[0]!.readInt16BE(starts[0]!) : -1);
-    indexes.push(readInt64(buffers[1]!, starts[1]!));
-    if (isHashSized) buffers[2]!.copy(hashes, at, starts[2]!, ends[2]!);
+    nodes.levels[nodes.count] = isHashSized ? buffers[0]!.readInt16BE(starts[0]!) : -1;
+    nodes.indexes[nodes.count] = readInt64(buffers[1]!, starts[1]!);
+    if (isHashSized) buffers[2]!.copy(nodes.hashes, at, starts[2]!, ends[2]!);
+    nodes.count += 1;
   });
-  return { levels, indexes, hashes, count: levels.length };
+  return nodes;
 }
 
 /** Does the latin1 digest equal bytes [start, end) of `buffer`? */
@@ -221,7 +239,13 @@ class ChunkTree {
   }
 
   subtrees(): Subtree[] {
-    return this.levels.map((level, i) => ({ level, hash: Buffer.from(this.hashes[i]!, "latin1") }));
+    // Each hash in its own 32-byte buffer (not a slice of Buffer's shared pool): a worker posts these to
+    // the main thread, and structured cloning copies a view's whole underlying memory.
+    return this.levels.map((level, i) => {
+      const hash = Buffer.alloc(32);
+      hash.write(this.hashes[i]!, "latin1");
+      return { level, hash };
+    });
   }
 }
 
@@ -333,9 +357,13 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
   chunk.subtrees = tree.subtrees();
   if (!chunk.problem) {
     for (let i = tree.matchedNodes; i < nodes.count; i++) {
-      chunk.upperNodes.push({ level: nodes.levels[i]!, index: nodes.indexes[i]!, hash: nodes.hashes.subarray(i * 32, i * 32 + 32) });
+      // Copied out: the pooled buffer is reused by the next chunk.
+      const hash = Buffer.alloc(32);
+      nodes.hashes.copy(hash, 0, i * 32, i * 32 + 32);
+      chunk.upperNodes.push({ level: nodes.levels[i]!, index: nodes.indexes[i]!, hash });
     }
   }
+  storedNodesPool.push(nodes);
   return chunk;
 }
 
