@@ -98,11 +98,18 @@ async function main() {
     try {
       await measurement.setup?.(context);
       const runsMs: number[] = [];
+      const floorMs: number[] = [];
       const loadAverageBeforeRuns: number[] = [];
+      // A measurement's runs alternate with its floor's, so that both see the same load on a shared
+      // machine and their ratio stays meaningful when the load changes during the runs.
       for (let run = 1; run <= runs; run++) {
         loadAverageBeforeRuns.push(Math.round(os.loadavg()[0]! * 10) / 10);
         runsMs.push(await measurement.measure(context));
         log(`${measurement.name}: run ${run}/${runs} ${formatDuration(runsMs[runsMs.length - 1]!)}`);
+        if (measurement.floor) {
+          floorMs.push(await measurement.floor.measure(context));
+          log(`${measurement.name}: floor ${measurement.floor.name} run ${run}/${runs} ${formatDuration(floorMs[floorMs.length - 1]!)}`);
+        }
       }
       const result: MeasurementResult = {
         ...summarise(measurement.name, measurement.description, runsMs),
@@ -111,11 +118,6 @@ async function main() {
         ...rateOf(measurement.throughput, runsMs),
       };
       if (measurement.floor) {
-        const floorMs: number[] = [];
-        for (let run = 1; run <= runs; run++) {
-          floorMs.push(await measurement.floor.measure(context));
-          log(`${measurement.name}: floor ${measurement.floor.name} run ${run}/${runs} ${formatDuration(floorMs[floorMs.length - 1]!)}`);
-        }
         result.floor = { ...summarise(measurement.floor.name, measurement.floor.description, floorMs), ...rateOf(measurement.floor.throughput ?? measurement.throughput, floorMs) };
         result.ratioToFloor = result.medianMs / result.floor.medianMs;
       }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { type BenchContext, type Measurement } from "../lib/measurement";
+import { describeCadence, type CheckpointCadence } from "../lib/checkpoint-cadence";
 import { runCommand } from "../lib/processes";
 
 // Audited actions per second with 8 concurrent writers (target ≥ 2,000/s on this 2-core machine):
@@ -32,7 +33,7 @@ async function runWorker(context: BenchContext, url: string, extra: string[], sy
     },
     label: "ledger append worker",
   });
-  const result = JSON.parse(output.slice(output.lastIndexOf("{"))) as { ms: number; checkpoints: number; cpuMicrosPerAction: number; cadenceP99Ms: number | null; cadenceMaxMs: number | null };
+  const result = JSON.parse(output.slice(output.lastIndexOf("{"))) as { ms: number; checkpoints: number; cpuMicrosPerAction: number; cadence: CheckpointCadence | null };
   return result;
 }
 
@@ -44,7 +45,7 @@ export function ledgerAppendMeasurement(synchronousCommit: "on" | "off", client:
   const suffix = `${client === "sql" ? "-sql" : ""}${synchronousCommit === "on" ? "" : "-async-commit"}`;
   const mode = client === "sql" ? ["--sql"] : [];
   const cpu = { ledger: [] as number[], floor: [] as number[] };
-  const cadence: number[] = [];
+  const cadence: CheckpointCadence[] = [];
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   return {
     name: `ledger.append-8-writers${suffix}`,
@@ -57,13 +58,13 @@ export function ledgerAppendMeasurement(synchronousCommit: "on" | "off", client:
     async measure(context) {
       const result = await context.withScratchDatabase((url) => runWorker(context, url, mode, synchronousCommit));
       cpu.ledger.push(result.cpuMicrosPerAction);
-      if (result.cadenceP99Ms !== null) cadence.push(result.cadenceP99Ms);
+      if (result.cadence) cadence.push(result.cadence);
       return result.ms;
     },
     notes: () =>
       cpu.ledger.length
         ? `app process CPU per action (median) ${median(cpu.ledger).toFixed(0)} µs with the ledger, ${median(cpu.floor).toFixed(0)} µs in the floor` +
-          (cadence.length ? `; checkpoint cadence p99 ${median(cadence).toFixed(0)} ms (target ≤ 1000)` : "")
+          (cadence.length ? `; ${describeCadence(cadence)}` : "")
         : "",
     floor: {
       name: `plain.transactions-8-writers${suffix}`,

@@ -8,6 +8,7 @@ import pg from "pg";
 import { databaseUrl, db, disconnectDatabase } from "../../app/utils/db.server";
 import { appendAuditEvent, stagedAuditEvent } from "../../app/modules/audit/ledger.server";
 import { createCheckpoint, ensureActiveSigningKey, startCheckpointWorker } from "../../app/modules/audit/checkpoints.server";
+import { checkpointCadence } from "../lib/checkpoint-cadence";
 
 const [eventsArg = "20000", writersArg = "8", ...modes] = process.argv.slice(2);
 const total = Number(eventsArg);
@@ -20,6 +21,7 @@ await ensureActiveSigningKey();
 const stopCheckpoints = isWithoutLedger ? () => {} : startCheckpointWorker();
 let next = 0;
 const cpuAtStart = process.cpuUsage();
+const startedAtDate = new Date();
 const startedAt = process.hrtime.bigint();
 const pool = isSql ? new pg.Pool({ connectionString: databaseUrl, max: writers }) : null;
 
@@ -60,13 +62,12 @@ await Promise.all(
 const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
 const cpu = process.cpuUsage(cpuAtStart);
 stopCheckpoints();
-if (!isWithoutLedger) await createCheckpoint();
+// The last events are covered by one forced checkpoint, which is no part of the cadence.
+const forced = isWithoutLedger ? null : await createCheckpoint();
 const checkpoints = await db.checkpoint.count();
-// Checkpoint cadence while events arrived: the gaps between consecutive checkpoints signed during the
-// timed part (the last, forced one excluded), and their 99th percentile.
-const times = (await db.checkpoint.findMany({ orderBy: { number: "asc" }, select: { createdAt: true } })).map((row) => row.createdAt.getTime());
-const gaps = times.slice(1, -1).map((time, i) => time - times[i]!).filter((gap) => gap >= 0).sort((a, b) => a - b);
-const cadenceP99Ms = isWithoutLedger || gaps.length === 0 ? null : gaps[Math.min(gaps.length - 1, Math.ceil(gaps.length * 0.99) - 1)]!;
-console.log(JSON.stringify({ ms, events: total, checkpoints, cpuMicrosPerAction: (cpu.user + cpu.system) / total, cadenceP99Ms, cadenceMaxMs: gaps.at(-1) ?? null }));
+// Checkpoint cadence while events arrived (bench/lib/checkpoint-cadence.ts): each checkpoint signed
+// during the timed part, against the one before it; the forced one excluded.
+const cadence = isWithoutLedger ? null : await checkpointCadence(databaseUrl, { from: startedAtDate, to: new Date(), excludeNumbers: forced ? [forced.number] : [] });
+console.log(JSON.stringify({ ms, events: total, checkpoints, cpuMicrosPerAction: (cpu.user + cpu.system) / total, cadence }));
 await pool?.end();
 await disconnectDatabase();

@@ -101,6 +101,28 @@ describe("leaf format v2", () => {
     expect(new EventTagChecker([longKey]).tagHex("long", contentSha256)).toBe(computeEventTag(longKey, contentSha256));
   });
 
+  it("checks a stored tag in place: the right key and tag pass, any other key, byte or length does not", () => {
+    const contentSha256 = eventContentSha256(event);
+    const otherKey = parseEventTagKeys(Buffer.alloc(32, 8).toString("base64"), "test")[0]!;
+    const checker = new EventTagChecker([tagKey, otherKey]);
+    // Key id and tag inside a larger buffer, as they arrive from a COPY stream.
+    const stored = (kid: string, mac: string) => {
+      const buffer = Buffer.from(`..${kid}..${mac}..`, "latin1");
+      return [buffer, 2, 2 + kid.length, buffer, 4 + kid.length, 4 + kid.length + mac.length] as const;
+    };
+    const check = (kid: string, mac: string) => checker.check(...stored(kid, mac), contentSha256.toString("latin1"));
+    const mac = computeEventTag(tagKey, contentSha256);
+    expect(check(tagKey.id, mac)).toBeNull();
+    expect(check(tagKey.id, mac)).toBeNull();
+    expect(check(otherKey.id, computeEventTag(otherKey, contentSha256))).toBeNull();
+    expect(check(otherKey.id, mac)).toBe("mismatch");
+    expect(check(tagKey.id, `${mac.slice(0, 63)}${mac[63] === "0" ? "1" : "0"}`)).toBe("mismatch");
+    expect(check(tagKey.id, mac.toUpperCase())).toBe(mac === mac.toUpperCase() ? null : "mismatch");
+    expect(check(tagKey.id, mac.slice(0, 62))).toBe("mismatch");
+    expect(check("0123456789abcdef", mac)).toBe("unknown_key");
+    expect(checker.check(Buffer.alloc(0), -1, -1, Buffer.from(mac), 0, 64, contentSha256.toString("latin1"))).toBe("unknown_key");
+  });
+
   it("names a tag key after its secret and refuses short or malformed keys", () => {
     expect(tagKey.id).toBe(eventTagKeyId(Buffer.alloc(32, 7)));
     expect(tagKey.id).toMatch(/^[0-9a-f]{16}$/);

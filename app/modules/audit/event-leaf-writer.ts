@@ -95,6 +95,7 @@ const HEX = ascii("0123456789abcdef");
 const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
 // PostgreSQL's binary timestamptz counts microseconds from 2000-01-01 UTC.
 const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
+const VIEW_CACHE_LENGTH = 2048;
 
 /** A signed 64-bit big-endian integer as a Number (exact below 2^53: sequence numbers, microseconds). */
 export function readInt64(buffer: Buffer, start: number) {
@@ -135,10 +136,10 @@ export class EventLeafWriter {
   leafHashLatin1(columns: RawColumns, seq = readInt64(columns.buffers[Column.Seq]!, columns.starts[Column.Seq]!)) {
     if (!isTaggedColumns(columns)) {
       this.writeLegacy(columns, seq);
-      return hash("sha256", this.out.subarray(0, this.length), "binary");
+      return hash("sha256", this.outView(), "binary");
     }
     this.writeEnvelope(columns, seq);
-    return hash("sha256", this.envelope.subarray(0, this.envelopeLength), "binary");
+    return hash("sha256", this.envelopeView(), "binary");
   }
 
   /**
@@ -148,7 +149,7 @@ export class EventLeafWriter {
   leafHashAtLatin1(columns: RawColumns, seq: number) {
     if (!isTaggedColumns(columns)) return this.leafHashLatin1(columns, seq);
     this.writeEnvelopeAround(columns, seq);
-    return hash("sha256", this.envelope.subarray(0, this.envelopeLength), "binary");
+    return hash("sha256", this.envelopeView(), "binary");
   }
 
   /** The leaf input bytes (0x00 ‖ canonical JSON); a view into a buffer the next call overwrites. */
@@ -219,7 +220,7 @@ export class EventLeafWriter {
 
   private writeEnvelope(columns: RawColumns, seq: number) {
     this.writeContent(columns);
-    this.contentSha256 = hash("sha256", this.out.subarray(0, this.length), "binary");
+    this.contentSha256 = hash("sha256", this.outView(), "binary");
     this.writeEnvelopeAround(columns, seq);
   }
 
@@ -290,9 +291,37 @@ export class EventLeafWriter {
     this.piece(PIECES.end);
   }
 
+  // Views of the written bytes for hashing, one per length (up to VIEW_CACHE_LENGTH), kept while their
+  // buffer is: a subarray per event and hash would be two Buffer objects per event to collect.
+  private outViews: (Buffer | undefined)[] = [];
+  private outViewsOf: Buffer | null = null;
+  private envelopeViews: (Buffer | undefined)[] = [];
+  private envelopeViewsOf: Buffer | null = null;
+
+  private outView() {
+    if (this.length > VIEW_CACHE_LENGTH) return this.out.subarray(0, this.length);
+    if (this.outViewsOf !== this.out) {
+      this.outViewsOf = this.out;
+      this.outViews = new Array<Buffer | undefined>(VIEW_CACHE_LENGTH + 1).fill(undefined);
+    }
+    return (this.outViews[this.length] ??= this.out.subarray(0, this.length));
+  }
+
+  private envelopeView() {
+    if (this.envelopeLength > VIEW_CACHE_LENGTH) return this.envelope.subarray(0, this.envelopeLength);
+    if (this.envelopeViewsOf !== this.envelope) {
+      this.envelopeViewsOf = this.envelope;
+      this.envelopeViews = new Array<Buffer | undefined>(VIEW_CACHE_LENGTH + 1).fill(undefined);
+    }
+    return (this.envelopeViews[this.envelopeLength] ??= this.envelope.subarray(0, this.envelopeLength));
+  }
+
+  /** A fixed piece of JSON (a few bytes): copied byte by byte, cheaper than a set() call at this size. */
   private piece(bytes: Buffer) {
-    this.out.set(bytes, this.length);
-    this.length += bytes.length;
+    const out = this.out;
+    let at = this.length;
+    for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i]!;
+    this.length = at;
   }
 
   /** A text column as a JSON string, escaped exactly as JSON.stringify escapes (UTF-8 passes through). */

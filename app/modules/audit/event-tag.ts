@@ -70,10 +70,47 @@ export class EventTagChecker {
 
   /** The hex tag of a 32-byte content hash under key `id` (which must be known). */
   tagHex(id: string, contentSha256: Buffer | string) {
-    const pad = this.pads.get(id)!;
+    return Buffer.from(this.tagLatin1(this.pads.get(id)!, contentSha256), "latin1").toString("hex");
+  }
+
+  /**
+   * Checks a stored tag against the content hash without allocating per event: the key id and the hex
+   * tag are compared as the bytes they are stored as (bytes [start, end) of their buffers). Returns
+   * "unknown_key" when no key of that id is held, "mismatch" when the tag is not the content's.
+   */
+  check(keyId: Buffer, keyIdStart: number, keyIdEnd: number, tag: Buffer, tagStart: number, tagEnd: number, contentSha256: string): "unknown_key" | "mismatch" | null {
+    const pad = this.padFor(keyId, keyIdStart, keyIdEnd);
+    if (!pad) return "unknown_key";
+    if (tagEnd - tagStart !== 64) return "mismatch";
+    const mac = this.tagLatin1(pad, contentSha256);
+    for (let i = 0; i < 32; i++) {
+      const byte = mac.charCodeAt(i);
+      if (tag[tagStart + 2 * i] !== HEX_DIGITS[byte >> 4] || tag[tagStart + 2 * i + 1] !== HEX_DIGITS[byte & 15]) return "mismatch";
+    }
+    return null;
+  }
+
+  // The last key looked up, as its id's bytes: events come in long runs under one key.
+  private lastKeyId = Buffer.alloc(0);
+  private lastPad: { inner: Buffer; outer: Buffer } | null = null;
+
+  private padFor(keyId: Buffer, start: number, end: number) {
+    if (start < 0) return null;
+    if (this.lastPad && end - start === this.lastKeyId.length && keyId.compare(this.lastKeyId, 0, this.lastKeyId.length, start, end) === 0) return this.lastPad;
+    const pad = this.pads.get(keyId.toString("utf8", start, end));
+    if (!pad) return null;
+    this.lastKeyId = Buffer.from(keyId.subarray(start, end));
+    this.lastPad = pad;
+    return pad;
+  }
+
+  // One-shot digests as latin1 strings: a Buffer result costs several times more (an ArrayBuffer each).
+  private tagLatin1(pad: { inner: Buffer; outer: Buffer }, contentSha256: Buffer | string) {
     if (typeof contentSha256 === "string") pad.inner.write(contentSha256, 64, "latin1");
     else contentSha256.copy(pad.inner, 64);
-    hash("sha256", pad.inner, "buffer").copy(pad.outer, 64);
-    return hash("sha256", pad.outer, "hex");
+    pad.outer.write(hash("sha256", pad.inner, "binary"), 64, "latin1");
+    return hash("sha256", pad.outer, "binary");
   }
 }
+
+const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");

@@ -70,21 +70,51 @@ class CopyRowParser {
   ) {}
 
   push(chunk: Buffer) {
-    const data = this.carried ? Buffer.concat([this.carried, chunk]) : chunk;
-    let at = this.isHeaderRead ? 0 : this.readHeader(data);
-    if (at < 0) {
-      this.carried = data;
-      return;
+    let at = 0;
+    if (this.carried || !this.isHeaderRead) {
+      // The row (or header) split across chunks is joined with as little of this chunk as it needs,
+      // not with the whole chunk: every byte of the stream is then copied once less.
+      at = this.joinCarried(chunk);
+      if (at < 0) return;
     }
     const { columns } = this;
-    columns.buffers.fill(data);
+    columns.buffers.fill(chunk);
     while (!this.isComplete) {
-      const rowEnd = this.readRow(data, at);
+      const rowEnd = this.readRow(chunk, at);
       if (rowEnd < 0) break;
       at = rowEnd;
       if (!this.isComplete && !this.isStopped && this.onRow(columns) === false) this.isStopped = true;
     }
-    this.carried = at < data.length ? data.subarray(at) : null;
+    this.carried = at < chunk.length && !this.isComplete ? Buffer.from(chunk.subarray(at)) : null;
+  }
+
+  /**
+   * Completes the header, or the carried row, from the start of `chunk` (handing that row on); returns
+   * where in `chunk` the next row starts, or -1 when the whole chunk was carried (still incomplete).
+   * A carried header or row is incomplete on its own, so what completes it ends inside `chunk`.
+   */
+  private joinCarried(chunk: Buffer) {
+    const carried = this.carried ?? Buffer.alloc(0);
+    const isHeaderNeeded = !this.isHeaderRead;
+    for (let take = Math.min(chunk.length, 8192); ; take = Math.min(chunk.length, take * 4)) {
+      const data = carried.length > 0 ? Buffer.concat([carried, chunk.subarray(0, take)]) : chunk.subarray(0, take);
+      let at: number;
+      if (isHeaderNeeded) {
+        at = this.readHeader(data);
+      } else {
+        this.columns.buffers.fill(data);
+        at = this.readRow(data, 0);
+        if (at >= 0 && !this.isComplete && !this.isStopped && this.onRow(this.columns) === false) this.isStopped = true;
+      }
+      if (at >= 0) {
+        this.carried = null;
+        return at - carried.length;
+      }
+      if (take === chunk.length) {
+        this.carried = Buffer.from(data);
+        return -1;
+      }
+    }
   }
 
   end() {

@@ -142,32 +142,50 @@ const NODE_SELECT = (fromSeq: number, toSeq: number) =>
   `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} ORDER BY tree_size, level`;
 
 interface StoredNodes {
-  levels: number[];
-  indexes: number[];
+  levels: Int16Array;
+  indexes: Float64Array;
   /** 32 bytes per node, in the same order. */
   hashes: Buffer;
   count: number;
 }
 
+// A chunk's stored nodes take 32 bytes each (half a MiB a chunk): their buffers are reused from chunk to
+// chunk in each thread, rather than left behind outside the V8 heap for the collector, so the resident
+// set does not grow with the ledger. Two chunks may be read at once in one thread, hence a pool.
+const storedNodesPool: StoredNodes[] = [];
+
+function emptyStoredNodes(capacity: number): StoredNodes {
+  const pooled = storedNodesPool.pop();
+  if (pooled && pooled.levels.length >= capacity) {
+    pooled.count = 0;
+    return pooled;
+  }
+  return { levels: new Int16Array(capacity), indexes: new Float64Array(capacity), hashes: Buffer.alloc(32 * capacity), count: 0 };
+}
+
+function growStoredNodes(nodes: StoredNodes) {
+  const larger = emptyStoredNodes(nodes.levels.length * 2);
+  larger.levels.set(nodes.levels);
+  larger.indexes.set(nodes.indexes);
+  nodes.hashes.copy(larger.hashes);
+  larger.count = nodes.count;
+  return larger;
+}
+
 /** The stored nodes completing in (fromSeq, toSeq], in completion order, hashes packed in one buffer. */
 async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number): Promise<StoredNodes> {
-  const levels: number[] = [];
-  const indexes: number[] = [];
-  let hashes = Buffer.allocUnsafe(32 * Math.max(16, toSeq - fromSeq));
+  let nodes = emptyStoredNodes(Math.max(16, toSeq - fromSeq));
   await readRawRows(source, NODE_SELECT(fromSeq, toSeq), 3, ({ buffers, starts, ends }) => {
-    const at = levels.length * 32;
-    if (at + 32 > hashes.length) {
-      const larger = Buffer.allocUnsafe(hashes.length * 2);
-      hashes.copy(larger);
-      hashes = larger;
-    }
+    if (nodes.count === nodes.levels.length) nodes = growStoredNodes(nodes);
+    const at = nodes.count * 32;
     const isHashSized = ends[2]! - starts[2]! === 32;
     // A node whose hash is not 32 bytes matches nothing: level -1 stands for it.
-    levels.push(isHashSized ? buffers[0]!.readInt16BE(starts[0]!) : -1);
-    indexes.push(readInt64(buffers[1]!, starts[1]!));
-    if (isHashSized) buffers[2]!.copy(hashes, at, starts[2]!, ends[2]!);
+    nodes.levels[nodes.count] = isHashSized ? buffers[0]!.readInt16BE(starts[0]!) : -1;
+    nodes.indexes[nodes.count] = readInt64(buffers[1]!, starts[1]!);
+    if (isHashSized) buffers[2]!.copy(nodes.hashes, at, starts[2]!, ends[2]!);
+    nodes.count += 1;
   });
-  return { levels, indexes, hashes, count: levels.length };
+  return nodes;
 }
 
 /** Does the latin1 digest equal bytes [start, end) of `buffer`? */
@@ -221,7 +239,13 @@ class ChunkTree {
   }
 
   subtrees(): Subtree[] {
-    return this.levels.map((level, i) => ({ level, hash: Buffer.from(this.hashes[i]!, "latin1") }));
+    // Each hash in its own 32-byte buffer (not a slice of Buffer's shared pool): a worker posts these to
+    // the main thread, and structured cloning copies a view's whole underlying memory.
+    return this.levels.map((level, i) => {
+      const hash = Buffer.alloc(32);
+      hash.write(this.hashes[i]!, "latin1");
+      return { level, hash };
+    });
   }
 }
 
@@ -287,12 +311,20 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
         : { kind: "changed", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) does not match its leaf hash: it was changed after it was written` };
     }
     if (tags && isTagged) {
-      const kid = textOf(columns, Column.TagKeyId) ?? "";
-      if (!tags.hasKey(kid)) {
+      const tagProblem = tags.check(
+        columns.buffers[Column.TagKeyId]!,
+        columns.starts[Column.TagKeyId]!,
+        columns.ends[Column.TagKeyId]!,
+        columns.buffers[Column.Tag]!,
+        columns.starts[Column.Tag]!,
+        columns.ends[Column.Tag]!,
+        writer.contentSha256,
+      );
+      if (tagProblem === "unknown_key") {
+        const kid = textOf(columns, Column.TagKeyId) ?? "";
         return { kind: "unauthenticated", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) is tagged under key ${kid}, which this verifier does not hold: it was not written by the application, or a tag key is missing from the configuration` };
       }
-      const mac = columns.buffers[Column.Tag]!.toString("latin1", columns.starts[Column.Tag], columns.ends[Column.Tag]);
-      if (mac !== tags.tagHex(kid, writer.contentSha256)) {
+      if (tagProblem === "mismatch") {
         return { kind: "unauthenticated", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) has an authentication tag that does not match its content: it was not written by the application (inserted or forged through SQL)` };
       }
     }
@@ -325,9 +357,13 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
   chunk.subtrees = tree.subtrees();
   if (!chunk.problem) {
     for (let i = tree.matchedNodes; i < nodes.count; i++) {
-      chunk.upperNodes.push({ level: nodes.levels[i]!, index: nodes.indexes[i]!, hash: nodes.hashes.subarray(i * 32, i * 32 + 32) });
+      // Copied out: the pooled buffer is reused by the next chunk.
+      const hash = Buffer.alloc(32);
+      nodes.hashes.copy(hash, 0, i * 32, i * 32 + 32);
+      chunk.upperNodes.push({ level: nodes.levels[i]!, index: nodes.indexes[i]!, hash });
     }
   }
+  storedNodesPool.push(nodes);
   return chunk;
 }
 
@@ -443,6 +479,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
   let trustedKeys = new Map<string, TrustedKey>();
   let stagedKeys: string[] = [];
   let oldestPendingMs: number | null = null;
+  let checker: ReturnType<typeof chunkChecker> | null = null;
   const provenTrusted: LedgerReport["trustedCheckpoints"] = [];
   const report = (problem: LedgerProblem | null, treeSize: number, coveredSize: number, checkedEvents = range.size): LedgerReport => ({
     isValid: problem === null,
@@ -492,6 +529,10 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     const maxSeq = Number((await client.query<{ max: string | null }>("SELECT max(seq)::text AS max FROM audit_event")).rows[0]?.max ?? 0);
     const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]?.size ?? 0);
     const totalEvents = Math.max(head, maxSeq);
+    // The worker threads start now (module loading, connecting, joining the snapshot), while this
+    // thread checks the keys and the checkpoint chain; they are sent chunks once those hold.
+    const source: RawRowSource = { client, isCopySupported: await isCopySupported(client) };
+    checker = chunkChecker(source, totalEvents > 0 ? options : { ...options, parallelism: 1 }, snapshot, head, tagKeys);
 
     // The keys: trusted only through the pins and the signed transitions, whatever the rows say.
     if (pinned.length === 0 && (keyRows.length > 0 || checkpoints.length > 0)) {
@@ -621,12 +662,10 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     let checkpointIndex = 0;
     let coveredSize = 0;
     let previousOccurredAtMs = -Infinity;
-    const source: RawRowSource = { client, isCopySupported: await isCopySupported(client) };
-    const checker = chunkChecker(source, options, snapshot, head, tagKeys);
     const trustedBySize = [...trustedCheckpoints].sort((a, b) => a.treeSize - b.treeSize);
     let trustedIndex = 0;
     const rootSizes = [...new Set([...checkpoints.map((checkpoint) => Number(checkpoint.tree_size)), ...trustedBySize.map((trusted) => trusted.treeSize)])];
-    try {
+    {
       // Chunks are requested ahead (workers keep busy) and consumed strictly in sequence order, so the
       // first problem reported is the first in the ledger.
       const requests: Promise<CheckedChunk>[] = [];
@@ -636,7 +675,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
         if (fromSeq >= totalEvents) return;
         const toSeq = Math.min(totalEvents, fromSeq + CHUNK_SIZE);
         const checkpointSizes = rootSizes.filter((size) => size > fromSeq && size < toSeq).sort((a, b) => a - b);
-        requests[index] = checker.check({ fromSeq, toSeq, checkpointSizes });
+        requests[index] = checker!.check({ fromSeq, toSeq, checkpointSizes });
       };
       // A signed checkpoint must be the root of the events at its size: checked in sequence order.
       const checkCheckpointsAt = (treeSize: number, root: () => Buffer): LedgerProblem | null => {
@@ -697,8 +736,6 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
         if (problem) return report(problem, totalEvents, coveredSize);
         await options.onProgress?.({ checkedEvents: range.size, totalEvents, checkedCheckpoints });
       }
-    } finally {
-      await checker.close();
     }
 
     if (range.size < head) {
@@ -735,6 +772,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     }
     return report(null, range.size, coveredSize);
   } finally {
+    await checker?.close();
     if (ownClient) {
       await ownClient.query("ROLLBACK").catch(() => {});
       await ownClient.end();
