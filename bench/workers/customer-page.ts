@@ -35,7 +35,7 @@ const actor: Actor = {
 // The customer with the most decisions among those with personal data, not restricted, no requests.
 const { rows: [chosen] } = await pool.query<{ id: string; decisions: number }>(
   `SELECT c.id::text AS id, count(d.id)::int AS decisions FROM customer c JOIN customer_personal_data p ON p.customer_id = c.id JOIN decision d ON d.customer_id = c.id
-    WHERE NOT c.is_restricted AND c.erased_at IS NULL AND c.region_code = ANY($1) AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id)
+    WHERE NOT c.is_restricted AND c.erased_at IS NULL AND c.region_code = ANY($1) AND c.reference NOT LIKE '%-PLAIN-%' AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id)
     GROUP BY c.id ORDER BY count(d.id) DESC, c.id LIMIT 1`,
   [user.regions],
 );
@@ -45,9 +45,9 @@ if (!data) throw new Error(`customer ${chosen.id} has no readable personal data`
 
 // The twin: same region, a copy of each decision, the same values stored as plain text.
 const twinId = randomUUID();
-await pool.query(`INSERT INTO customer (id, reference, region_code, created_at) SELECT $2::uuid, reference || '-PLAIN', region_code, created_at FROM customer WHERE id = $1::uuid`, [chosen.id, twinId]);
+await pool.query(`INSERT INTO customer (id, reference, region_code, created_at) SELECT $2::uuid, reference || '-PLAIN-' || left($2::text, 8), region_code, created_at FROM customer WHERE id = $1::uuid`, [chosen.id, twinId]);
 await pool.query(`CREATE TEMP TABLE twin_decision AS SELECT * FROM decision WHERE customer_id = $1::uuid`, [chosen.id]);
-await pool.query(`UPDATE twin_decision SET id = gen_random_uuid(), external_id = external_id || '-PLAIN', customer_id = $1::uuid`, [twinId]);
+await pool.query(`UPDATE twin_decision SET id = gen_random_uuid(), external_id = external_id || '-PLAIN-' || left($1::text, 8), customer_id = $1::uuid`, [twinId]);
 await pool.query(`INSERT INTO decision SELECT * FROM twin_decision`);
 await pool.query(
   `INSERT INTO customer_personal_data (customer_id, full_name, email, phone, date_of_birth, street, postal_code, city, country, updated_at)

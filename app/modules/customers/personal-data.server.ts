@@ -8,7 +8,7 @@ import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { isProcessingRestricted } from "~/modules/privacy/restriction";
 import { blindIndex, decryptField, encryptField, isEncryptedField, type BlindIndexKind, type StoredBytes } from "./field-crypto";
 import { cachedDecrypt, peekDecrypted } from "./data-key-cache";
-import { dataKeyOf, dataKeysOf, keyringOf, type DbClient } from "./subject-keys.server";
+import { dataKeyOf, dataKeysOf, keyringOf, openKey, type DbClient } from "./subject-keys.server";
 
 // The one way in and out of a customer's personal data (ADR 009). Values are encrypted under the
 // customer's data key in the app and decrypted in the app; the database sees ciphertext and keyed blind
@@ -117,7 +117,14 @@ export async function readPersonalData(
   // customer whose data key this statement read as live; the keys of the others are fetched at once.
   const now = Date.now();
   const needKey = plans.filter(({ row, fields }) => row.has_data_key && fields.some((field) => isEncrypted(row, field) && peekDecrypted(row.id, field, row[columnOf[field]] as Uint8Array, now) === undefined));
-  const keys = needKey.length > 0 ? await dataKeysOf(tx, needKey.map(({ row }) => row.id)) : new Map<string, Buffer | null>();
+  const keys = new Map<string, Buffer | null>();
+  const fetchKeys: string[] = [];
+  const keyring = needKey.some(({ row }) => row.data_key) ? await keyringOf(tx) : null;
+  for (const { row } of needKey) {
+    if (keyring && row.data_key) keys.set(row.id, openKey(keyring, { subjectId: row.id, kekId: row.kek_id, dataKey: row.data_key, ledgerKey: null, dataKeyDestroyedAt: null, ledgerKeyDestroyedAt: null }, "data"));
+    else fetchKeys.push(row.id);
+  }
+  if (fetchKeys.length > 0) for (const [id, key] of await dataKeysOf(tx, fetchKeys)) keys.set(id, key);
   const shown: { id: string; regionCode: string }[] = [];
   const fieldsOf = new Map<string, EncryptedPersonalField[]>();
   for (const { row, fields } of plans) {
@@ -174,14 +181,27 @@ interface StoredRow {
   updated_at: Date | null;
   /** Whether the customer's data key is live, read in the same statement as the data. */
   has_data_key: boolean;
+  kek_id: string | null;
+  /** The wrapped data key, for short lists only (WRAPPED_KEYS_WITH_ROWS). */
+  data_key: Uint8Array | null;
   [column: string]: unknown;
 }
+
+/**
+ * Up to this many customers, their wrapped data keys come with the rows (a page of one customer needs
+ * no second statement when its key is not cached); a longer list asks for the keys of cache misses
+ * only, rather than carry a thousand wrapped keys it mostly does not need.
+ */
+const WRAPPED_KEYS_WITH_ROWS = 50;
 
 async function selectRows(tx: Tx, customerIds: string[], fields: readonly EncryptedPersonalField[]) {
   // Only the columns asked for leave the database: a list of names never fetches addresses; and the key
   // row only when a column is read at all.
   const columns = fields.map((field) => `p."${columnOf[field]}"`);
-  const keyColumns = fields.length > 0 ? `(k.data_key IS NOT NULL AND k.data_key_destroyed_at IS NULL) IS TRUE AS has_data_key` : `false AS has_data_key`;
+  const keyColumns =
+    fields.length > 0
+      ? `(k.data_key IS NOT NULL AND k.data_key_destroyed_at IS NULL) IS TRUE AS has_data_key, k.kek_id, ${customerIds.length <= WRAPPED_KEYS_WITH_ROWS ? "k.data_key" : "NULL::bytea AS data_key"}`
+      : `false AS has_data_key, NULL::text AS kek_id, NULL::bytea AS data_key`;
   return tx.$queryRawUnsafe<StoredRow[]>(
     `SELECT c.id::text AS id, c.reference, c.region_code AS "regionCode", c.created_at AS "createdAt", c.is_restricted AS "isRestricted",
             c.restricted_at AS "restrictedAt", c.objected_at AS "objectedAt", c.erased_at AS "erasedAt",
