@@ -15,6 +15,7 @@ import { runCommand } from "../lib/processes";
 const ROUNDS = 8;
 const BATCH = 1000;
 const withoutKeysMs: number[] = [];
+const creatingKeysMs: number[] = [];
 
 async function runWorker(context: BenchContext) {
   const kekDir = fs.mkdtempSync(path.join(os.tmpdir(), "attest-bench-kek-"));
@@ -28,7 +29,7 @@ async function runWorker(context: BenchContext) {
         ["tsx", "--import", "./bench/workers/floor/register-without-subject-keys.mjs", "bench/workers/ingest-customers.ts", String(context.isQuick ? 2 : ROUNDS)],
         { env: { ...env, DATABASE_URL: url }, label: "ingestion worker" },
       );
-      return JSON.parse(output.slice(output.lastIndexOf("{\"withKeys\""), output.lastIndexOf("}") + 1)) as { withKeys: { p50: number }; withoutKeys: { p50: number } };
+      return JSON.parse(output.slice(output.lastIndexOf("{\"withKeys\""), output.lastIndexOf("}") + 1)) as { withKeys: { p50: number }; withoutKeys: { p50: number }; creatingKeys: { p50: number } };
     });
   } finally {
     fs.rmSync(kekDir, { recursive: true, force: true });
@@ -44,6 +45,7 @@ const ingestCustomers: Measurement = {
   async measure(context) {
     const result = await runWorker(context);
     withoutKeysMs.push(result.withoutKeys.p50);
+    creatingKeysMs.push(result.creatingKeys.p50);
     return result.withKeys.p50;
   },
   floor: {
@@ -56,7 +58,8 @@ const ingestCustomers: Measurement = {
     },
   },
   notes() {
-    return "target: throughput ≥ 90% of the floor's, i.e. ratio ≤ 1.11×";
+    const creating = [...creatingKeysMs].sort((a, b) => a - b)[Math.floor(creatingKeysMs.length / 2)];
+    return `target: throughput ≥ 90% of the floor's (ratio ≤ 1.11×); creating 1,000 customers' keys, median ${creating?.toFixed(1) ?? "?"} ms of a batch`;
   },
 };
 
