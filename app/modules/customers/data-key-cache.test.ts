@@ -37,7 +37,7 @@ describe("cached unwrapped data keys", () => {
     cachedUnwrap(subject, "kek-a", wrapped, unwrap, 0);
     cachedUnwrap(subject, "kek-b", wrapped, unwrap, 1);
     const rewrapped = Buffer.from(wrapped);
-    rewrapped[20] ^= 1;
+    rewrapped[20] = rewrapped[20]! ^ 1;
     cachedUnwrap(subject, "kek-b", rewrapped, unwrap, 2);
     cachedUnwrap(subject, "kek-b", rewrapped, unwrap, 60_003);
     expect(unwraps).toBe(4);
@@ -83,7 +83,7 @@ describe("cached decrypted values", () => {
     expect(peekDecrypted(subject, "fullName", Buffer.from(ciphertext), 1)).toBe("Ada Lovelace");
     expect(peekDecrypted(subject, "email", ciphertext, 1)).toBeUndefined();
     const rewritten = Buffer.from(ciphertext);
-    rewritten[5] ^= 1;
+    rewritten[5] = rewritten[5]! ^ 1;
     expect(peekDecrypted(subject, "fullName", rewritten, 1)).toBeUndefined();
     expect(peekDecrypted(subject, "fullName", ciphertext.subarray(0, 39), 1)).toBeUndefined();
     expect(peekDecrypted(subject, "fullName", ciphertext, 60_001)).toBeUndefined();
