@@ -77,6 +77,10 @@ const EnvSchema = z.object({
   ATTEST_KEK: z.string().optional(),
   ATTEST_KEK_DIR: z.string().default("./data/keys/kek"),
   ATTEST_KEK_ROTATION_DAYS: z.coerce.number().int().min(1).max(366).default(30),
+  // ADR 020: how long an instance keeps an unwrapped data key or a decrypted value it read (0 = never).
+  // An erasure is never served from it (the key row is read with the data); this bounds only how long
+  // what was read stays in the process's memory.
+  PERSONAL_DATA_CACHE_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
   // ADR 004: whether an audited transaction waits for its WAL flush while it holds the ledger head.
   // "on" (default): every acknowledged action is durable. "off": the lock is not held over a disk flush
   // (about 3× the audited actions per second for the database); a database crash may lose the last few

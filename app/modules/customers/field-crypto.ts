@@ -58,23 +58,35 @@ export function isEncryptedField(stored: Uint8Array | null | undefined): boolean
   return Boolean(stored && stored.length >= HEADER_BYTES + IV_BYTES + TAG_BYTES && stored[0] === FIELD_MAGIC && stored[1] === FIELD_VERSION);
 }
 
-export function decryptFieldBytes(key: Buffer, subjectId: string, stored: Uint8Array): Buffer {
+function decipherOf(key: Buffer, subjectId: string, stored: Uint8Array) {
   if (!isEncryptedField(stored)) throw new FieldDecryptionError("the value is not encrypted (run npm run data:encrypt)");
   const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-  const iv = bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
-  const tag = bytes.subarray(bytes.length - TAG_BYTES);
-  const decipher = createDecipheriv("aes-256-gcm", key, iv);
+  const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES));
   decipher.setAAD(Buffer.from(subjectId, "utf8"));
-  decipher.setAuthTag(tag);
+  decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+  return { decipher, body: bytes.subarray(HEADER_BYTES + IV_BYTES, bytes.length - TAG_BYTES) };
+}
+
+const refused = (subjectId: string) => new FieldDecryptionError(`a value of subject ${subjectId} does not decrypt under its data key (wrong key, wrong subject or altered)`);
+
+export function decryptFieldBytes(key: Buffer, subjectId: string, stored: Uint8Array): Buffer {
+  const { decipher, body } = decipherOf(key, subjectId, stored);
   try {
-    return Buffer.concat([decipher.update(bytes.subarray(HEADER_BYTES + IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
+    return Buffer.concat([decipher.update(body), decipher.final()]);
   } catch {
-    throw new FieldDecryptionError(`a value of subject ${subjectId} does not decrypt under its data key (wrong key, wrong subject or altered)`);
+    throw refused(subjectId);
   }
 }
 
+/** One value as text: decoded as it is decrypted (GCM's final() adds no bytes, only checks the tag). */
 export function decryptField(key: Buffer, subjectId: string, stored: Uint8Array): string {
-  return decryptFieldBytes(key, subjectId, stored).toString("utf8");
+  const { decipher, body } = decipherOf(key, subjectId, stored);
+  try {
+    const text = decipher.update(body, undefined, "utf8");
+    return text + decipher.final("utf8");
+  } catch {
+    throw refused(subjectId);
+  }
 }
 
 // ── Keyed blind indexes ─────────────────────────────────────────────────────────────────────────

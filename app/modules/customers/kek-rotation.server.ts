@@ -16,6 +16,7 @@ import {
   type Keyring,
   type SqlRunner,
 } from "./key-encryption-keys.server";
+import { forgetDataKeysUnder } from "./data-key-cache";
 import { dataKeysOf, sqlRunnerOf, vacuumKeyTables } from "./subject-keys.server";
 import { decryptRequestTexts } from "./subject-text.server";
 
@@ -217,6 +218,7 @@ async function destroyRetiredKeks(keyring: Keyring, now: Date, context: AuditCon
     const file = keyring.byKid.get(kid)?.file;
     if (file) destroyKeyEncryptionKeyFile(file);
     destroyed.push(kid);
+    forgetDataKeysUnder(kid);
   }
   loadKeyMaterial({ reload: true });
   forgetKeyring();

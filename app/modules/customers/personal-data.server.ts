@@ -7,7 +7,8 @@ import { personalDataFields } from "~/modules/access/policy.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { isProcessingRestricted } from "~/modules/privacy/restriction";
 import { blindIndex, decryptField, encryptField, isEncryptedField, type BlindIndexKind, type StoredBytes } from "./field-crypto";
-import { dataKeyOf, dataKeysOf, keyringOf, type DbClient } from "./subject-keys.server";
+import { cachedDecrypt, peekDecrypted } from "./data-key-cache";
+import { dataKeyOf, dataKeysOf, keyringOf, openKey, type DbClient } from "./subject-keys.server";
 
 // The one way in and out of a customer's personal data (ADR 009). Values are encrypted under the
 // customer's data key in the app and decrypted in the app; the database sees ciphertext and keyed blind
@@ -49,19 +50,26 @@ export type PersonalDataView =
 
 let hasWarnedPlaintext = false;
 
-/** A stored value: ciphertext is decrypted; plain text left by the column migration is read as it is. */
-function openValue(key: Buffer | null, subjectId: string, stored: Uint8Array | null, where: string): string | null {
+/**
+ * A stored value: ciphertext is decrypted (or taken from the cache of values decrypted for exactly this
+ * ciphertext); plain text left by the column migration is read as it is.
+ */
+function openValue(key: Buffer | null, subjectId: string, field: EncryptedPersonalField, stored: Uint8Array | null, now: number): string | null {
   if (stored === null) return null;
   if (isEncryptedField(stored)) {
+    const cached = peekDecrypted(subjectId, field, stored, now);
+    if (cached !== undefined) return cached;
     if (!key) return null;
-    return decryptField(key, subjectId, stored);
+    return cachedDecrypt(subjectId, field, stored, () => decryptField(key, subjectId, stored), now);
   }
   if (!hasWarnedPlaintext) {
     hasWarnedPlaintext = true;
-    logger.warn(`plain-text personal data found in ${where}: run npm run data:encrypt to encrypt it at rest`);
+    logger.warn("plain-text personal data found in customer_personal_data: run npm run data:encrypt to encrypt it at rest");
   }
   return Buffer.from(stored).toString("utf8");
 }
+
+const isEncrypted = (row: StoredRow, field: EncryptedPersonalField) => isEncryptedField(row[columnOf[field]] as Uint8Array | null);
 
 function readableFields(actor: Actor, customer: { id: string; regionCode: string }) {
   const instance = subjectOf("Customer", customer) as never;
@@ -83,51 +91,61 @@ export async function readPersonalData(
   const ids = [...new Set(customerIds)];
   if (ids.length === 0) return views;
   const wanted = options.fields ?? encryptedPersonalFields;
-  const customers = await tx.customer.findMany({
-    where: { id: { in: ids } },
-    select: { id: true, reference: true, regionCode: true, createdAt: true, isRestricted: true, restrictedAt: true, objectedAt: true, erasedAt: true },
-  });
-  const plan = new Map<string, EncryptedPersonalField[]>();
-  for (const customer of customers) {
+  // The columns that can be shown to this reader at all: a role granted none of the fields asked for
+  // gets no ciphertext out of the database either. Conditions (region, restriction) are checked per row.
+  const candidates = "actor" in access ? wanted.filter((field) => !(personalDataFields as readonly string[]).includes(field) || access.actor.ability.can("read", "Customer", field)) : [...wanted];
+  // One statement: the customers, the columns asked for and each one's data-key row, in one snapshot —
+  // so a key an erasure destroyed is seen destroyed together with the data it encrypted (ADR 020).
+  const rows = await selectRows(tx, ids, candidates);
+  const plans: { row: StoredRow; fields: EncryptedPersonalField[] }[] = [];
+  for (const row of rows) {
+    const customer = { id: row.id, reference: row.reference, regionCode: row.regionCode, createdAt: row.createdAt, isRestricted: row.isRestricted, restrictedAt: row.restrictedAt, objectedAt: row.objectedAt, erasedAt: row.erasedAt };
+    let fields: EncryptedPersonalField[] = candidates;
     if ("actor" in access) {
       const { ability } = access.actor;
       if (isProcessingRestricted(customer) && !ability.can("restrict", subjectOf("Customer", customer) as never)) {
         views.set(customer.id, { status: "withheld", reason: "restricted" });
         continue;
       }
-      plan.set(customer.id, readableFields(access.actor, customer).filter((field) => wanted.includes(field)));
-    } else {
-      plan.set(customer.id, [...wanted]);
+      const readable = readableFields(access.actor, customer);
+      fields = candidates.filter((field) => readable.includes(field));
     }
+    if (!row.has_data) views.set(customer.id, { status: "absent" });
+    else plans.push({ row, fields });
   }
-  const toRead = [...plan.keys()];
-  const columns = [...new Set([...plan.values()].flat())];
-  const rows = toRead.length === 0 ? [] : await selectRows(tx, toRead, columns);
-  const needsKey = rows.filter((row) => (plan.get(row.customer_id)?.length ?? 0) > 0).map((row) => row.customer_id);
-  const keys = await dataKeysOf(tx, needsKey);
+  // Values decrypted recently for exactly this ciphertext come from the cache (ADR 020) — only for a
+  // customer whose data key this statement read as live; the keys of the others are fetched at once.
+  const now = Date.now();
+  const needKey = plans.filter(({ row, fields }) => row.has_data_key && fields.some((field) => isEncrypted(row, field) && peekDecrypted(row.id, field, row[columnOf[field]] as Uint8Array, now) === undefined));
+  const keys = new Map<string, Buffer | null>();
+  const fetchKeys: string[] = [];
+  const keyring = needKey.some(({ row }) => row.data_key) ? await keyringOf(tx) : null;
+  for (const { row } of needKey) {
+    if (keyring && row.data_key) keys.set(row.id, openKey(keyring, { subjectId: row.id, kekId: row.kek_id, dataKey: row.data_key, ledgerKey: null, dataKeyDestroyedAt: null, ledgerKeyDestroyedAt: null }, "data"));
+    else fetchKeys.push(row.id);
+  }
+  if (fetchKeys.length > 0) for (const [id, key] of await dataKeysOf(tx, fetchKeys)) keys.set(id, key);
   const shown: { id: string; regionCode: string }[] = [];
-  const regionOf = new Map(customers.map((customer) => [customer.id, customer.regionCode]));
-  for (const row of rows) {
-    const fields = plan.get(row.customer_id)!;
-    const key = keys.get(row.customer_id) ?? null;
+  const fieldsOf = new Map<string, EncryptedPersonalField[]>();
+  for (const { row, fields } of plans) {
     const data: Partial<PersonalDataValues> = {};
     for (const field of fields) {
-      const value = openValue(key, row.customer_id, row[columnOf[field]] as Uint8Array | null, "customer_personal_data");
+      const stored = row[columnOf[field]] as Uint8Array | null;
+      const value = !row.has_data_key && stored && isEncryptedField(stored) ? null : openValue(keys.get(row.id) ?? null, row.id, field, stored, now);
       if (value !== null) data[field] = value;
     }
     if (fields.length > 0 && Object.keys(data).length === 0) {
       // The data key was destroyed but the row survived: nothing can be read from it.
-      views.set(row.customer_id, { status: "absent" });
+      views.set(row.id, { status: "absent" });
       continue;
     }
     const maskedFields = encryptedPersonalFields.filter((field) => wanted.includes(field) && !fields.includes(field));
-    views.set(row.customer_id, { status: "shown", data, maskedFields, country: row.country, updatedAt: row.updated_at });
-    if (fields.length > 0) shown.push({ id: row.customer_id, regionCode: regionOf.get(row.customer_id)! });
+    views.set(row.id, { status: "shown", data, maskedFields, country: row.country!, updatedAt: row.updated_at! });
+    fieldsOf.set(row.id, fields);
+    if (fields.length > 0) shown.push({ id: row.id, regionCode: row.regionCode });
   }
-  for (const id of toRead) if (!views.has(id)) views.set(id, { status: "absent" });
-
   if ("actor" in access && shown.length > 0) {
-    const fieldsShown = [...new Set(shown.flatMap((customer) => plan.get(customer.id)!))];
+    const fieldsShown = [...new Set(shown.flatMap((customer) => fieldsOf.get(customer.id)!))];
     if (shown.length === 1) {
       await appendAuditEvent(tx, access.actor.audit, {
         action: "customer.personal_data_read",
@@ -150,18 +168,48 @@ export async function readPersonalData(
 }
 
 interface StoredRow {
-  customer_id: string;
-  country: string;
-  updated_at: Date;
+  id: string;
+  reference: string;
+  regionCode: string;
+  createdAt: Date;
+  isRestricted: boolean;
+  restrictedAt: Date | null;
+  objectedAt: Date | null;
+  erasedAt: Date | null;
+  has_data: boolean;
+  country: string | null;
+  updated_at: Date | null;
+  /** Whether the customer's data key is live, read in the same statement as the data. */
+  has_data_key: boolean;
+  kek_id: string | null;
+  /** The wrapped data key, for short lists only (WRAPPED_KEYS_WITH_ROWS). */
+  data_key: Uint8Array | null;
   [column: string]: unknown;
 }
 
-async function selectRows(tx: Tx, customerIds: string[], fields: EncryptedPersonalField[]) {
-  // Only the columns asked for leave the database: a list of names never fetches addresses.
-  const columns = fields.map((field) => `"${columnOf[field]}"`);
+/**
+ * Up to this many customers, their wrapped data keys come with the rows (a page of one customer needs
+ * no second statement when its key is not cached); a longer list asks for the keys of cache misses
+ * only, rather than carry a thousand wrapped keys it mostly does not need.
+ */
+const WRAPPED_KEYS_WITH_ROWS = 50;
+
+async function selectRows(tx: Tx, customerIds: string[], fields: readonly EncryptedPersonalField[]) {
+  // Only the columns asked for leave the database: a list of names never fetches addresses; and the key
+  // row only when a column is read at all.
+  const columns = fields.map((field) => `p."${columnOf[field]}"`);
+  const keyColumns =
+    fields.length > 0
+      ? `(k.data_key IS NOT NULL AND k.data_key_destroyed_at IS NULL) IS TRUE AS has_data_key, k.kek_id, ${customerIds.length <= WRAPPED_KEYS_WITH_ROWS ? "k.data_key" : "NULL::bytea AS data_key"}`
+      : `false AS has_data_key, NULL::text AS kek_id, NULL::bytea AS data_key`;
   return tx.$queryRawUnsafe<StoredRow[]>(
-    `SELECT customer_id::text AS customer_id, country, updated_at${columns.length ? `, ${columns.join(", ")}` : ""}
-       FROM customer_personal_data WHERE customer_id = ANY($1::uuid[])`,
+    `SELECT c.id::text AS id, c.reference, c.region_code AS "regionCode", c.created_at AS "createdAt", c.is_restricted AS "isRestricted",
+            c.restricted_at AS "restrictedAt", c.objected_at AS "objectedAt", c.erased_at AS "erasedAt",
+            p.customer_id IS NOT NULL AS has_data, p.country, p.updated_at, ${keyColumns}${columns.length ? `, ${columns.join(", ")}` : ""}
+       FROM customer c
+       LEFT JOIN customer_personal_data p ON p.customer_id = c.id
+       ${fields.length > 0 ? "LEFT JOIN subject_data_key k ON k.subject_id = c.id" : ""}
+      WHERE c.id = ANY($1::uuid[])`,
     customerIds,
   );
 }

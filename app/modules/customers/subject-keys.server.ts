@@ -1,5 +1,6 @@
 import type { Db, Tx } from "~/utils/db.server";
 import { logger } from "~/utils/logger.server";
+import { cachedUnwrap, forgetDataKeys } from "./data-key-cache";
 import { newDataKey, unwrapKey, wrapKey } from "./field-crypto";
 import { kekFor, KeyEncryptionKeyError, resolveKeyring, forgetKeyring, type Keyring, type SqlRunner } from "./key-encryption-keys.server";
 
@@ -31,7 +32,7 @@ export function keyringOf(client: DbClient) {
   return resolveKeyring(sqlRunnerOf(client));
 }
 
-interface KeyRow {
+export interface KeyRow {
   subjectId: string;
   kekId: string | null;
   dataKey: Uint8Array | null;
@@ -42,12 +43,18 @@ interface KeyRow {
 
 const keyRowSelect = { subjectId: true, kekId: true, dataKey: true, ledgerKey: true, dataKeyDestroyedAt: true, ledgerKeyDestroyedAt: true } as const;
 
-/** The raw key of one purpose from a row: unwrapped, or raw as a key written before wrapping (kek_id null). */
-function openKey(keyring: Keyring, row: KeyRow, purpose: "data" | "ledger"): Buffer | null {
+/**
+ * The raw key of one purpose from a row: unwrapped, or raw as a key written before wrapping (kek_id
+ * null). Data keys come from the process's short-lived cache when it holds the key for exactly these
+ * wrapped bytes (data-key-cache.ts, ADR 020); `row` must have been read in the caller's statement.
+ */
+export function openKey(keyring: Keyring, row: KeyRow, purpose: "data" | "ledger"): Buffer | null {
   const stored = purpose === "data" ? row.dataKey : row.ledgerKey;
   if (!stored) return null;
   if (row.kekId === null) return Buffer.from(stored);
-  return unwrapKey(kekFor(keyring, row.kekId).key, row.subjectId, purpose, stored);
+  const kek = kekFor(keyring, row.kekId);
+  if (purpose === "ledger") return unwrapKey(kek.key, row.subjectId, purpose, stored);
+  return cachedUnwrap(row.subjectId, row.kekId, stored, () => unwrapKey(kek.key, row.subjectId, purpose, stored));
 }
 
 /**
@@ -73,18 +80,22 @@ export async function createSubjectKeys(client: DbClient, subjects: { id: string
     ledgerKeys.push(withLedgerKey && subject.kind === "customer" ? wrapKey(kek.key, subject.id, "ledger", newDataKey()) : null);
   }
   const inserted = await withKeyringRetry(client, () =>
-    (client as Tx).$queryRaw<{ subject_id: string }[]>`
+    (client as Tx).$executeRaw`
       INSERT INTO subject_data_key (subject_id, subject_kind, kek_id, data_key, ledger_key)
       SELECT id, kind::"SubjectKind", ${kek.kid}, decode(data_key, 'hex'), decode(ledger_key, 'hex')
         FROM unnest(${ids}::uuid[], ${kinds}::text[], ${dataKeys.map((key) => key.toString("hex"))}::text[],
                     ${ledgerKeys.map((key) => key?.toString("hex") ?? null)}::text[]) AS u(id, kind, data_key, ledger_key)
-      ON CONFLICT (subject_id) DO NOTHING
-      RETURNING subject_id::text`,
+      ON CONFLICT (subject_id) DO NOTHING`,
   );
   // A subject that already had a row: its stored key wins (two intakes racing, a legacy ledger key).
-  const created = new Set(inserted.map((row) => row.subject_id));
-  const existing = ids.filter((id) => !created.has(id));
-  if (existing.length > 0) {
+  // Only when some row was not inserted is it worth asking which (ingestion creates thousands at once).
+  if (inserted < ids.length) {
+    const hexKeys = dataKeys.map((key) => key.toString("hex"));
+    const kept = await (client as Tx).$queryRaw<{ subject_id: string }[]>`
+      SELECT u.id::text AS subject_id FROM unnest(${ids}::uuid[], ${hexKeys}::text[]) AS u(id, data_key)
+        JOIN subject_data_key k ON k.subject_id = u.id
+       WHERE k.data_key IS DISTINCT FROM decode(u.data_key, 'hex')`;
+    const existing = kept.map((row) => row.subject_id);
     const stored = await dataKeysOf(client, existing, { createMissing: true });
     for (const id of existing) {
       const key = stored.get(id);
@@ -217,6 +228,9 @@ export async function subjectKeyState(client: DbClient, subjectId: string) {
  */
 export async function destroySubjectKeys(client: DbClient, subjectId: string, which: { data: boolean; ledger: boolean }, now = new Date()) {
   const result = { dataKeyDestroyed: false, ledgerKeyDestroyed: false };
+  // This instance lets go of the unwrapped key at once; every instance is already kept from using it by
+  // the destroyed row it reads with the data (data-key-cache.ts).
+  if (which.data) forgetDataKeys([subjectId]);
   await (client as Tx).$executeRaw`
     INSERT INTO subject_data_key (subject_id, data_key_destroyed_at, ledger_key_destroyed_at)
     VALUES (${subjectId}::uuid, ${which.data ? now : null}, ${which.ledger ? now : null})

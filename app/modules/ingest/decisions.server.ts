@@ -268,8 +268,10 @@ async function writeDecisions(caller: ApiCaller, batch: BatchBody, lines: number
           INSERT INTO customer (id, reference, region_code)
           SELECT * FROM unnest(${plan.newCustomers.map((customer) => customer.id)}::uuid[], ${plan.newCustomers.map((customer) => customer.reference)}::text[],
                                ${plan.newCustomers.map((customer) => customer.regionCode)}::varchar[])`;
-        // Each customer's own data and ledger keys, wrapped by the key-encryption key (ADR 009).
-        await createSubjectKeys(tx, plan.newCustomers.map((customer) => ({ id: customer.id, kind: "customer" as const })));
+        // Each customer's own data key, wrapped by the key-encryption key (ADR 009). The ledger key is
+        // created when an event first seals something of theirs: an erasure plan destroys it whether it
+        // exists yet or not (ADR 015), and a batch of new customers wraps half as many keys (ADR 020).
+        await createSubjectKeys(tx, plan.newCustomers.map((customer) => ({ id: customer.id, kind: "customer" as const })), { withLedgerKey: false });
       }
       if (rows.length > 0) {
         await tx.$executeRaw`

@@ -1,0 +1,3 @@
+import { register } from "node:module";
+
+register("./without-subject-keys.mjs", import.meta.url);
