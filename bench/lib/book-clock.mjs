@@ -7,15 +7,18 @@ if (Number.isNaN(anchor)) throw new Error(`BENCH_CLOCK_AT must be an ISO timesta
 const RealDate = Date;
 const offset = anchor - RealDate.now();
 
-class BookDate extends RealDate {
-  constructor(...args) {
-    if (args.length === 0) super(RealDate.now() + offset);
-    else super(...args);
-  }
+const now = () => RealDate.now() + offset;
 
-  static now() {
-    return RealDate.now() + offset;
-  }
-}
-
-globalThis.Date = BookDate;
+// A proxy rather than a subclass: dates made anywhere (Node's internals keep the original Date) still
+// pass `instanceof Date`, and `Date()` called without `new` still returns the current time as text.
+globalThis.Date = new Proxy(RealDate, {
+  construct(target, args, newTarget) {
+    return Reflect.construct(target, args.length === 0 ? [now()] : args, newTarget === globalThis.Date ? target : newTarget);
+  },
+  apply() {
+    return new RealDate(now()).toString();
+  },
+  get(target, property, receiver) {
+    return property === "now" ? now : Reflect.get(target, property, receiver);
+  },
+});
