@@ -125,7 +125,7 @@ export async function createCheckpoint(options: { force?: boolean } = {}): Promi
  * arrive, measured as what a verifier or witness sees — the gap between consecutive checkpoints' signed
  * timestamps. It looks every 50 ms and starts early by how long it has recently taken from starting to
  * the signed timestamp (a decaying maximum: under load one slow start is what makes a checkpoint late),
- * plus a fifth of the interval of headroom for timer and event-loop delays. A fixed timer that skips a
+ * plus three tenths of the interval of headroom for timer and event-loop delays. A fixed timer that skips a
  * tick while the previous signing still runs lets gaps reach 1.1–2 s (issue 12; the benches
  * `ledger.append-8-writers` and `ingest.decisions-http` report the cadence's p99). Errors are logged,
  * never fatal.
@@ -138,7 +138,7 @@ export function startCheckpointWorker() {
   let lastSignedAt = Date.now();
   let startToStampMs = 50;
   const lookMs = Math.min(50, env.CHECKPOINT_INTERVAL_MS / 4);
-  const headroomMs = env.CHECKPOINT_INTERVAL_MS / 5;
+  const headroomMs = env.CHECKPOINT_INTERVAL_MS * 0.3;
   const publish = async (checkpoint: SignedCheckpoint | null) => {
     if (isPublishing) return;
     isPublishing = true;
