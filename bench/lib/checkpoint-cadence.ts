@@ -23,7 +23,8 @@ export async function checkpointCadence(url: string, window: { from: Date; to: D
   await client.connect();
   try {
     const { rows: checkpoints } = await client.query<{ number: string; created_at: Date; tree_size: string }>(
-      "SELECT number::text, created_at, tree_size::text FROM checkpoint WHERE created_at <= $1 ORDER BY number",
+      // Ordered by the column, not by its text alias (which would put 10 before 2).
+      "SELECT c.number::text AS number, c.created_at, c.tree_size::text AS tree_size FROM checkpoint c WHERE c.created_at <= $1 ORDER BY c.number",
       [window.to],
     );
     const firstPendingSeqs = checkpoints.map((checkpoint) => Number(checkpoint.tree_size) + 1);

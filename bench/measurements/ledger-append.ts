@@ -33,7 +33,8 @@ async function runWorker(context: BenchContext, url: string, extra: string[], sy
     },
     label: "ledger append worker",
   });
-  const result = JSON.parse(output.slice(output.lastIndexOf("{"))) as { ms: number; checkpoints: number; cpuMicrosPerAction: number; cadence: CheckpointCadence | null };
+  // The worker prints its result as the last line of JSON.
+  const result = JSON.parse(output.trim().split("\n").filter((line) => line.startsWith(`{"ms":`)).at(-1) ?? "null") as { ms: number; checkpoints: number; cpuMicrosPerAction: number; cadence: CheckpointCadence | null };
   return result;
 }
 

@@ -40,6 +40,10 @@ async function runVerifier(book: LedgerBook): Promise<VerifyRun> {
 }
 
 const memory: { small?: number; large?: number } = {};
+// Each run is followed by a floor run (bench/run.ts alternates them): their ratio, run by run, is the
+// figure that holds on a shared machine whose load changes between runs.
+let lastRunMs = 0;
+const pairRatios: number[] = [];
 
 const ledgerVerify: Measurement = {
   name: "ledger.verify-2m",
@@ -56,13 +60,17 @@ const ledgerVerify: Measurement = {
   async measure() {
     const run = await runVerifier(large!);
     memory.large = Math.max(memory.large ?? 0, run.peakRssMiB);
+    lastRunMs = run.ms;
     return run.ms;
   },
 
   notes: () =>
-    memory.small && memory.large
-      ? `peak RSS ${memory.small.toFixed(0)} MiB at ${SMALL.toLocaleString("en")} events, ${memory.large.toFixed(0)} MiB at ${LARGE.toLocaleString("en")}`
-      : "",
+    [
+      memory.small && memory.large ? `peak RSS ${memory.small.toFixed(0)} MiB at ${SMALL.toLocaleString("en")} events, ${memory.large.toFixed(0)} MiB at ${LARGE.toLocaleString("en")}` : "",
+      pairRatios.length ? `ratio to the floor run after each run: ${pairRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(", ")}` : "",
+    ]
+      .filter(Boolean)
+      .join("; "),
 
   floor: {
     name: "sha256sum.canonical-2m",
@@ -70,7 +78,10 @@ const ledgerVerify: Measurement = {
     async measure() {
       const startedAt = process.hrtime.bigint();
       await runCommand("sha256sum", [path.resolve(large!.canonicalBytesFile)], { label: "sha256sum" });
-      return Number(process.hrtime.bigint() - startedAt) / 1e6;
+      const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
+      if (lastRunMs > 0) pairRatios.push(lastRunMs / ms);
+      lastRunMs = 0;
+      return ms;
     },
   },
 };
