@@ -378,13 +378,13 @@ describe("evidence packs", () => {
       // Keyset pages (as on the embedded database) and, on PostgreSQL, the server-side cursor the job uses.
       const viaSql = new PackStage(path.join(work, "floats-sql")).dataset("decisions", "", decisionColumns);
       let rows = 0;
-      await writeDecisions(actor, manifest.scope, viaSql, (batch) => (rows += batch.length));
+      await writeDecisions(actor, manifest.scope, viaSql, (count) => (rows += count));
       await viaSql.close();
       const viaReader = new PackStage(path.join(work, "floats-reader")).dataset("decisions", "", decisionColumns);
       const reader = await openPackReader();
       let readerRows = 0;
       try {
-        await writeDecisions(actor, manifest.scope, viaReader, (batch) => (readerRows += batch.length), reader);
+        await writeDecisions(actor, manifest.scope, viaReader, (count) => (readerRows += count), reader);
       } finally {
         await reader.close();
       }

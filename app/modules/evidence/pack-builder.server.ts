@@ -25,7 +25,9 @@ import { db, queryRows } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
 import { policiesDir } from "~/utils/policy-file.server";
 import { BatchedInclusionProofs } from "./proof-batch.server";
-import { openPackReader, type PackReaderSession } from "./pack-reader.server";
+import { CopyRowParser } from "~/modules/audit/raw-rows.server";
+import type { RawColumns } from "~/modules/audit/event-leaf-writer";
+import { openPackReader, type PackReader, type PackReaderSession } from "./pack-reader.server";
 import { PackStage, ROWS_PER_WRITE, type StagedFile } from "./pack-files.server";
 import { indexHtml, verifyMarkdown } from "./pack-documents";
 import { SAMPLE_METHOD, sampleMethodDescription, samplePositions } from "./sample";
@@ -287,16 +289,18 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
     const reader = await openPackReader();
     try {
       queries.decisions = {
-        sql: reader.cursor ? lines.text(null, null, false) : lines.text("$cursorTime", "$cursorId"),
+        sql: reader.cursor ? lines.copyText() : lines.text("$cursorTime", "$cursorId"),
         parameters: queryDocument(lines.parameters),
         ...(reader.cursor
-          ? { read: "one server-side cursor in a read-only REPEATABLE READ transaction (one snapshot for decisions and customers)", fetch: CURSOR_FETCH }
+          ? {
+              read: "COPY (sql, parameters inlined as literals) TO STDOUT (FORMAT binary) in a read-only REPEATABLE READ transaction (one snapshot for decisions and customers); the rows needing Node's rendering read by id in the same snapshot (an exported snapshot on a second connection)",
+            }
           : { keyset: "(decided_at, id) after the previous batch's last row", batch: BATCH }),
         rendering: "PostgreSQL renders each row's JSONL and CSV up to the features; rows with a float it prints otherwise than ECMAScript are read with `rowsNeedingNodeRendering` and rendered in Node",
         rowsNeedingNodeRendering: statement.text(null, null),
       };
       const dataset = stage.dataset<DecisionRow>("data/decisions", "Decisions in scope with their ordered reason codes, oldest first", decisionColumns);
-      await writeDecisions(actor, scope, dataset, (rows) => step(rows.length, "decisions"), reader);
+      await writeDecisions(actor, scope, dataset, (rows) => step(rows, "decisions"), reader);
       const [jsonl] = await dataset.close();
       counts.decisions = jsonl!.rows ?? 0;
 
@@ -758,15 +762,18 @@ export const decisionColumns: { header: string; value: (row: DecisionRow) => unk
  * Writes the decisions of a scope to their dataset, oldest first; `onBatch` sees each batch once it is
  * written (for progress). Through the reader's cursor where it has one (PostgreSQL), else by keyset.
  */
-export async function writeDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: { customer_id: string }[]) => void, reader?: PackReaderSession) {
+export async function writeDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: number) => void, reader?: PackReaderSession) {
   const lines = decisionLinesStatement(actor, scope);
+  if (reader?.cursor) {
+    await copyDecisions(actor, scope, dataset, onBatch, lines, reader.cursor);
+    return;
+  }
   const query = reader?.query ?? queryRows;
   // PostgreSQL renders each row's JSONL and CSV text (decisionLinesStatement); Node only appends the
   // features (its JSON.stringify, as before) and hashes. A row whose floats PostgreSQL cannot print as
   // ECMAScript does (see renderableFloat) is rendered by the columns above, from decisionBatchStatement.
   // Either way the next batch is being read while Node writes this one.
-  const batches = reader?.cursor ? reader.cursor.batches<DecisionLine>("pack_decisions", lines.text(null, null, false), lines.parameters, CURSOR_FETCH) : keysetDecisionBatches(lines, query);
-  for await (const rows of batches) {
+  for await (const rows of keysetDecisionBatches(lines, query)) {
     const inexact = rows.filter((row) => row.jsonl_head === null).map((row) => row.id);
     const fallback = new Map<string, DecisionRow>();
     if (inexact.length > 0) {
@@ -792,8 +799,64 @@ export async function writeDecisions(actor: Actor, scope: PackScope, dataset: De
       }
       await dataset.appendRendered(jsonlText, csvText, end - start);
     }
-    onBatch(rows);
+    onBatch(rows.length);
   }
+}
+
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * The decision lines as `COPY … TO STDOUT (FORMAT binary)` bytes (PostgreSQL): the heads PostgreSQL
+ * rendered go from the network chunk to the file as bytes, with no JavaScript string or object per
+ * field; Node adds each row's features (pg's JSON.parse of the jsonb text, then JSON.stringify, exactly
+ * as the query path) and the line ends. Rows needing Node's float formatting are read by id in the same
+ * snapshot on the reader's second connection. Each network chunk's rows are written together.
+ */
+async function copyDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: number) => void, lines: ReturnType<typeof decisionLinesStatement>, reader: PackReader) {
+  let jsonlParts: Buffer[] = [];
+  let csvParts: Buffer[] = [];
+  let fallback: { id: string; at: number }[] = [];
+  let count = 0;
+  const columns: RawColumns = { buffers: [null, null, null, null], starts: new Int32Array(4), ends: new Int32Array(4) };
+  const parser = new CopyRowParser(columns, () => {
+    const data = columns.buffers[0]!;
+    count++;
+    if (columns.starts[1]! < 0) {
+      fallback.push({ id: data.toString("latin1", columns.starts[0], columns.ends[0]), at: jsonlParts.length });
+      jsonlParts.push(NOTHING);
+      csvParts.push(NOTHING);
+      return;
+    }
+    const features = columns.starts[3]! < 0 ? null : (JSON.parse(data.toString("utf8", columns.starts[3], columns.ends[3])) as unknown);
+    jsonlParts.push(data.subarray(columns.starts[1], columns.ends[1]), Buffer.from(`${JSON.stringify(features)}}\n`));
+    csvParts.push(data.subarray(columns.starts[2], columns.ends[2]), Buffer.from(`${csvFeaturesCell(features)}\n`));
+  });
+  for await (const chunk of reader.copyBinary(lines.copyText(), lines.parameters)) {
+    parser.push(chunk);
+    if (count === 0) continue;
+    if (fallback.length > 0) {
+      const exactStatement = decisionBatchStatement(actor, scope, fallback.map((row) => row.id));
+      const exact = new Map((await reader.sideQuery<DecisionRow>(exactStatement.text(null, null), exactStatement.parameters)).map((row) => [row.id, row]));
+      for (const { id, at } of fallback) {
+        const row = exact.get(id);
+        if (!row) throw new Error(`decision ${id} was not found again in the pack's snapshot`);
+        const rendered = dataset.render(row);
+        jsonlParts[at] = Buffer.from(rendered.jsonl);
+        csvParts[at] = Buffer.from(rendered.csv);
+      }
+    }
+    // Buffers live outside V8's heap; the parts are views of the chunk or a few bytes each.
+    const jsonl = Buffer.concat(jsonlParts);
+    const csv = Buffer.concat(csvParts);
+    const written = count;
+    jsonlParts = [];
+    csvParts = [];
+    fallback = [];
+    count = 0;
+    await dataset.appendRendered(jsonl, csv, written);
+    onBatch(written);
+  }
+  parser.end();
 }
 
 /** Keyset pages of the decision lines (the single-session database), one batch queried ahead. */
@@ -943,19 +1006,23 @@ export function decisionLinesStatement(actor: Actor, scope: PackScope) {
     sqlCsvText("c.reference"),
     sqlCsvText("rs.reasons"),
   ].join(" || ',' || ") + " || ','";
-  return {
-    parameters: base.parameters,
-    /** With a keyset cursor (placeholders) and LIMIT BATCH, or (`limit` false) the whole range for a server-side cursor. */
-    text: (cursorTime: string | null, cursorId: string | null, limit = true) => `SELECT d.id, d.customer_id, d.decided_at::text AS cursor_time, d.features,
-       CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${head} END AS jsonl_head,
-       CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${csv} END AS csv_head
+  const rendered = `CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${head} END AS jsonl_head,
+       CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${csv} END AS csv_head`;
+  const from = (cursorTime: string | null, cursorId: string | null) => `
   FROM decision d JOIN customer c ON c.id = d.customer_id LEFT JOIN rule_set_version v ON v.id = d.rule_set_version_id
   CROSS JOIN LATERAL (SELECT ${renderableFloat("d.score")} AS score) s
   CROSS JOIN LATERAL (SELECT COALESCE('[' || string_agg('{"code":' || ${sqlJsonText("r.code")} || ',"contribution":' || COALESCE(${renderableFloat("r.contribution")}, 'null') || '}', ',' ORDER BY r.position) || ']', '[]') AS reasons,
                              COALESCE(bool_and(${renderableFloat("r.contribution")} IS NOT NULL), true) AS exact
                         FROM decision_reason r WHERE r.decision_id = d.id) rs
  WHERE ${where}${cursorTime && cursorId ? ` AND d.decided_at >= ${cursorTime} AND (d.decided_at, d.id) > (${cursorTime}, ${cursorId})` : ""}
- ORDER BY d.decided_at, d.id${limit ? ` LIMIT ${BATCH}` : ""}`,
+ ORDER BY d.decided_at, d.id`;
+  return {
+    parameters: base.parameters,
+    /** With a keyset cursor (placeholders) and LIMIT BATCH, or (`limit` false) the whole range. */
+    text: (cursorTime: string | null, cursorId: string | null, limit = true) => `SELECT d.id, d.customer_id, d.decided_at::text AS cursor_time, d.features,
+       ${rendered}${from(cursorTime, cursorId)}${limit ? ` LIMIT ${BATCH}` : ""}`,
+    /** The whole range for `COPY … (FORMAT binary)`: id, jsonl_head, csv_head and features, all as text. */
+    copyText: () => `SELECT d.id::text, ${rendered}, d.features::text${from(null, null)}`,
   };
 }
 

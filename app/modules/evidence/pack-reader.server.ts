@@ -1,4 +1,5 @@
 import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import { databaseUrl, isSingleSessionDatabase, queryRows } from "~/utils/db.server";
 
 // How a pack build reads its large datasets (decisions and their customers, ADR 018). On PostgreSQL:
@@ -21,6 +22,17 @@ export interface PackReader {
   batches<Row>(name: string, text: string, parameters: unknown[], batch: number, options?: { plannedForAllRows?: boolean }): AsyncGenerator<Row[]>;
   /** One statement in the same snapshot. */
   query<Row>(text: string, parameters: unknown[]): Promise<Row[]>;
+  /**
+   * The rows of `text` as `COPY (…) TO STDOUT (FORMAT binary)` bytes, chunk by chunk as the network
+   * delivers them (no JavaScript value per field), in the same snapshot. COPY takes no bind
+   * parameters: each `$n` is replaced by its value as a quoted literal (`inlineParameters`).
+   */
+  copyBinary(text: string, parameters: unknown[]): AsyncIterable<Buffer>;
+  /**
+   * One statement in the same snapshot on a second connection (opened on first use with the
+   * snapshot exported by the first), for rows needed while a COPY holds the first connection.
+   */
+  sideQuery<Row>(text: string, parameters: unknown[]): Promise<Row[]>;
 }
 
 export interface PackReaderSession {
@@ -43,8 +55,46 @@ export async function openPackReader(): Promise<PackReaderSession> {
   }
   const query = async <Row>(text: string, parameters: unknown[]) => (await client.query(text, parameters)).rows as Row[];
   let isClosed = false;
+  let side: Promise<pg.Client> | null = null;
+  const openSide = async () => {
+    // Exported while the first connection is idle (not in the middle of a COPY); valid while its
+    // transaction is open.
+    const [{ snapshot }] = (await client.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot")).rows as [{ snapshot: string }];
+    const second = new pg.Client({ connectionString: databaseUrl, application_name: "attest evidence pack (snapshot)" });
+    await second.connect();
+    try {
+      await second.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      await second.query(`SET TRANSACTION SNAPSHOT ${second.escapeLiteral(snapshot)}`);
+      await second.query("SET LOCAL jit = off");
+    } catch (error) {
+      await second.end().catch(() => {});
+      throw error;
+    }
+    return second;
+  };
   const cursor: PackReader = {
     query,
+    async *copyBinary(text: string, parameters: unknown[]) {
+      // The snapshot for sideQuery is exported before the COPY starts (the connection is busy during it).
+      side ??= openSide();
+      await side;
+      const stream = client.query(copyTo(`COPY (${inlineParameters(text, parameters)}) TO STDOUT (FORMAT binary)`));
+      try {
+        for await (const chunk of stream) yield chunk as Buffer;
+      } finally {
+        // A caller that stops early (an error, a cancelled build) leaves the COPY running: the
+        // connection cannot be used again, so it is closed (the server rolls the transaction back).
+        if (!stream.readableEnded) {
+          isClosed = true;
+          stream.destroy();
+          await client.end().catch(() => {});
+        }
+      }
+    },
+    async sideQuery<Row>(text: string, parameters: unknown[]) {
+      if (!side) throw new Error("sideQuery is available once copyBinary has started");
+      return (await (await side).query(text, parameters)).rows as Row[];
+    },
     async *batches<Row>(name: string, text: string, parameters: unknown[], batch: number, options?: { plannedForAllRows?: boolean }) {
       if (!/^[a-z_]+$/.test(name)) throw new Error(`cursor name ${name} must be lower-case letters and underscores`);
       // Planned when declared: the setting only needs to hold for the DECLARE.
@@ -72,7 +122,15 @@ export async function openPackReader(): Promise<PackReaderSession> {
     cursor,
     query,
     async close() {
-      if (isClosed) return;
+      const second = side ? await side.catch(() => null) : null;
+      if (second) {
+        await second.query("COMMIT").catch(() => undefined);
+        await second.end().catch(() => {});
+      }
+      if (isClosed) {
+        await client.end().catch(() => {});
+        return;
+      }
       isClosed = true;
       try {
         await client.query("COMMIT");
@@ -81,4 +139,38 @@ export async function openPackReader(): Promise<PackReaderSession> {
       }
     },
   };
+}
+
+/**
+ * `text` with each `$n` replaced by parameter n as a quoted literal, for statements that take no bind
+ * parameters (COPY). The statements come from SqlParameters, which casts every placeholder
+ * (`$n::type`), so a literal takes the same type the parameter did.
+ */
+export function inlineParameters(text: string, parameters: unknown[]) {
+  return text.replace(/\$(\d+)/g, (placeholder, digits: string) => {
+    const index = Number(digits) - 1;
+    if (index < 0 || index >= parameters.length) throw new Error(`the statement's ${placeholder} has no parameter`);
+    return sqlLiteral(parameters[index]);
+  });
+}
+
+function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new Error("a parameter is an invalid date");
+    return pg.escapeLiteral(value.toISOString());
+  }
+  if (Array.isArray(value)) return pg.escapeLiteral(`{${value.map(arrayElement).join(",")}}`);
+  if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+    if (typeof value === "number" && !Number.isFinite(value)) throw new Error(`a parameter is ${value}`);
+    return pg.escapeLiteral(String(value));
+  }
+  throw new Error(`a parameter of type ${typeof value} cannot be written as a literal`);
+}
+
+function arrayElement(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (Array.isArray(value)) return `{${value.map(arrayElement).join(",")}}`;
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  return `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 }
