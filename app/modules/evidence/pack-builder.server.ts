@@ -16,7 +16,7 @@ import type { Actor } from "~/modules/access/actor.server";
 import { canonicalJson } from "~/modules/audit/canonical-json";
 import { createCheckpoint, latestCheckpoint, ledgerOrigin, signedNoteOf, type SignedCheckpoint } from "~/modules/audit/checkpoints.server";
 import { eventLeafDocuments } from "~/modules/audit/event-document";
-import { signingKeyHistory } from "~/modules/audit/proofs.server";
+import { publicKeyChain } from "~/modules/audit/signing-keys.server";
 import { treeConsistencyProof } from "~/modules/audit/tree.server";
 import { encryptedPersonalFields, readPersonalData } from "~/modules/customers/personal-data.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
@@ -585,7 +585,8 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   );
 
   // ── Keys and policies ──
-  const keys = await signingKeyHistory();
+  // The same chain as GET /api/v1/audit/keys (signingKeyHistory), read here without the web routes' modules.
+  const keys = await publicKeyChain(await ledgerOrigin());
   await stage.writeFile("keys/keys.json", `${JSON.stringify(keys, null, 2)}\n`, "The ledger's signing keys, oldest first, with their validity and transition statements");
   await stage.writeFile("keys/signing-keys.asc", keys.map((key) => key.armoredPublicKey.trim()).join("\n") + "\n", "The signing keys' armored OpenPGP public keys (gpg --import)");
   const policyFiles = ["access.yaml", "reason-codes.yaml", "retention.yaml", "privacy-regimes.yaml", "regions.yaml", "notices.yaml"];
