@@ -26,7 +26,7 @@ import { env } from "~/utils/env.server";
 import { policiesDir } from "~/utils/policy-file.server";
 import { BatchedInclusionProofs } from "./proof-batch.server";
 import { CopyRowParser } from "~/modules/audit/raw-rows.server";
-import type { RawColumns } from "~/modules/audit/event-leaf-writer";
+import { readInt64, type RawColumns } from "~/modules/audit/event-leaf-writer";
 import { openPackReader, type PackReader, type PackReaderSession } from "./pack-reader.server";
 import { PackStage, ROWS_PER_WRITE, type StagedFile } from "./pack-files.server";
 import { indexHtml, verifyMarkdown } from "./pack-documents";
@@ -310,6 +310,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
       queries.customers = {
         sql: reader.cursor ? customerStatement.text(null, false) : customerStatement.text("$afterId"),
         parameters: queryDocument(customerStatement.parameters),
+        read: reader.cursor ? "COPY (SELECT id::text, reference, regionCode, createdAt, erasedAt FROM (sql) ORDER BY id, parameters inlined as literals) TO STDOUT (FORMAT binary), in the decisions' snapshot" : "keyset: id after the previous batch's last",
         where: queryDocument({ AND: [accessibleWhere(actor.ability, "read", "Customer"), { id: { in: "the customer_id of every decision above" } }, { isRestricted: false }] }),
         orderBy: { id: "asc" },
         personalData: "app/modules/customers/personal-data.server.ts readPersonalData, fields the requester may not read masked",
@@ -910,9 +911,10 @@ export function customersOfDecisionsStatement(actor: Actor, scope: PackScope) {
   };
 }
 
-async function* customerBatches(statement: ReturnType<typeof customersOfDecisionsStatement>, reader: PackReaderSession): AsyncGenerator<CustomerRow[]> {
+/** The customers of a scope's decisions in id order: COPY rows through the reader on PostgreSQL, else keyset pages. */
+export async function* customerBatches(statement: ReturnType<typeof customersOfDecisionsStatement>, reader: PackReaderSession): AsyncGenerator<CustomerRow[]> {
   if (reader.cursor) {
-    yield* reader.cursor.batches<CustomerRow>("pack_customers", statement.text(null, false), statement.parameters, CURSOR_FETCH, { plannedForAllRows: true });
+    yield* copyCustomers(statement, reader.cursor);
     return;
   }
   const afterParameter = `$${statement.parameters.length + 1}::uuid`;
@@ -923,6 +925,34 @@ async function* customerBatches(statement: ReturnType<typeof customersOfDecision
     if (rows.length < BATCH) return;
     after = rows[rows.length - 1]!.id;
   }
+}
+
+// PostgreSQL's binary timestamptz counts microseconds from 2000-01-01 UTC.
+const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
+
+/**
+ * The customers as `COPY … (FORMAT binary)` rows (PostgreSQL), one network chunk's rows at a time:
+ * no pg row object or per-field parsing; each row is decoded straight into the CustomerRow the query
+ * path gave (the same strings, and Dates at the same millisecond: the columns are timestamptz(3)). A
+ * COPY is planned for all its rows (what the customers' semi-join needs: a hash join and one sort).
+ */
+async function* copyCustomers(statement: ReturnType<typeof customersOfDecisionsStatement>, reader: PackReader): AsyncGenerator<CustomerRow[]> {
+  const columns: RawColumns = { buffers: [null, null, null, null, null], starts: new Int32Array(5), ends: new Int32Array(5) };
+  let rows: CustomerRow[] = [];
+  const text = (column: number) => columns.buffers[column]!.toString("utf8", columns.starts[column], columns.ends[column]);
+  const time = (column: number) => (columns.starts[column]! < 0 ? null : new Date(POSTGRES_EPOCH_MS + Math.floor(readInt64(columns.buffers[column]!, columns.starts[column]!) / 1000)));
+  const parser = new CopyRowParser(columns, () => {
+    rows.push({ id: text(0), reference: text(1), regionCode: text(2), createdAt: time(3)!, erasedAt: time(4) });
+  });
+  const select = `SELECT c.id::text, c.reference, c."regionCode", c."createdAt", c."erasedAt" FROM (${statement.text(null, false)}) c ORDER BY c.id`;
+  for await (const chunk of reader.copyBinary(select, statement.parameters)) {
+    parser.push(chunk);
+    if (rows.length === 0) continue;
+    const batch = rows;
+    rows = [];
+    yield batch;
+  }
+  parser.end();
 }
 
 type DecisionDataset = Pick<ReturnType<PackStage["dataset"]>, "appendRendered"> & { render(row: DecisionRow): { jsonl: string; csv: string } };
