@@ -40,11 +40,6 @@ import { periodOf, type PackScope } from "./schema";
 // transaction (JobContext.complete) marks the pack downloadable, so nothing half-built is ever offered.
 
 const BATCH = 2_000;
-/**
- * Rows per FETCH from a server-side cursor: a few hundred kilobytes in flight (this batch and the one
- * fetched ahead); the round trips overlap with the writing. 50, 250 and 2,000 took about the same time.
- */
-const CURSOR_FETCH = 250;
 const MASK = "••••••";
 export const APP_VERSION: string = packageJson.version;
 
