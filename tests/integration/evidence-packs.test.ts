@@ -361,6 +361,27 @@ describe("evidence packs", () => {
     await createCheckpoint();
   });
 
+  it("reads the same customers through COPY rows as through keyset pages", async () => {
+    const { customerBatches, customersOfDecisionsStatement, packActor } = await import("~/modules/evidence/pack-builder.server");
+    const { openPackReader } = await import("~/modules/evidence/pack-reader.server");
+    const { queryRows } = await import("~/utils/db.server");
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    const auditor = await actorFor("auditor");
+    const actor = packActor({ ...auditor.user, regions: manifest.requester.regions }, manifest.scope.regions, "customers-check");
+    const statement = customersOfDecisionsStatement(actor, manifest.scope);
+    const viaKeyset: unknown[] = [];
+    for await (const rows of customerBatches(statement, { cursor: null, query: queryRows, close: async () => {} })) viaKeyset.push(...rows);
+    const reader = await openPackReader();
+    const viaReader: unknown[] = [];
+    try {
+      for await (const rows of customerBatches(statement, reader)) viaReader.push(...rows);
+    } finally {
+      await reader.close();
+    }
+    expect(viaKeyset.length).toBeGreaterThan(1);
+    expect(viaReader).toEqual(viaKeyset);
+  });
+
   it("renders rows with floats PostgreSQL prints otherwise than ECMAScript through the Node columns, byte for byte", async () => {
     const { decisionBatchStatement, decisionColumns, packActor, writeDecisions } = await import("~/modules/evidence/pack-builder.server");
     const { PackStage } = await import("~/modules/evidence/pack-files.server");
@@ -378,13 +399,13 @@ describe("evidence packs", () => {
       // Keyset pages (as on the embedded database) and, on PostgreSQL, the server-side cursor the job uses.
       const viaSql = new PackStage(path.join(work, "floats-sql")).dataset("decisions", "", decisionColumns);
       let rows = 0;
-      await writeDecisions(actor, manifest.scope, viaSql, (batch) => (rows += batch.length));
+      await writeDecisions(actor, manifest.scope, viaSql, (count) => (rows += count));
       await viaSql.close();
       const viaReader = new PackStage(path.join(work, "floats-reader")).dataset("decisions", "", decisionColumns);
       const reader = await openPackReader();
       let readerRows = 0;
       try {
-        await writeDecisions(actor, manifest.scope, viaReader, (batch) => (readerRows += batch.length), reader);
+        await writeDecisions(actor, manifest.scope, viaReader, (count) => (readerRows += count), reader);
       } finally {
         await reader.close();
       }

@@ -58,7 +58,7 @@ function forEachRecordColumn(row: Buffer, columns: RawColumns) {
  * PostgreSQL's binary COPY format: a header, then per row a field count and length-prefixed fields, and
  * a trailer (field count -1). Fed chunk by chunk; a row split across chunks waits for the next one.
  */
-class CopyRowParser {
+export class CopyRowParser {
   private carried: Buffer | null = null;
   private isHeaderRead = false;
   private isStopped = false;

@@ -16,7 +16,7 @@ import type { Actor } from "~/modules/access/actor.server";
 import { canonicalJson } from "~/modules/audit/canonical-json";
 import { createCheckpoint, latestCheckpoint, ledgerOrigin, signedNoteOf, type SignedCheckpoint } from "~/modules/audit/checkpoints.server";
 import { eventLeafDocuments } from "~/modules/audit/event-document";
-import { signingKeyHistory } from "~/modules/audit/proofs.server";
+import { publicKeyChain } from "~/modules/audit/signing-keys.server";
 import { treeConsistencyProof } from "~/modules/audit/tree.server";
 import { encryptedPersonalFields, readPersonalData } from "~/modules/customers/personal-data.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
@@ -25,7 +25,9 @@ import { db, queryRows } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
 import { policiesDir } from "~/utils/policy-file.server";
 import { BatchedInclusionProofs } from "./proof-batch.server";
-import { openPackReader, type PackReaderSession } from "./pack-reader.server";
+import { CopyRowParser } from "~/modules/audit/raw-rows.server";
+import { readInt64, type RawColumns } from "~/modules/audit/event-leaf-writer";
+import { openPackReader, type PackReader, type PackReaderSession } from "./pack-reader.server";
 import { PackStage, ROWS_PER_WRITE, type StagedFile } from "./pack-files.server";
 import { indexHtml, verifyMarkdown } from "./pack-documents";
 import { SAMPLE_METHOD, sampleMethodDescription, samplePositions } from "./sample";
@@ -38,11 +40,6 @@ import { periodOf, type PackScope } from "./schema";
 // transaction (JobContext.complete) marks the pack downloadable, so nothing half-built is ever offered.
 
 const BATCH = 2_000;
-/**
- * Rows per FETCH from a server-side cursor: a few hundred kilobytes in flight (this batch and the one
- * fetched ahead); the round trips overlap with the writing. 50, 250 and 2,000 took about the same time.
- */
-const CURSOR_FETCH = 250;
 const MASK = "••••••";
 export const APP_VERSION: string = packageJson.version;
 
@@ -287,16 +284,18 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
     const reader = await openPackReader();
     try {
       queries.decisions = {
-        sql: reader.cursor ? lines.text(null, null, false) : lines.text("$cursorTime", "$cursorId"),
+        sql: reader.cursor ? lines.copyText() : lines.text("$cursorTime", "$cursorId"),
         parameters: queryDocument(lines.parameters),
         ...(reader.cursor
-          ? { read: "one server-side cursor in a read-only REPEATABLE READ transaction (one snapshot for decisions and customers)", fetch: CURSOR_FETCH }
+          ? {
+              read: "COPY (sql, parameters inlined as literals) TO STDOUT (FORMAT binary) in a read-only REPEATABLE READ transaction (one snapshot for decisions and customers); the rows needing Node's rendering read by id in the same snapshot (an exported snapshot on a second connection)",
+            }
           : { keyset: "(decided_at, id) after the previous batch's last row", batch: BATCH }),
         rendering: "PostgreSQL renders each row's JSONL and CSV up to the features; rows with a float it prints otherwise than ECMAScript are read with `rowsNeedingNodeRendering` and rendered in Node",
         rowsNeedingNodeRendering: statement.text(null, null),
       };
       const dataset = stage.dataset<DecisionRow>("data/decisions", "Decisions in scope with their ordered reason codes, oldest first", decisionColumns);
-      await writeDecisions(actor, scope, dataset, (rows) => step(rows.length, "decisions"), reader);
+      await writeDecisions(actor, scope, dataset, (rows) => step(rows, "decisions"), reader);
       const [jsonl] = await dataset.close();
       counts.decisions = jsonl!.rows ?? 0;
 
@@ -306,6 +305,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
       queries.customers = {
         sql: reader.cursor ? customerStatement.text(null, false) : customerStatement.text("$afterId"),
         parameters: queryDocument(customerStatement.parameters),
+        read: reader.cursor ? "COPY (SELECT id::text, reference, regionCode, createdAt, erasedAt FROM (sql) ORDER BY id, parameters inlined as literals) TO STDOUT (FORMAT binary), in the decisions' snapshot" : "keyset: id after the previous batch's last",
         where: queryDocument({ AND: [accessibleWhere(actor.ability, "read", "Customer"), { id: { in: "the customer_id of every decision above" } }, { isRestricted: false }] }),
         orderBy: { id: "asc" },
         personalData: "app/modules/customers/personal-data.server.ts readPersonalData, fields the requester may not read masked",
@@ -581,7 +581,8 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   );
 
   // ── Keys and policies ──
-  const keys = await signingKeyHistory();
+  // The same chain as GET /api/v1/audit/keys (signingKeyHistory), read here without the web routes' modules.
+  const keys = await publicKeyChain(await ledgerOrigin());
   await stage.writeFile("keys/keys.json", `${JSON.stringify(keys, null, 2)}\n`, "The ledger's signing keys, oldest first, with their validity and transition statements");
   await stage.writeFile("keys/signing-keys.asc", keys.map((key) => key.armoredPublicKey.trim()).join("\n") + "\n", "The signing keys' armored OpenPGP public keys (gpg --import)");
   const policyFiles = ["access.yaml", "reason-codes.yaml", "retention.yaml", "privacy-regimes.yaml", "regions.yaml", "notices.yaml"];
@@ -758,15 +759,18 @@ export const decisionColumns: { header: string; value: (row: DecisionRow) => unk
  * Writes the decisions of a scope to their dataset, oldest first; `onBatch` sees each batch once it is
  * written (for progress). Through the reader's cursor where it has one (PostgreSQL), else by keyset.
  */
-export async function writeDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: { customer_id: string }[]) => void, reader?: PackReaderSession) {
+export async function writeDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: number) => void, reader?: PackReaderSession) {
   const lines = decisionLinesStatement(actor, scope);
+  if (reader?.cursor) {
+    await copyDecisions(actor, scope, dataset, onBatch, lines, reader.cursor);
+    return;
+  }
   const query = reader?.query ?? queryRows;
   // PostgreSQL renders each row's JSONL and CSV text (decisionLinesStatement); Node only appends the
   // features (its JSON.stringify, as before) and hashes. A row whose floats PostgreSQL cannot print as
   // ECMAScript does (see renderableFloat) is rendered by the columns above, from decisionBatchStatement.
   // Either way the next batch is being read while Node writes this one.
-  const batches = reader?.cursor ? reader.cursor.batches<DecisionLine>("pack_decisions", lines.text(null, null, false), lines.parameters, CURSOR_FETCH) : keysetDecisionBatches(lines, query);
-  for await (const rows of batches) {
+  for await (const rows of keysetDecisionBatches(lines, query)) {
     const inexact = rows.filter((row) => row.jsonl_head === null).map((row) => row.id);
     const fallback = new Map<string, DecisionRow>();
     if (inexact.length > 0) {
@@ -792,8 +796,64 @@ export async function writeDecisions(actor: Actor, scope: PackScope, dataset: De
       }
       await dataset.appendRendered(jsonlText, csvText, end - start);
     }
-    onBatch(rows);
+    onBatch(rows.length);
   }
+}
+
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * The decision lines as `COPY … TO STDOUT (FORMAT binary)` bytes (PostgreSQL): the heads PostgreSQL
+ * rendered go from the network chunk to the file as bytes, with no JavaScript string or object per
+ * field; Node adds each row's features (pg's JSON.parse of the jsonb text, then JSON.stringify, exactly
+ * as the query path) and the line ends. Rows needing Node's float formatting are read by id in the same
+ * snapshot on the reader's second connection. Each network chunk's rows are written together.
+ */
+async function copyDecisions(actor: Actor, scope: PackScope, dataset: DecisionDataset, onBatch: (rows: number) => void, lines: ReturnType<typeof decisionLinesStatement>, reader: PackReader) {
+  let jsonlParts: Buffer[] = [];
+  let csvParts: Buffer[] = [];
+  let fallback: { id: string; at: number }[] = [];
+  let count = 0;
+  const columns: RawColumns = { buffers: [null, null, null, null], starts: new Int32Array(4), ends: new Int32Array(4) };
+  const parser = new CopyRowParser(columns, () => {
+    const data = columns.buffers[0]!;
+    count++;
+    if (columns.starts[1]! < 0) {
+      fallback.push({ id: data.toString("latin1", columns.starts[0], columns.ends[0]), at: jsonlParts.length });
+      jsonlParts.push(NOTHING);
+      csvParts.push(NOTHING);
+      return;
+    }
+    const features = columns.starts[3]! < 0 ? null : (JSON.parse(data.toString("utf8", columns.starts[3], columns.ends[3])) as unknown);
+    jsonlParts.push(data.subarray(columns.starts[1], columns.ends[1]), Buffer.from(`${JSON.stringify(features)}}\n`));
+    csvParts.push(data.subarray(columns.starts[2], columns.ends[2]), Buffer.from(`${csvFeaturesCell(features)}\n`));
+  });
+  for await (const chunk of reader.copyBinary(lines.copyText(), lines.parameters)) {
+    parser.push(chunk);
+    if (count === 0) continue;
+    if (fallback.length > 0) {
+      const exactStatement = decisionBatchStatement(actor, scope, fallback.map((row) => row.id));
+      const exact = new Map((await reader.sideQuery<DecisionRow>(exactStatement.text(null, null), exactStatement.parameters)).map((row) => [row.id, row]));
+      for (const { id, at } of fallback) {
+        const row = exact.get(id);
+        if (!row) throw new Error(`decision ${id} was not found again in the pack's snapshot`);
+        const rendered = dataset.render(row);
+        jsonlParts[at] = Buffer.from(rendered.jsonl);
+        csvParts[at] = Buffer.from(rendered.csv);
+      }
+    }
+    // Buffers live outside V8's heap; the parts are views of the chunk or a few bytes each.
+    const jsonl = Buffer.concat(jsonlParts);
+    const csv = Buffer.concat(csvParts);
+    const written = count;
+    jsonlParts = [];
+    csvParts = [];
+    fallback = [];
+    count = 0;
+    await dataset.appendRendered(jsonl, csv, written);
+    onBatch(written);
+  }
+  parser.end();
 }
 
 /** Keyset pages of the decision lines (the single-session database), one batch queried ahead. */
@@ -846,9 +906,10 @@ export function customersOfDecisionsStatement(actor: Actor, scope: PackScope) {
   };
 }
 
-async function* customerBatches(statement: ReturnType<typeof customersOfDecisionsStatement>, reader: PackReaderSession): AsyncGenerator<CustomerRow[]> {
+/** The customers of a scope's decisions in id order: COPY rows through the reader on PostgreSQL, else keyset pages. */
+export async function* customerBatches(statement: ReturnType<typeof customersOfDecisionsStatement>, reader: PackReaderSession): AsyncGenerator<CustomerRow[]> {
   if (reader.cursor) {
-    yield* reader.cursor.batches<CustomerRow>("pack_customers", statement.text(null, false), statement.parameters, CURSOR_FETCH, { plannedForAllRows: true });
+    yield* copyCustomers(statement, reader.cursor);
     return;
   }
   const afterParameter = `$${statement.parameters.length + 1}::uuid`;
@@ -859,6 +920,34 @@ async function* customerBatches(statement: ReturnType<typeof customersOfDecision
     if (rows.length < BATCH) return;
     after = rows[rows.length - 1]!.id;
   }
+}
+
+// PostgreSQL's binary timestamptz counts microseconds from 2000-01-01 UTC.
+const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
+
+/**
+ * The customers as `COPY … (FORMAT binary)` rows (PostgreSQL), one network chunk's rows at a time:
+ * no pg row object or per-field parsing; each row is decoded straight into the CustomerRow the query
+ * path gave (the same strings, and Dates at the same millisecond: the columns are timestamptz(3)). A
+ * COPY is planned for all its rows (what the customers' semi-join needs: a hash join and one sort).
+ */
+async function* copyCustomers(statement: ReturnType<typeof customersOfDecisionsStatement>, reader: PackReader): AsyncGenerator<CustomerRow[]> {
+  const columns: RawColumns = { buffers: [null, null, null, null, null], starts: new Int32Array(5), ends: new Int32Array(5) };
+  let rows: CustomerRow[] = [];
+  const text = (column: number) => columns.buffers[column]!.toString("utf8", columns.starts[column], columns.ends[column]);
+  const time = (column: number) => (columns.starts[column]! < 0 ? null : new Date(POSTGRES_EPOCH_MS + Math.floor(readInt64(columns.buffers[column]!, columns.starts[column]!) / 1000)));
+  const parser = new CopyRowParser(columns, () => {
+    rows.push({ id: text(0), reference: text(1), regionCode: text(2), createdAt: time(3)!, erasedAt: time(4) });
+  });
+  const select = `SELECT c.id::text, c.reference, c."regionCode", c."createdAt", c."erasedAt" FROM (${statement.text(null, false)}) c ORDER BY c.id`;
+  for await (const chunk of reader.copyBinary(select, statement.parameters)) {
+    parser.push(chunk);
+    if (rows.length === 0) continue;
+    const batch = rows;
+    rows = [];
+    yield batch;
+  }
+  parser.end();
 }
 
 type DecisionDataset = Pick<ReturnType<PackStage["dataset"]>, "appendRendered"> & { render(row: DecisionRow): { jsonl: string; csv: string } };
@@ -943,19 +1032,23 @@ export function decisionLinesStatement(actor: Actor, scope: PackScope) {
     sqlCsvText("c.reference"),
     sqlCsvText("rs.reasons"),
   ].join(" || ',' || ") + " || ','";
-  return {
-    parameters: base.parameters,
-    /** With a keyset cursor (placeholders) and LIMIT BATCH, or (`limit` false) the whole range for a server-side cursor. */
-    text: (cursorTime: string | null, cursorId: string | null, limit = true) => `SELECT d.id, d.customer_id, d.decided_at::text AS cursor_time, d.features,
-       CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${head} END AS jsonl_head,
-       CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${csv} END AS csv_head
+  const rendered = `CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${head} END AS jsonl_head,
+       CASE WHEN rs.exact AND s.score IS NOT NULL THEN ${csv} END AS csv_head`;
+  const from = (cursorTime: string | null, cursorId: string | null) => `
   FROM decision d JOIN customer c ON c.id = d.customer_id LEFT JOIN rule_set_version v ON v.id = d.rule_set_version_id
   CROSS JOIN LATERAL (SELECT ${renderableFloat("d.score")} AS score) s
   CROSS JOIN LATERAL (SELECT COALESCE('[' || string_agg('{"code":' || ${sqlJsonText("r.code")} || ',"contribution":' || COALESCE(${renderableFloat("r.contribution")}, 'null') || '}', ',' ORDER BY r.position) || ']', '[]') AS reasons,
                              COALESCE(bool_and(${renderableFloat("r.contribution")} IS NOT NULL), true) AS exact
                         FROM decision_reason r WHERE r.decision_id = d.id) rs
  WHERE ${where}${cursorTime && cursorId ? ` AND d.decided_at >= ${cursorTime} AND (d.decided_at, d.id) > (${cursorTime}, ${cursorId})` : ""}
- ORDER BY d.decided_at, d.id${limit ? ` LIMIT ${BATCH}` : ""}`,
+ ORDER BY d.decided_at, d.id`;
+  return {
+    parameters: base.parameters,
+    /** With a keyset cursor (placeholders) and LIMIT BATCH, or (`limit` false) the whole range. */
+    text: (cursorTime: string | null, cursorId: string | null, limit = true) => `SELECT d.id, d.customer_id, d.decided_at::text AS cursor_time, d.features,
+       ${rendered}${from(cursorTime, cursorId)}${limit ? ` LIMIT ${BATCH}` : ""}`,
+    /** The whole range for `COPY … (FORMAT binary)`: id, jsonl_head, csv_head and features, all as text. */
+    copyText: () => `SELECT d.id::text, ${rendered}, d.features::text${from(null, null)}`,
   };
 }
 

@@ -102,7 +102,7 @@ export class PackStage {
       /** One row's JSONL line and CSV record, as append writes them. */
       render,
       /** Rows already rendered (by PostgreSQL, byte for byte as `render` would): JSONL and CSV text. */
-      async appendRendered(jsonlText: string, csvText: string, count: number) {
+      async appendRendered(jsonlText: string | Buffer, csvText: string | Buffer, count: number) {
         await writeHeader();
         if (count === 0) return;
         await jsonl.write(jsonlText);
