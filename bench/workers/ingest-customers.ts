@@ -5,7 +5,7 @@
 // checks against the database, the all-or-nothing write and its audit event — one process, rounds
 // alternating the measured batch (keys created) and the floor (the same batch with key creation switched
 // off through a module hook, bench/workers/floor/, as ingestion was before encryption at rest).
-// Prints one JSON line: {"withKeys":{"p50":…},"withoutKeys":{"p50":…},"batch":1000}
+// Prints one JSON line: {"withKeys":{"p50":…},"withoutKeys":{"p50":…},"creatingKeys":{"p50":…},"batch":1000}
 //   DATABASE_URL=… ATTEST_KEK_DIR=… tsx --import ./bench/workers/floor/register-without-subject-keys.mjs bench/workers/ingest-customers.ts <rounds>
 import crypto from "node:crypto";
 import pg from "pg";
