@@ -35,7 +35,7 @@ async function main() {
   const after = await countPlaintext();
   console.log("still in plain text after:", JSON.stringify(after));
   const verified = await verifyEncrypted();
-  console.log(`verified: ${verified.keysUnwrapped.toLocaleString("en")} subject key rows unwrap, ${verified.personalValuesDecrypted.toLocaleString("en")} personal values decrypt`);
+  console.log(`verified: ${verified.keysUnwrapped.toLocaleString("en")} subject key rows unwrap, ${verified.personalValuesDecrypted.toLocaleString("en")} personal values and ${verified.reviewTextsDecrypted.toLocaleString("en")} review texts decrypt`);
   return Object.values(after).every((count) => count === 0);
 }
 

@@ -469,7 +469,7 @@ export default function DecisionRoute() {
                       {review.decidedAt ? ` on ${formatDateTime(review.decidedAt)}` : ""}
                     </dd>
                     <dt>Justification</dt>
-                    <dd className="wrap">{review.justification ?? "—"}</dd>
+                    <dd className="wrap">{review.justification ?? (review.isReviewTextWithheld ? <span className="muted">withheld — may contain personal data</span> : "—")}</dd>
                   </>
                 ) : null}
                 {review.approver ? (

@@ -8,8 +8,8 @@ import { runCommand } from "../lib/processes";
 // Issue 14 "Speed": ingestion throughput with encryption of new customers ≥ 90% of what it was before.
 // One worker process per run on a fresh scratch database with the demo staff and rule sets
 // (bench/workers/ingest-customers.ts): batches of 1,000 decisions, each for a new customer, through
-// ingestDecisions — with the customers' data and ledger keys created and wrapped in the batch's
-// transaction (the measurement), alternated with the same batches without them (the floor, through a
+// ingestDecisions — with the customers' data keys created and wrapped in the batch's transaction (the
+// measurement), alternated with the same batches without them (the floor, through a
 // module hook in the worker; nothing in the product can switch keys off). Median batch time each way.
 
 const ROUNDS = 8;
@@ -39,7 +39,7 @@ async function runWorker(context: BenchContext) {
 const ingestCustomers: Measurement = {
   name: "privacy.ingest-new-customers",
   description:
-    "A batch of 1,000 decisions for 1,000 new customers through ingestDecisions, each customer's data and ledger keys created and wrapped under the KEK in the batch's transaction: median batch of 8 in one process.",
+    "A batch of 1,000 decisions for 1,000 new customers through ingestDecisions, each customer's data key created and wrapped under the KEK in the batch's transaction: median batch of 8 in one process.",
   runs: 3,
   throughput: { count: BATCH, unit: "decisions" },
   async measure(context) {

@@ -1,10 +1,11 @@
 // Ingestion of decisions for new customers (issue 14 "Speed": with encryption ≥ 90% of the throughput
-// before it). Each new customer gets a data key and a ledger key, wrapped under the key-encryption key,
-// in the batch's transaction (createSubjectKeys). Batches go through ingestDecisions — validation,
+// before it). Each new customer gets a data key, wrapped under the key-encryption key, in the batch's
+// transaction (createSubjectKeys; the ledger key comes later, with the first event sealing their data).
+// Batches go through ingestDecisions — validation,
 // checks against the database, the all-or-nothing write and its audit event — one process, rounds
 // alternating the measured batch (keys created) and the floor (the same batch with key creation switched
 // off through a module hook, bench/workers/floor/, as ingestion was before encryption at rest).
-// Prints one JSON line: {"withKeys":{"p50":…},"withoutKeys":{"p50":…},"batch":1000}
+// Prints one JSON line: {"withKeys":{"p50":…},"withoutKeys":{"p50":…},"creatingKeys":{"p50":…},"batch":1000}
 //   DATABASE_URL=… ATTEST_KEK_DIR=… tsx --import ./bench/workers/floor/register-without-subject-keys.mjs bench/workers/ingest-customers.ts <rounds>
 import crypto from "node:crypto";
 import pg from "pg";
@@ -90,7 +91,7 @@ if (Number(rows[0]!.customers) !== 2 * expected || Number(rows[0]!.keyed) !== ex
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-// Time inside createSubjectKeys (wrapping 2,000 keys and the one INSERT), to tell it from the rest.
+// Time inside createSubjectKeys (wrapping the keys and the one INSERT), to tell it from the rest.
 const creating = median(subjectKeySwitch.creatingMs.slice(1));
 console.log(JSON.stringify({ withKeys: { p50: median(samples.withKeys) }, withoutKeys: { p50: median(samples.withoutKeys) }, creatingKeys: { p50: creating }, batch: BATCH }));
 await pool.end();

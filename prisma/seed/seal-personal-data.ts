@@ -6,7 +6,8 @@ import { seedTables, type Cell, type SeedTable } from "./tables";
 // The generator writes personal data as it would read; this sink encrypts it on its way to the
 // database (ADR 009), in Node, so COPY stays one stream: each customer gets a data key and a ledger key
 // (wrapped by the key-encryption key), their identity and contact columns and the free text of their
-// privacy requests become ciphertext under the data key, and e-mail and phone get blind indexes.
+// privacy requests and reviews' justifications become ciphertext under the data key, and e-mail and
+// phone get blind indexes.
 // An erased customer's row is a tombstone: their keys were destroyed with the erasure.
 
 const column = (table: SeedTable, name: string) => {
@@ -32,6 +33,10 @@ const at = {
   noteBody: column("privacy_request_note", "body"),
   pauseRequestId: column("privacy_request_pause", "request_id"),
   pauseReason: column("privacy_request_pause", "reason"),
+  decisionId: column("decision", "id"),
+  decisionCustomerId: column("decision", "customer_id"),
+  reviewDecisionId: column("review", "decision_id"),
+  reviewJustification: column("review", "justification"),
 };
 
 /** Bytes as PostgreSQL's text input of bytea ("\x…"), which COPY and the array insert both accept. */
@@ -40,6 +45,8 @@ const asBytea = (bytes: Buffer | null) => (bytes ? `\\x${bytes.toString("hex")}`
 export class SealingRowSink implements RowSink {
   private readonly dataKeys = new Map<string, Buffer>();
   private readonly customerOfRequest = new Map<string, string>();
+  private readonly customerOfDecision = new Map<string, string>();
+  private readonly erasedCustomers = new Set<string>();
 
   constructor(
     private readonly inner: RowSink,
@@ -57,6 +64,8 @@ export class SealingRowSink implements RowSink {
     }
     if (table === "privacy_request_note") return this.inner.add(table, this.sealColumns(row, this.customerOfRequest.get(row[at.noteRequestId]!) ?? null, [at.noteBody]));
     if (table === "privacy_request_pause") return this.inner.add(table, this.sealColumns(row, this.customerOfRequest.get(row[at.pauseRequestId]!) ?? null, [at.pauseReason]));
+    if (table === "decision") this.customerOfDecision.set(row[at.decisionId]!, row[at.decisionCustomerId]!);
+    if (table === "review") return this.inner.add(table, this.sealReview(row));
     this.inner.add(table, row);
   }
 
@@ -64,6 +73,8 @@ export class SealingRowSink implements RowSink {
     // One customer's rows arrive together: their keys are not needed once the next one starts.
     this.dataKeys.clear();
     this.customerOfRequest.clear();
+    this.customerOfDecision.clear();
+    this.erasedCustomers.clear();
     return this.inner.customerDone(decisionCount);
   }
 
@@ -74,6 +85,7 @@ export class SealingRowSink implements RowSink {
     const dataKey = newDataKey();
     this.dataKeys.set(customerId, dataKey);
     if (erasedAt) {
+      this.erasedCustomers.add(customerId);
       // As after a real erasure: what was written about them stays as ciphertext nobody can read.
       this.inner.add("subject_data_key", [customerId, "customer", null, null, null, row[at.customerCreatedAt]!, erasedAt, erasedAt]);
       return;
@@ -104,6 +116,20 @@ export class SealingRowSink implements RowSink {
     sealed[at.emailIndex] = asBytea(blindIndex(this.keyring.currentIndexKey, "email", row[at.email]));
     sealed[at.phoneIndex] = asBytea(blindIndex(this.keyring.currentIndexKey, "phone", row[at.phone]));
     for (const index of personalColumns) sealed[index] = asBytea(encryptField(key, customerId, row[index]!));
+    return sealed;
+  }
+
+  /**
+   * A review's justification under its customer's data key (ADR 020); an erased customer's kept review
+   * holds, as after a real erasure, its text in clear (the generator's texts name nobody).
+   */
+  private sealReview(row: Cell[]) {
+    const text = row[at.reviewJustification];
+    if (text === null || text === undefined) return row;
+    const customerId = this.customerOfDecision.get(row[at.reviewDecisionId]!);
+    if (!customerId) throw new Error(`review of decision ${row[at.reviewDecisionId]} arrived before its decision (rows out of order)`);
+    const sealed = [...row];
+    sealed[at.reviewJustification] = asBytea(this.erasedCustomers.has(customerId) ? Buffer.from(text, "utf8") : encryptField(this.keyOf(customerId), customerId, text));
     return sealed;
   }
 

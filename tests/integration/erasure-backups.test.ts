@@ -4,7 +4,7 @@ import { requireActor, type Actor } from "~/modules/access/actor.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
 import { decideErasureApproval, executeErasure, requestErasureApproval } from "~/modules/privacy/erasure.server";
 import { rotateKeyEncryptionKey } from "~/modules/customers/kek-rotation.server";
-import { blindIndex, decryptField, deriveBlindIndexKey, unwrapKey } from "~/modules/customers/field-crypto";
+import { blindIndex, decryptField, deriveBlindIndexKey, isEncryptedField, unwrapKey } from "~/modules/customers/field-crypto";
 import { keysFromDirectory } from "~/modules/customers/kek-files";
 import { dataKeysOf } from "~/modules/customers/subject-keys.server";
 import { db } from "~/utils/db.server";
@@ -40,15 +40,6 @@ function copyRows(dump: string, table: string) {
     .filter(Boolean)
     .map((line) => Object.fromEntries(line.split("\t").map((value, index) => [columns[index]!, value === "\\N" ? null : value])) as Record<string, string | null>);
 }
-
-/** The dump without one table's rows. */
-function dropCopyBlock(dump: string, table: string) {
-  const start = dump.search(new RegExp(`^COPY public\\.${table} \\(`, "m"));
-  if (start < 0) return dump;
-  const end = dump.indexOf("\n\\.\n", start);
-  return dump.slice(0, start) + dump.slice(end + 4);
-}
-
 /** A bytea value as COPY prints it ("\\x0a1b…"). */
 const bytesOf = (value: string | null) => (value ? Buffer.from(value.replace(/^\\\\x/, ""), "hex") : null);
 
@@ -85,15 +76,20 @@ describe.skipIf(!isPostgres)("a backup taken before an erasure", () => {
 
     const oldDump = pgDump();
     const oldKids = keysFromDirectory(kekDir).map((kek) => kek.kid);
-    // At rest the old dump holds neither person in clear.
-    // At rest the old dump holds neither person in clear — except what staff typed into a review's
-    // justification (the fixture's reviewer names the customer) and a legacy identity-check record: free
-    // text outside the personal-data API, the documented limit of ADR 015.
-    const atRest = dropCopyBlock(oldDump, "review")
+    // At rest the old dump holds neither person in clear, as text or as bytea's hex — review
+    // justifications included (the fixture's reviewer names the customer and their phone; ADR 020) —
+    // except a legacy identity-check record: staff's JSON outside the personal-data API (ADR 015).
+    const atRest = oldDump
       .split("\n")
       .filter((line) => !line.includes('"checkedBy"'))
       .join("\n");
-    for (const value of [...forms(erased.personal), ...forms(kept.personal)]) expect(atRest.includes(value), value).toBe(false);
+    for (const value of [...forms(erased.personal), ...forms(kept.personal)]) {
+      expect(atRest.includes(value), value).toBe(false);
+      expect(atRest.includes(Buffer.from(value, "utf8").toString("hex")), `${value} as hex`).toBe(false);
+    }
+    const oldReviews = new Map(copyRows(oldDump, "review").map((row) => [row.id!, row]));
+    const oldJustification = (review: string) => bytesOf(oldReviews.get(review)!.justification ?? null)!;
+    expect(isEncryptedField(oldJustification(erased.ids.review))).toBe(true);
     const oldKeys = new Map(copyRows(oldDump, "subject_data_key").map((row) => [row.subject_id!, row]));
     const oldPersonal = new Map(copyRows(oldDump, "customer_personal_data").map((row) => [row.customer_id!, row]));
     const erasedKeyRow = oldKeys.get(erased.ids.customer)!;
@@ -133,6 +129,12 @@ describe.skipIf(!isPostgres)("a backup taken before an erasure", () => {
       expect(stored.length, column).toBeGreaterThan(28);
       for (const key of liveDataKeys) expect(tryOr(() => decryptField(key, erased.ids.customer, stored))).toBeNull();
     }
+    // So does the reviewer's justification quoting them, while the kept review in the live database
+    // holds the erasure's scrubbed text, readable without any key.
+    for (const key of liveDataKeys) expect(tryOr(() => decryptField(key, erased.ids.customer, oldJustification(erased.ids.review)))).toBeNull();
+    const keptReview = await db.review.findUniqueOrThrow({ where: { id: erased.ids.review }, select: { justification: true } });
+    expect(isEncryptedField(keptReview.justification)).toBe(false);
+    expect(Buffer.from(keptReview.justification!).toString("utf8")).toBe("Spoke to [erased] on [erased]; the collection record is theirs.");
     // Their blind index in the old dump cannot be matched against a guess with the keys held now.
     const indexKeys = heldKeks.map((kek) => deriveBlindIndexKey(kek.key));
     for (const key of indexKeys) expect(blindIndex(key, "email", erased.personal.email)!.equals(bytesOf(erasedRow.email_index ?? null)!)).toBe(false);
@@ -144,6 +146,7 @@ describe.skipIf(!isPostgres)("a backup taken before an erasure", () => {
     const keptRow = oldPersonal.get(kept.ids.customer)!;
     expect(decryptField(keptKey, kept.ids.customer, bytesOf(keptRow.full_name ?? null)!)).toBe(kept.personal.fullName);
     expect(decryptField(keptKey, kept.ids.customer, bytesOf(keptRow.email ?? null)!)).toBe(kept.personal.email);
+    expect(decryptField(keptKey, kept.ids.customer, oldJustification(kept.ids.review))).toBe(`Spoke to ${kept.personal.fullName} on ${kept.personal.phone}; the collection record is theirs.`);
     // And the app itself still reads them, and finds them by e-mail under the new index key.
     expect(await storedPersonalData(kept.ids.customer)).toMatchObject({ fullName: kept.personal.fullName, city: kept.personal.city });
     const current = await db.customerPersonalData.findUniqueOrThrow({ where: { customerId: kept.ids.customer }, select: { emailIndex: true } });

@@ -20,6 +20,9 @@ import { startJobWorkers, type JobWorkers } from "~/modules/jobs/worker.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
 import { checkpointByNumber, createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
 import { db } from "~/utils/db.server";
+import { WITHHELD_FREE_TEXT } from "~/modules/access/ability.server";
+import { encryptReviewText } from "~/modules/decisions/review-text.server";
+import { fixtureIds } from "../fixtures/ids";
 import { actorFor, thrownResponse } from "./helpers/actors";
 import { waitFor } from "../support/test-jobs";
 
@@ -33,6 +36,8 @@ let packDir = "";
 let zipBytes: Buffer;
 
 const seededPersonalValues = ["Astrid Lindgren-Ek", "astrid.ek@example.se", "+46 8 555 0101", "Storgatan 12", "Daan Visser", "daan.visser@example.nl", "Prinsengracht 88", "Olivia Hughes", "olivia.hughes@example.co.uk", "Marcus Reed", "marcus.reed@example.com", "500 Market St"];
+
+const QUOTE = "Spoke to the customer Alva Quotedsson on +46 70 555 01 02";
 
 function scopeFor(regions: string[], sample = true): PackScope {
   return {
@@ -102,6 +107,12 @@ describe("evidence packs", () => {
     // A checkpoint before the request, so the pack's own (signed when the build starts) has a predecessor.
     await loadArtefactSigner();
     await createCheckpoint();
+    // A reviewer's justification quoting the customer, stored as the review workflow stores it (ADR 020).
+    const quoted = await db.review.findUniqueOrThrow({ where: { id: fixtureIds.reviews.seReferral }, select: { privacyRequestId: true, decision: { select: { customerId: true } } } });
+    await db.review.update({
+      where: { id: fixtureIds.reviews.seReferral },
+      data: { justification: await encryptReviewText(db, { customerId: quoted.decision.customerId, privacyRequestId: quoted.privacyRequestId }, QUOTE) },
+    });
     const { packId, jobId } = await requestEvidencePack(auditor, scopeFor(auditor.user.regions));
     await waitFor("the pack to be built", async () => {
       const pack = await db.evidencePack.findUniqueOrThrow({ where: { id: packId } });
@@ -162,7 +173,7 @@ describe("evidence packs", () => {
         if (entry.isDirectory()) walk(file);
         else {
           const text = fs.readFileSync(file).toString("utf8");
-          for (const value of seededPersonalValues) if (text.includes(value)) found.push(`${path.relative(packDir, file)}: ${value}`);
+          for (const value of [...seededPersonalValues, "Quotedsson"]) if (text.includes(value)) found.push(`${path.relative(packDir, file)}: ${value}`);
         }
       }
     };
@@ -172,6 +183,10 @@ describe("evidence packs", () => {
     const customers = fs.readFileSync(path.join(packDir, "data/customers.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
     expect(customers.length).toBeGreaterThan(0);
     for (const customer of customers.filter((row) => !row.erased_at)) expect(customer.fullName).toBe("••••••");
+    // A review's justification is withheld from the auditor, as on screen: neither text nor ciphertext.
+    const reviews = fs.readFileSync(path.join(packDir, "data/reviews.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    expect(reviews.find((row) => row.review_id === fixtureIds.reviews.seReferral)?.justification).toBe(WITHHELD_FREE_TEXT);
+    for (const row of reviews) expect([null, WITHHELD_FREE_TEXT]).toContain(row.justification);
   });
 
   it("lists exactly the customers of the decisions in the pack, once each, in id order", () => {

@@ -9,6 +9,8 @@ import { openSealed, SubjectKeyDestroyedError, isSealedPersonalData } from "~/mo
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
 import { AccessExportRefusedError, downloadPrivacyArtefact, generateAccessExport } from "~/modules/privacy/access-export.server";
 import { claimReview, decideReview, escalateReview } from "~/modules/decisions/review.server";
+import { getDecision } from "~/modules/decisions/decisions.server";
+import { isEncryptedField } from "~/modules/customers/field-crypto";
 import { ErasureRefusedError, decideErasureApproval, executeErasure, getErasurePage, requestErasureApproval } from "~/modules/privacy/erasure.server";
 import { actOnPrivacyRequest, createPrivacyRequest } from "~/modules/privacy/privacy-requests.server";
 import type { PrivacyRequestAction } from "~/modules/privacy/schema";
@@ -228,6 +230,8 @@ describe("erasure", () => {
     await claimReview(compliance, { reviewId: review.id, version: 1 });
     await escalateReview(compliance, { reviewId: review.id, version: 2, reason: `Caller ${p.email} disputes the referral` });
     await decideReview(compliance, { reviewId: review.id, version: 3, verdict: "upheld", reason: "history_explained", justification: `Called ${p.fullName} on ${p.phone}; the delinquency is theirs.` });
+    // Stored under the customer's data key, never in clear (ADR 020).
+    expect(isEncryptedField((await db.review.findUniqueOrThrow({ where: { id: review.id }, select: { justification: true } })).justification)).toBe(true);
     const accessId = subject.ids.requests.access;
     await act(dpo, accessId, { intent: "note", body: `Letter returned from ${p.street}, ${p.postalCode} ${p.city}.` });
     await act(dpo, accessId, { intent: "proposeRefusal", reason: `Manifestly unfounded: ${p.fullName} already had everything at ${p.email}` });
@@ -345,9 +349,17 @@ describe("erasure", () => {
     expect(await db.privacyArtefact.count({ where: { kind: "access_export", request: { customerId: subject.ids.customer } } })).toBe(0);
     expect(await db.decision.findUnique({ where: { id: subject.ids.decisions.oldDecline } })).toBeNull();
     expect(await db.decision.count({ where: { customerId: subject.ids.customer } })).toBe(3);
-    const review = await db.review.findUniqueOrThrow({ where: { id: subject.ids.review } });
-    expect(review.justification).toBe("Spoke to [erased] on [erased]; the collection record is theirs.");
-    expect((await db.review.findUniqueOrThrow({ where: { id: workedReview } })).justification).toBe("Called [erased] on [erased]; the delinquency is theirs.");
+    // Kept reviews hold the scrubbed text in clear (ADR 020): readable with the customer's key destroyed.
+    const storedText = async (id: string) => {
+      const { justification } = await db.review.findUniqueOrThrow({ where: { id }, select: { justification: true } });
+      expect(isEncryptedField(justification)).toBe(false);
+      return Buffer.from(justification!).toString("utf8");
+    };
+    expect(await storedText(subject.ids.review)).toBe("Spoke to [erased] on [erased]; the collection record is theirs.");
+    expect(await storedText(workedReview)).toBe("Called [erased] on [erased]; the delinquency is theirs.");
+    // And the decision page shows it to those who work reviews.
+    const page = await getDecision(compliance, subject.ids.decisions.contestedDecline);
+    expect(page.reviews!.find((entry) => entry.id === subject.ids.review)!.justification).toBe("Spoke to [erased] on [erased]; the collection record is theirs.");
     // The kept request's notes were encrypted under the subject's data key, destroyed with the erasure:
     // the rows stay (the request's record), their text can no longer be read by anyone.
     const notes = await db.privacyRequestNote.findMany({ where: { requestId: subject.ids.requests.access }, select: { body: true } });
@@ -391,12 +403,14 @@ describe("erasure", () => {
     for (const [field, value] of Object.entries(storedForms(subject.personal))) {
       expect(dumpAfter.includes(value), `${field} (${value}) is still in the database`).toBe(false);
     }
-    // Encrypted at rest (ADR 009): even the dump taken before the erasure holds no identity or contact
-    // value in clear. (Name and phone were in it only inside a reviewer's justification, and the date of
-    // birth in the fixture's identity-check record: staff-written records the erasure cleans.)
-    const { name: _name, phone: _phone, dateOfBirth: _dateOfBirth, ...atRest } = storedForms(subject.personal);
-    for (const [field, value] of Object.entries(atRest)) expect(dumpBefore.includes(value), `${field} (${value}) was in clear before the erasure`).toBe(false);
-    expect(dumpBefore).toContain(`Called ${subject.personal.fullName}`);
+    // Encrypted at rest (ADR 009, 020): even the dump taken before the erasure holds no identity or
+    // contact value in clear, reviewers' justifications included, as text or as bytea's hex. (The date
+    // of birth is in the fixture's identity-check record: a staff-written record the erasure cleans.)
+    const { dateOfBirth: _dateOfBirth, ...atRest } = storedForms(subject.personal);
+    for (const [field, value] of Object.entries(atRest)) {
+      expect(dumpBefore.includes(value), `${field} (${value}) was in clear before the erasure`).toBe(false);
+      expect(dumpBefore.includes(Buffer.from(value, "utf8").toString("hex")), `${field} (${value}) was in a bytea in clear before the erasure`).toBe(false);
+    }
     // Another customer, not erased, is still there: the dump is real.
     expect(dumpAfter).toContain("CUS-SE-000001");
   });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "~/modules/access/actor.server";
 import { requireActor } from "~/modules/access/actor.server";
 import { getDecision } from "~/modules/decisions/decisions.server";
+import { isEncryptedField } from "~/modules/customers/field-crypto";
 import { listReviewQueue } from "~/modules/decisions/review-queue.server";
 import {
   ReviewRefusedError,
@@ -211,12 +212,17 @@ describe("four-eyes on overturning a decline or a fraud hold", () => {
     // Fraud analysts decide fraud holds but cannot approve their release.
     expect((await thrownResponse(() => approveReview(fraud, { reviewId: review.id, version: 3 }))).status).toBe(403);
     await rejectReviewApproval(compliance, { reviewId: review.id, version: 3, reason: "Phone call is not enough; ask for a BankID-signed confirmation." });
-    expect(await db.review.findUniqueOrThrow({ where: { id: review.id } })).toMatchObject({
-      status: "claimed",
-      claimedById: fraud.user.id,
-      verdict: null,
-      approvalRejectedReason: "Phone call is not enough; ask for a BankID-signed confirmation.",
-    });
+    const stored = await db.review.findUniqueOrThrow({ where: { id: review.id } });
+    expect(stored).toMatchObject({ status: "claimed", claimedById: fraud.user.id, verdict: null });
+    // The texts are stored under the customer's data key (ADR 020), never in clear.
+    expect(isEncryptedField(stored.approvalRejectedReason)).toBe(true);
+    expect(Buffer.from(stored.approvalRejectedReason!).toString("latin1")).not.toContain("BankID");
+    // The reviewer reads them decrypted on the decision page; an auditor, who neither works reviews nor
+    // reads personal data, gets neither text nor ciphertext, only that they are withheld.
+    const forReviewer = (await getDecision(fraud, stored.decisionId)).reviews!.find((item) => item.id === review.id)!;
+    expect(forReviewer).toMatchObject({ approvalRejectedReason: "Phone call is not enough; ask for a BankID-signed confirmation.", isReviewTextWithheld: false });
+    const forAuditor = (await getDecision(auditor, stored.decisionId)).reviews!.find((item) => item.id === review.id)!;
+    expect(forAuditor).toMatchObject({ justification: null, approvalRejectedReason: null, isReviewTextWithheld: true });
   });
 });
 

@@ -4,6 +4,7 @@ import { kekFor } from "./key-encryption-keys.server";
 import { encryptedPersonalFields } from "./personal-data.server";
 import { createSubjectKeys, dataKeyOf, dataKeysOf, keyringOf } from "./subject-keys.server";
 import { encryptRequestText } from "./subject-text.server";
+import { decryptReviewTexts, encryptReviewText } from "~/modules/decisions/review-text.server";
 
 // `npm run data:encrypt` (ADR 009): encrypts in place what a database from before encryption at rest
 // still holds in plain text — the columns the migration turned into bytea holding the text's UTF-8 —
@@ -17,12 +18,16 @@ const isPlain = (column: string) => `(${column} IS NOT NULL AND substring(${colu
 
 const personalColumns = ["full_name", "email", "phone", "date_of_birth", "street", "postal_code", "city"];
 const requestColumns = ["details", "requester_name", "requester_email", "refusal_reason", "extension_reason"];
+const reviewColumns = ["justification", "approval_rejected_reason"];
 
 export const plaintextChecks = {
   "customer_personal_data": `SELECT count(*)::int AS n FROM customer_personal_data WHERE ${personalColumns.map(isPlain).join(" OR ")}`,
   "privacy_request": `SELECT count(*)::int AS n FROM privacy_request WHERE ${requestColumns.map(isPlain).join(" OR ")}`,
   "privacy_request_note": `SELECT count(*)::int AS n FROM privacy_request_note WHERE ${isPlain("body")}`,
   "privacy_request_pause": `SELECT count(*)::int AS n FROM privacy_request_pause WHERE ${isPlain("reason")}`,
+  // A kept review of an erased customer holds the erasure's scrubbed text in clear, by design (ADR 020).
+  "review": `SELECT count(*)::int AS n FROM review r JOIN decision d ON d.id = r.decision_id JOIN customer c ON c.id = d.customer_id
+              WHERE c.erased_at IS NULL AND (${reviewColumns.map((column) => isPlain(`r.${column}`)).join(" OR ")})`,
   "privacy_artefact (access exports)": `SELECT count(*)::int AS n FROM privacy_artefact WHERE kind = 'access_export' AND ${isPlain("content")}`,
   "subject_data_key (raw keys)": `SELECT count(*)::int AS n FROM subject_data_key WHERE kek_id IS NULL AND (data_key IS NOT NULL OR ledger_key IS NOT NULL)`,
   "customer_personal_data (no blind index)": `SELECT count(*)::int AS n FROM customer_personal_data WHERE email_index IS NULL OR phone_index IS NULL`,
@@ -52,6 +57,7 @@ export interface EncryptResult {
   notes: number;
   pauses: number;
   accessExports: number;
+  reviews: number;
 }
 
 const text = (value: Uint8Array | null) => (value === null ? null : Buffer.from(value).toString("utf8"));
@@ -63,7 +69,7 @@ export async function encryptExistingPersonalData(options: { batchSize?: number;
   const stopIfAborted = () => {
     if (options.signal?.aborted) throw new Error("stopped; run it again to continue where it stopped");
   };
-  const result: EncryptResult = { rawKeysWrapped: 0, customerKeysCreated: 0, personalDataRows: 0, privacyRequests: 0, notes: 0, pauses: 0, accessExports: 0 };
+  const result: EncryptResult = { rawKeysWrapped: 0, customerKeysCreated: 0, personalDataRows: 0, privacyRequests: 0, notes: 0, pauses: 0, accessExports: 0, reviews: 0 };
 
   // 1. Raw ledger keys from before wrapping: wrapped under the active KEK, in place.
   const rawTotal = await count(`SELECT count(*)::int AS n FROM subject_data_key WHERE kek_id IS NULL AND (data_key IS NOT NULL OR ledger_key IS NOT NULL)`);
@@ -195,6 +201,33 @@ export async function encryptExistingPersonalData(options: { batchSize?: number;
     if (done === 0) break;
     progress("encrypt access exports", result.accessExports, result.accessExports);
   }
+
+  // 6. Reviews' justifications and send-back reasons, under the decision's customer's key (ADR 020).
+  const reviewTotal = await count(plaintextChecks.review);
+  for (;;) {
+    stopIfAborted();
+    const done = await db.$transaction(async (tx) => {
+      const rows = await tx.$queryRawUnsafe<{ id: string; customer_id: string; privacy_request_id: string | null; justification: Uint8Array | null; approval_rejected_reason: Uint8Array | null }[]>(
+        `SELECT r.id::text AS id, d.customer_id::text AS customer_id, r.privacy_request_id::text AS privacy_request_id, r.justification, r.approval_rejected_reason
+           FROM review r JOIN decision d ON d.id = r.decision_id JOIN customer c ON c.id = d.customer_id
+          WHERE c.erased_at IS NULL AND (${reviewColumns.map((column) => isPlain(`r.${column}`)).join(" OR ")})
+          ORDER BY r.id LIMIT $1 FOR UPDATE OF r`,
+        batch,
+      );
+      for (const row of rows) {
+        const owner = { customerId: row.customer_id, privacyRequestId: row.privacy_request_id };
+        const sealed = async (stored: Uint8Array | null) => (stored && !isEncryptedField(stored) ? await encryptReviewText(tx, owner, text(stored)) : stored);
+        await tx.review.update({
+          where: { id: row.id },
+          data: { justification: (await sealed(row.justification)) as Uint8Array<ArrayBuffer> | null, approvalRejectedReason: (await sealed(row.approval_rejected_reason)) as Uint8Array<ArrayBuffer> | null },
+        });
+      }
+      return rows.length;
+    });
+    result.reviews += done;
+    progress("encrypt review text", result.reviews, reviewTotal);
+    if (done < batch) break;
+  }
   return result;
 }
 
@@ -262,5 +295,28 @@ export async function verifyEncrypted() {
     }
     lastId = rows[rows.length - 1]!.customerId;
   }
-  return { keysUnwrapped: keys, personalValuesDecrypted: values };
+  // Every encrypted review text opens under the key of whom it is about.
+  let reviewTexts = 0;
+  lastId = "00000000-0000-0000-0000-000000000000";
+  for (;;) {
+    const rows = await db.review.findMany({
+      where: { id: { gt: lastId }, OR: [{ justification: { not: null } }, { approvalRejectedReason: { not: null } }] },
+      orderBy: { id: "asc" },
+      take: 1000,
+      select: { id: true, privacyRequestId: true, justification: true, approvalRejectedReason: true, decision: { select: { customerId: true } } },
+    });
+    if (rows.length === 0) break;
+    const items = rows.flatMap((row) =>
+      [row.justification, row.approvalRejectedReason]
+        .filter((value) => value && isEncryptedField(value))
+        .map((value) => ({ owner: { customerId: row.decision.customerId, privacyRequestId: row.privacyRequestId }, value, id: row.id })),
+    );
+    const texts = await decryptReviewTexts(db, items);
+    texts.forEach((value, index) => {
+      if (value === null) throw new Error(`review ${items[index]!.id} holds text whose data key is gone: it should have been scrubbed and kept in clear by the erasure`);
+    });
+    reviewTexts += items.length;
+    lastId = rows[rows.length - 1]!.id;
+  }
+  return { keysUnwrapped: keys, personalValuesDecrypted: values, reviewTextsDecrypted: reviewTexts };
 }

@@ -8,7 +8,8 @@ import { kekFor, KeyEncryptionKeyError, resolveKeyring, forgetKeyring, type Keyr
 //   data key    encrypts their personal data at rest (customer_personal_data, a request's free text,
 //               an access export); kept while a retained record needs it (an outstanding debt)
 //   ledger key  seals the personal data audit events must carry; destroyed by every erasure
-// Both are wrapped by the active key-encryption key. A customer's keys are created with the customer;
+// Both are wrapped by the active key-encryption key. A customer's data key is created with the customer
+// (ingestion creates no ledger key: the first event sealing their data does, ledgerKeyOf);
 // an unmatched privacy request's requester has a data key of their own until the request is matched.
 // Destroying a key leaves the row as a tombstone, so no key is ever created again for that subject.
 

@@ -2,6 +2,7 @@ import { isProcessingRestricted, unrestrictedSubjectFilter } from "~/modules/pri
 import { db, queryRows } from "~/utils/db.server";
 import { freeTextNote } from "~/modules/audit/free-text";
 import { decryptRequestTexts } from "~/modules/customers/subject-text.server";
+import { decryptReviewFields } from "./review-text.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { Prisma } from "~/generated/prisma/client";
 import type { DecisionKind, DecisionOutcome, ReviewState } from "~/generated/prisma/enums";
@@ -369,6 +370,28 @@ export async function getDecision(actor: Actor, decisionId: string) {
     const mayReadWords = canReadContestWords || (!isCustomerDataWithheld && (controls.canDecide || controls.canApprove));
     return privacyRequest?.details && mayReadWords ? [privacyRequest] : [];
   });
+  // The reviewer's and approver's free text (ADR 020) is decrypted for those who work reviews of this
+  // kind or may read the customer's personal data; other readers (an auditor) get neither text nor
+  // ciphertext, only that it is withheld — as in an evidence pack.
+  const mayReadPersonalData = canReadPersonalData(actor.ability, customer);
+  const mayReadReviewText = (review: ReviewDetailRow) => {
+    if (mayReadPersonalData) return true;
+    const subject = subjectOf("Review", { id: review.id, regionCode: review.regionCode, trigger: review.trigger, status: review.status }) as never;
+    return (["claim", "decide", "approve"] as const).some((action) => actor.ability.can(action, subject));
+  };
+  const textReviews = (reviews ?? []).filter((review) => mayReadReviewText(review as ReviewDetailRow));
+  const reviewTexts = new Map(
+    (
+      await decryptReviewFields(
+        db,
+        textReviews.map((review) => ({
+          owner: { customerId: customer.id, privacyRequestId: review.privacyRequestId },
+          justification: review.justification,
+          approvalRejectedReason: review.approvalRejectedReason,
+        })),
+      )
+    ).map((texts, index) => [textReviews[index]!.id, texts]),
+  );
   const contestWords = new Map(
     (await decryptRequestTexts(db, readableContests.map((request) => ({ request, value: request.details })))).map((words, index) => [readableContests[index]!.id, words]),
   );
@@ -392,8 +415,9 @@ export async function getDecision(actor: Actor, decisionId: string) {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value: formatFeatureValue(value) })),
     reviews:
-      reviews?.map(({ privacyRequest, ...review }) => {
+      reviews?.map(({ privacyRequest, justification: storedJustification, approvalRejectedReason: storedSendBack, ...review }) => {
         const controls = reviewControls(actor, review as ReviewDetailRow);
+        const texts = reviewTexts.get(review.id);
         // The person deciding (or approving) the review that answers a contest must hear the customer's
         // view (GDPR Art. 22(3)): they read it for that purpose, and the read is recorded below.
         const mayReadWords = canReadContestWords || (!isCustomerDataWithheld && (controls.canDecide || controls.canApprove));
@@ -401,6 +425,10 @@ export async function getDecision(actor: Actor, decisionId: string) {
         const { customerId: _customerId, details: storedDetails, ...contestFacts } = privacyRequest ?? { customerId: null, details: null };
         return {
           ...review,
+          justification: texts?.justification ?? null,
+          approvalRejectedReason: texts?.approvalRejectedReason ?? null,
+          // Why a recorded text is not shown: the role neither works this review nor reads personal data.
+          isReviewTextWithheld: !texts && (storedJustification !== null || storedSendBack !== null),
           contest: privacyRequest
             ? {
                 ...(contestFacts as Omit<NonNullable<typeof privacyRequest>, "customerId" | "details">),

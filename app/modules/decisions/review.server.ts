@@ -6,6 +6,7 @@ import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import type { AuditAction } from "~/modules/audit/actions";
 import { completePrivacyRequest, PrivacyRequestRefusedError, requirePrivacyRequestCompletable } from "~/modules/privacy/privacy-requests.server";
 import type { Action } from "~/modules/access/policy.server";
+import { encryptReviewText } from "./review-text.server";
 import type { z } from "zod";
 import type {
   ApproveReviewSchema,
@@ -58,6 +59,11 @@ const reviewSelect = {
 } as const;
 
 type ReviewRow = NonNullable<Awaited<ReturnType<typeof readReview>>>;
+
+/** A review's free text as stored: ciphertext under its customer's data key (ADR 020). */
+function sealReviewText(tx: Tx, review: ReviewRow, text: string | null | undefined) {
+  return encryptReviewText(tx, { customerId: review.decision.customerId, privacyRequestId: review.privacyRequestId }, text || null);
+}
 
 function readReview(tx: Tx, reviewId: string) {
   return tx.review.findUnique({ where: { id: reviewId }, select: reviewSelect });
@@ -240,7 +246,7 @@ export async function decideReview(actor: Actor, input: DecideReviewInput) {
       reviewerId: actor.user.id,
       verdict: input.verdict,
       verdictReason: input.reason,
-      justification: input.justification,
+      justification: await sealReviewText(tx, review, input.justification),
       decidedAt: now,
       approvalRejectedReason: null,
       closedAt: needsApproval ? null : now,
@@ -302,7 +308,7 @@ export async function rejectReviewApproval(actor: Actor, input: z.infer<typeof R
       verdict: null,
       verdictReason: null,
       decidedAt: null,
-      approvalRejectedReason: input.reason,
+      approvalRejectedReason: await sealReviewText(tx, review, input.reason),
     });
     await setDecisionReviewState(tx, review.decisionId, "in_review");
     await audit(tx, actor, review, "review.overturn_rejected", { status: "awaiting_approval", verdict: review.verdict }, { status: "claimed", verdict: null, claimedById: review.reviewerId }, input.reason);

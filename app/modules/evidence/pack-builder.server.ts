@@ -10,6 +10,7 @@ import packageJson from "../../../package.json";
 import { stringify } from "csv-stringify/sync";
 import type { Prisma } from "~/generated/prisma/client";
 import { accessibleWhere, defineAbilityFor, WITHHELD_FREE_TEXT, canReadPersonalData } from "~/modules/access/ability.server";
+import { decryptReviewTexts } from "~/modules/decisions/review-text.server";
 import { accessibleSql, SqlParameters } from "~/modules/access/accessible-sql.server";
 import { decisionSqlColumns } from "~/modules/decisions/decision-page.server";
 import type { Actor } from "~/modules/access/actor.server";
@@ -350,7 +351,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
 
   // ── Reviews and overturns ──
   const reviewColumns = (dataset: string) =>
-    stage.dataset<Prisma.ReviewGetPayload<{ select: typeof reviewSelect }>>(dataset, dataset.endsWith("contest-reviews") ? "Reviews opened by contests" : "Reviews and overturns in scope", [
+    stage.dataset<PackReviewRow>(dataset, dataset.endsWith("contest-reviews") ? "Reviews opened by contests" : "Reviews and overturns in scope", [
       { header: "review_id", value: (row) => row.id },
       { header: "decision_external_id", value: (row) => row.decision.externalId },
       { header: "region", value: (row) => row.regionCode },
@@ -361,7 +362,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
       { header: "reviewer", value: (row) => staffName(row.reviewerId) },
       { header: "verdict", value: (row) => row.verdict },
       { header: "verdict_reason", value: (row) => row.verdictReason },
-      { header: "justification", value: (row) => (row.justification === null ? null : mayReadPersonalData(row.regionCode) ? row.justification : WITHHELD_FREE_TEXT) },
+      { header: "justification", value: (row) => (row.isJustificationWithheld ? WITHHELD_FREE_TEXT : row.justification) },
       { header: "decided_at", value: (row) => iso(row.decidedAt) },
       { header: "approver", value: (row) => staffName(row.approverId) },
       { header: "approved_at", value: (row) => iso(row.approvedAt) },
@@ -378,7 +379,17 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
     queries[base.slice(5)] = { model: "Review", where: queryDocument(where), orderBy: { id: "asc" } };
     const dataset = reviewColumns(base);
     for await (const rows of pages((after) => db.review.findMany({ where: { AND: [where, ...afterId(after)] }, orderBy: { id: "asc" }, take: BATCH, select: reviewSelect }))) {
-      await dataset.append(rows);
+      // The justification is ciphertext under the customer's key (ADR 020): decrypted here only where the
+      // requester may read personal data, as on screen; otherwise neither text nor ciphertext goes in.
+      const readable = rows.filter((row) => row.justification !== null && mayReadPersonalData(row.regionCode));
+      const texts = await decryptReviewTexts(
+        db,
+        readable.map((row) => ({ owner: { customerId: row.decision.customerId, privacyRequestId: row.privacyRequestId }, value: row.justification })),
+      );
+      const textOf = new Map(readable.map((row, index) => [row.id, texts[index] ?? null]));
+      await dataset.append(
+        rows.map(({ justification, ...row }) => ({ ...row, justification: textOf.get(row.id) ?? null, isJustificationWithheld: justification !== null && !textOf.has(row.id) })),
+      );
       if (key === "reviews") step(rows.length, "reviews");
     }
     const [jsonl] = await dataset.close();
@@ -1067,9 +1078,12 @@ const reviewSelect = {
   approverId: true,
   approvedAt: true,
   closedAt: true,
-  decision: { select: { externalId: true } },
+  privacyRequestId: true,
+  decision: { select: { externalId: true, customerId: true } },
   privacyRequest: { select: { reference: true } },
 } satisfies Prisma.ReviewSelect;
+
+type PackReviewRow = Omit<Prisma.ReviewGetPayload<{ select: typeof reviewSelect }>, "justification"> & { justification: string | null; isJustificationWithheld: boolean };
 
 const privacySelect = {
   id: true,

@@ -14,6 +14,7 @@ import { decryptFieldBytes, encryptField, isEncryptedField } from "~/modules/cus
 import { readPersonalDataForSystem } from "~/modules/customers/personal-data.server";
 import { dataKeyOf, dataKeysOf } from "~/modules/customers/subject-keys.server";
 import { decryptRequestTexts } from "~/modules/customers/subject-text.server";
+import { decryptReviewFields } from "~/modules/decisions/review-text.server";
 import { completePrivacyRequest } from "./privacy-requests.server";
 import { reasonDirectionOf, reasonEffectOf } from "./reason-effect";
 import { loadArtefactSigner, sha256Hex, type ArtefactSigner } from "./artefact-signing.server";
@@ -87,8 +88,18 @@ async function loadSubject(tx: Tx, customerId: string) {
     tx,
     stored.privacyRequests.flatMap((request) => [request.details, request.extensionReason, request.refusalReason].map((value) => ({ request, value }))),
   );
+  const reviews = stored.decisions.flatMap((decision) => decision.reviews);
+  const reviewTexts = await decryptReviewFields(
+    tx,
+    reviews.map((review) => ({ owner: { customerId, privacyRequestId: review.privacyRequestId }, justification: review.justification, approvalRejectedReason: null })),
+  );
+  const justificationOf = new Map(reviews.map((review, index) => [review.id, reviewTexts[index]!.justification]));
   const customer = {
     ...stored,
+    decisions: stored.decisions.map((decision) => ({
+      ...decision,
+      reviews: decision.reviews.map(({ justification: _stored, approvalRejectedReason: _sendBack, ...review }) => ({ ...review, justification: justificationOf.get(review.id) ?? null })),
+    })),
     personalData,
     privacyRequests: stored.privacyRequests.map((request, index) => ({
       ...request,

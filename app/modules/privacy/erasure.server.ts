@@ -7,6 +7,7 @@ import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { isSealedPersonalData, openSealed, SubjectKeyDestroyedError } from "~/modules/audit/subject-keys.server";
 import { blindIndexCandidates, deletePersonalData, readPersonalDataForSystem } from "~/modules/customers/personal-data.server";
 import { destroySubjectKeys, subjectKeyState, vacuumKeyTables } from "~/modules/customers/subject-keys.server";
+import { decryptReviewFields } from "~/modules/decisions/review-text.server";
 import { decryptRequestTexts, encryptRequestText } from "~/modules/customers/subject-text.server";
 import { completePrivacyRequest } from "./privacy-requests.server";
 import { loadArtefactSigner } from "./artefact-signing.server";
@@ -371,15 +372,29 @@ async function scrubKeptText(tx: Tx, customerId: string, requestIds: string[], s
     const reason = await rescrub(requestById.get(pause.requestId)!, pause.reason);
     if (reason.changed) await tx.privacyRequestPause.update({ where: { id: pause.id }, data: { reason: reason.value! } });
   }
+  // A kept review's free text is ciphertext under the customer's data key, which this erasure destroys
+  // (or the retention sweep, for a debtor's identity): the scrubbed text is stored in its place as plain
+  // UTF-8, so the review stays readable and holds nothing of theirs (ADR 020). Read before the key goes.
   const reviews = await tx.review.findMany({
     where: { decision: { customerId } },
-    select: { id: true, justification: true, verdictReason: true, approvalRejectedReason: true },
+    select: { id: true, privacyRequestId: true, justification: true, verdictReason: true, approvalRejectedReason: true },
   });
-  for (const review of reviews) {
-    const data = { justification: scrub(review.justification), verdictReason: scrub(review.verdictReason), approvalRejectedReason: scrub(review.approvalRejectedReason) };
-    if (data.justification !== review.justification || data.verdictReason !== review.verdictReason || data.approvalRejectedReason !== review.approvalRejectedReason) {
-      await tx.review.update({ where: { id: review.id }, data });
-    }
+  const texts = await decryptReviewFields(
+    tx,
+    reviews.map((review) => ({ owner: { customerId, privacyRequestId: review.privacyRequestId }, justification: review.justification, approvalRejectedReason: review.approvalRejectedReason })),
+  );
+  const asStored = (text: string | null) => (text === null ? null : Buffer.from(text, "utf8"));
+  for (const [index, review] of reviews.entries()) {
+    const text = texts[index]!;
+    if (review.justification === null && review.approvalRejectedReason === null && scrub(review.verdictReason) === review.verdictReason) continue;
+    await tx.review.update({
+      where: { id: review.id },
+      data: {
+        justification: asStored(scrub(text.justification)),
+        verdictReason: scrub(review.verdictReason),
+        approvalRejectedReason: asStored(scrub(text.approvalRejectedReason)),
+      },
+    });
   }
 }
 
