@@ -142,6 +142,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
   process.exit(1);
 });
