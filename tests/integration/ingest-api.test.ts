@@ -127,6 +127,24 @@ describe("POST /api/v1/decisions", () => {
     expect(batch.sha256).toBe(crypto.createHash("sha256").update(body).digest("hex"));
   });
 
+  it("counts the batch into the dashboard facts at its end, from the rows as they commit (queued reviews included)", async () => {
+    const lines = [decisionLine("fact-ok"), decisionLine("fact-referred", { outcome: "referred", score: 0.55 }), decisionLine("fact-declined", { outcome: "declined", score: 0.2 })];
+    const { status, json } = await postDecisions(seToken, ndjson(lines));
+    expect(status, JSON.stringify(json)).toBe(201);
+    const stored = await db.decision.findMany({ where: { externalId: { in: ["fact-ok", "fact-referred", "fact-declined"].map(externalId) } }, select: { id: true, externalId: true } });
+    const ids = stored.map((row) => row.id);
+    const facts = await db.$queryRaw<{ row: string }[]>`SELECT (f.*)::text AS row FROM decision_fact f WHERE f.decision_id = ANY(${ids}::uuid[]) ORDER BY f.decision_id`;
+    const derived = await db.$queryRaw<{ row: string }[]>`SELECT (s.*)::text AS row FROM decision_fact_source(${ids}::uuid[]) s ORDER BY s.decision_id`;
+    expect(facts).toHaveLength(3);
+    expect(facts).toEqual(derived);
+    const referred = stored.find((row) => row.externalId === externalId("fact-referred"))!;
+    const [fact] = await db.$queryRaw<{ review_state: string }[]>`SELECT review_state::text FROM decision_fact WHERE decision_id = ${referred.id}::uuid`;
+    expect(fact?.review_state).toBe("queued");
+    // The hold is this transaction's alone: later writers count at once.
+    const [setting] = await db.$queryRaw<{ deferred: boolean }[]>`SELECT rollups_are_deferred() AS deferred`;
+    expect(setting?.deferred).toBe(false);
+  });
+
   it("treats an identical replay as a no-op, and refuses the same external id with other content", async () => {
     const lines = [decisionLine("replay-a"), decisionLine("replay-b", { outcome: "referred", score: 0.5 })];
     expect((await postDecisions(seToken, ndjson(lines))).status).toBe(201);

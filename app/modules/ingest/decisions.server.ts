@@ -5,6 +5,7 @@ import { canonicalJson } from "~/modules/audit/canonical-json";
 import { openReviewsForIngestedDecisions } from "~/modules/decisions/queue-rules.server";
 import { findReasonCode } from "~/modules/decisions/reason-codes.server";
 import { createSubjectKeys } from "~/modules/customers/subject-keys.server";
+import { countDecisionsIntoRollups, holdRollupsForBatch } from "~/modules/dashboards/rollups.server";
 import { db, type Tx } from "~/utils/db.server";
 import {
   auditAcceptedBatch,
@@ -273,6 +274,8 @@ async function writeDecisions(caller: ApiCaller, batch: BatchBody, lines: number
         // exists yet or not (ADR 015), and a batch of new customers wraps half as many keys (ADR 020).
         await createSubjectKeys(tx, plan.newCustomers.map((customer) => ({ id: customer.id, kind: "customer" as const })), { withLedgerKey: false });
       }
+      // The batch is counted into the dashboard rollups at its end, not at its first insert (ADR 017).
+      await holdRollupsForBatch(tx);
       if (rows.length > 0) {
         await tx.$executeRaw`
           INSERT INTO decision (id, external_id, customer_id, kind, region_code, model_name, model_version, score, outcome, amount, currency,
@@ -309,6 +312,7 @@ async function writeDecisions(caller: ApiCaller, batch: BatchBody, lines: number
                                ${reasons.map((reason) => reason.code)}::varchar[], ${reasons.map((reason) => reason.contribution)}::float8[])`;
       }
       const reviewsOpened = await openReviewsForIngestedDecisions(tx, rows.map((row) => row.id));
+      await countDecisionsIntoRollups(tx, rows.map((row) => row.id));
       const counts = { lines, created: rows.length, replayed: plan.replayed, customersCreated: plan.newCustomers.length, reviewsOpened, flaggedRuleSetVersion };
       await auditAcceptedBatch(tx, caller, "decisions", batch, rows.map(({ value }) => value.region), counts);
       return { counts, created: rows.map(({ id, value }) => ({ id, externalId: value.externalId })) };
