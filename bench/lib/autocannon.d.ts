@@ -25,7 +25,7 @@ declare module "autocannon" {
     p99: number;
     average: number;
   }
-  interface Result {
+  export interface Result {
     non2xx: number;
     errors: number;
     timeouts: number;
