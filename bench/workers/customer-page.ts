@@ -17,6 +17,7 @@ import { getCustomer } from "../../app/modules/customers/customers.server";
 import { forgetDataKeysUnder } from "../../app/modules/customers/data-key-cache";
 import { encryptedPersonalFields, readPersonalDataForSystem } from "../../app/modules/customers/personal-data.server";
 import { db, disconnectDatabase } from "../../app/utils/db.server";
+import { medianOfAlternatingRounds } from "../lib/alternate";
 
 const rounds = Number(process.argv[2] ?? "50");
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
@@ -71,18 +72,7 @@ const variants = {
   },
   plain: () => page(twinId),
 };
-const samples: Record<keyof typeof variants, number[]> = { decrypted: [], cold: [], plain: [] };
-const WARM_ROUNDS = 5;
-for (let round = 0; round < WARM_ROUNDS + rounds; round++) {
-  const order = Object.entries(variants) as [keyof typeof variants, () => Promise<void>][];
-  if (round % 2 === 1) order.reverse();
-  for (const [name, fn] of order) {
-    const startedAt = process.hrtime.bigint();
-    await fn();
-    if (round >= WARM_ROUNDS) samples[name].push(Number(process.hrtime.bigint() - startedAt) / 1e6);
-  }
-}
-const p50 = (values: number[]) => ({ p50: [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]! });
-console.log(JSON.stringify({ decrypted: p50(samples.decrypted), cold: p50(samples.cold), plain: p50(samples.plain), decisions: chosen.decisions }));
+const medians = await medianOfAlternatingRounds(variants, rounds);
+console.log(JSON.stringify({ ...medians, decisions: chosen.decisions }));
 await pool.end();
 await disconnectDatabase();

@@ -17,6 +17,7 @@ import { readPersonalData } from "../../app/modules/customers/personal-data.serv
 import { createSubjectKeys } from "../../app/modules/customers/subject-keys.server";
 import { writePersonalData } from "../../app/modules/customers/personal-data.server";
 import { db, disconnectDatabase, type Tx } from "../../app/utils/db.server";
+import { medianOfAlternatingRounds } from "../lib/alternate";
 
 const ROWS = 1000;
 const iterations = Number(process.argv[2] ?? "50");
@@ -57,21 +58,10 @@ async function plain() {
 }
 
 const variants = { decrypted, cold, plain };
-const samples: Record<keyof typeof variants, number[]> = { decrypted: [], cold: [], plain: [] };
-const WARM_ROUNDS = 5;
-for (let round = 0; round < WARM_ROUNDS + iterations; round++) {
-  const order = Object.entries(variants) as [keyof typeof variants, () => Promise<void>][];
-  if (round % 2 === 1) order.reverse();
-  for (const [name, fn] of order) {
-    const startedAt = process.hrtime.bigint();
-    await fn();
-    if (round >= WARM_ROUNDS) samples[name].push(Number(process.hrtime.bigint() - startedAt) / 1e6);
-  }
-}
-const p50 = (values: number[]) => ({ p50: [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]! });
+const medians = await medianOfAlternatingRounds(variants, iterations);
 const stats = personalDataCacheStats();
 if (stats.valueHits === 0) throw new Error("the warm reads never found a decrypted name in the cache");
-const result = { decrypted: p50(samples.decrypted), cold: p50(samples.cold), plain: p50(samples.plain), rows: ROWS };
+const result = { ...medians, rows: ROWS };
 console.log(JSON.stringify(result));
 await pool.end();
 await disconnectDatabase();
