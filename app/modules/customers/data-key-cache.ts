@@ -99,11 +99,13 @@ export function cachedUnwrap(subjectId: string, kekId: string | null, wrapped: U
  * live: the cache cannot know about an erasure, the key row can.
  */
 export function cachedDecrypt(subjectId: string, slot: string, ciphertext: Uint8Array, decrypt: () => string, now = Date.now()): string {
-  const id = `${subjectId}/${slot}`;
-  const cached = values.get(id, null, ciphertext, now);
-  if (cached !== undefined) return cached;
-  const text = decrypt();
-  values.set(id, null, ciphertext, text, now);
+  const cached = peekDecrypted(subjectId, slot, ciphertext, now);
+  return cached !== undefined ? cached : rememberDecrypted(subjectId, slot, ciphertext, decrypt(), now);
+}
+
+/** Remembers a value just decrypted from exactly this ciphertext (same conditions as cachedDecrypt); returns it. */
+export function rememberDecrypted(subjectId: string, slot: string, ciphertext: Uint8Array, text: string, now = Date.now()): string {
+  values.set(`${subjectId}/${slot}`, null, ciphertext, text, now);
   return text;
 }
 

@@ -7,8 +7,8 @@ import { personalDataFields } from "~/modules/access/policy.server";
 import { appendAuditEvent } from "~/modules/audit/ledger.server";
 import { isProcessingRestricted } from "~/modules/privacy/restriction";
 import { blindIndex, decryptField, encryptField, isEncryptedField, type BlindIndexKind, type StoredBytes } from "./field-crypto";
-import { cachedDecrypt, peekDecrypted } from "./data-key-cache";
-import { dataKeyOf, dataKeysOf, keyringOf, openKey, type DbClient } from "./subject-keys.server";
+import { peekDecrypted, rememberDecrypted } from "./data-key-cache";
+import { dataKeyOf, keyringOf, openKey, type DbClient, type KeyRow } from "./subject-keys.server";
 
 // The one way in and out of a customer's personal data (ADR 009). Values are encrypted under the
 // customer's data key in the app and decrypted in the app; the database sees ciphertext and keyed blind
@@ -52,15 +52,17 @@ let hasWarnedPlaintext = false;
 
 /**
  * A stored value: ciphertext is decrypted (or taken from the cache of values decrypted for exactly this
- * ciphertext); plain text left by the column migration is read as it is.
+ * ciphertext), with the subject's data key unwrapped only when a value needs it; plain text left by the
+ * column migration is read as it is.
  */
-function openValue(key: Buffer | null, subjectId: string, field: EncryptedPersonalField, stored: Uint8Array | null, now: number): string | null {
+function openValue(keyOf: () => Buffer | null, subjectId: string, field: EncryptedPersonalField, stored: Uint8Array | null, now: number): string | null {
   if (stored === null) return null;
   if (isEncryptedField(stored)) {
     const cached = peekDecrypted(subjectId, field, stored, now);
     if (cached !== undefined) return cached;
+    const key = keyOf();
     if (!key) return null;
-    return cachedDecrypt(subjectId, field, stored, () => decryptField(key, subjectId, stored), now);
+    return rememberDecrypted(subjectId, field, stored, decryptField(key, subjectId, stored), now);
   }
   if (!hasWarnedPlaintext) {
     hasWarnedPlaintext = true;
@@ -68,8 +70,6 @@ function openValue(key: Buffer | null, subjectId: string, field: EncryptedPerson
   }
   return Buffer.from(stored).toString("utf8");
 }
-
-const isEncrypted = (row: StoredRow, field: EncryptedPersonalField) => isEncryptedField(row[columnOf[field]] as Uint8Array | null);
 
 function readableFields(actor: Actor, customer: { id: string; regionCode: string }) {
   const instance = subjectOf("Customer", customer) as never;
@@ -114,24 +114,19 @@ export async function readPersonalData(
     else plans.push({ row, fields });
   }
   // Values decrypted recently for exactly this ciphertext come from the cache (ADR 020) — only for a
-  // customer whose data key this statement read as live; the keys of the others are fetched at once.
+  // customer whose data key this statement read as live; a key is unwrapped (or taken from its cache)
+  // from the wrapped bytes this statement returned, the first time one of the row's values needs it.
   const now = Date.now();
-  const needKey = plans.filter(({ row, fields }) => row.has_data_key && fields.some((field) => isEncrypted(row, field) && peekDecrypted(row.id, field, row[columnOf[field]] as Uint8Array, now) === undefined));
-  const keys = new Map<string, Buffer | null>();
-  const fetchKeys: string[] = [];
-  const keyring = needKey.some(({ row }) => row.data_key) ? await keyringOf(tx) : null;
-  for (const { row } of needKey) {
-    if (keyring && row.data_key) keys.set(row.id, openKey(keyring, { subjectId: row.id, kekId: row.kek_id, dataKey: row.data_key, ledgerKey: null, dataKeyDestroyedAt: null, ledgerKeyDestroyedAt: null }, "data"));
-    else fetchKeys.push(row.id);
-  }
-  if (fetchKeys.length > 0) for (const [id, key] of await dataKeysOf(tx, fetchKeys)) keys.set(id, key);
+  const keyring = plans.some(({ row }) => row.has_data_key && row.kek_id !== null) ? await keyringOf(tx) : null;
   const shown: { id: string; regionCode: string }[] = [];
   const fieldsOf = new Map<string, EncryptedPersonalField[]>();
   for (const { row, fields } of plans) {
     const data: Partial<PersonalDataValues> = {};
+    let key: Buffer | null | undefined;
+    const keyOf = () => (key === undefined ? (key = row.has_data_key ? openKey(keyring!, keyRowOf(row), "data") : null) : key);
     for (const field of fields) {
       const stored = row[columnOf[field]] as Uint8Array | null;
-      const value = !row.has_data_key && stored && isEncryptedField(stored) ? null : openValue(keys.get(row.id) ?? null, row.id, field, stored, now);
+      const value = !row.has_data_key && stored && isEncryptedField(stored) ? null : openValue(keyOf, row.id, field, stored, now);
       if (value !== null) data[field] = value;
     }
     if (fields.length > 0 && Object.keys(data).length === 0) {
@@ -182,25 +177,21 @@ interface StoredRow {
   /** Whether the customer's data key is live, read in the same statement as the data. */
   has_data_key: boolean;
   kek_id: string | null;
-  /** The wrapped data key, for short lists only (WRAPPED_KEYS_WITH_ROWS). */
+  /** The wrapped data key, when live. */
   data_key: Uint8Array | null;
   [column: string]: unknown;
 }
 
-/**
- * Up to this many customers, their wrapped data keys come with the rows (a page of one customer needs
- * no second statement when its key is not cached); a longer list asks for the keys of cache misses
- * only, rather than carry a thousand wrapped keys it mostly does not need.
- */
-const WRAPPED_KEYS_WITH_ROWS = 50;
+const keyRowOf = (row: StoredRow): KeyRow => ({ subjectId: row.id, kekId: row.kek_id, dataKey: row.data_key, ledgerKey: null, dataKeyDestroyedAt: null, ledgerKeyDestroyedAt: null });
 
 async function selectRows(tx: Tx, customerIds: string[], fields: readonly EncryptedPersonalField[]) {
   // Only the columns asked for leave the database: a list of names never fetches addresses; and the key
-  // row only when a column is read at all.
+  // row only when a column is read at all. The wrapped key comes with its row even when the value may be
+  // cached: 60 bytes a customer cost less than a second statement for the keys of the cache misses.
   const columns = fields.map((field) => `p."${columnOf[field]}"`);
   const keyColumns =
     fields.length > 0
-      ? `(k.data_key IS NOT NULL AND k.data_key_destroyed_at IS NULL) IS TRUE AS has_data_key, k.kek_id, ${customerIds.length <= WRAPPED_KEYS_WITH_ROWS ? "k.data_key" : "NULL::bytea AS data_key"}`
+      ? `(k.data_key IS NOT NULL AND k.data_key_destroyed_at IS NULL) IS TRUE AS has_data_key, k.kek_id, CASE WHEN k.data_key_destroyed_at IS NULL THEN k.data_key END AS data_key`
       : `false AS has_data_key, NULL::text AS kek_id, NULL::bytea AS data_key`;
   return tx.$queryRawUnsafe<StoredRow[]>(
     `SELECT c.id::text AS id, c.reference, c.region_code AS "regionCode", c.created_at AS "createdAt", c.is_restricted AS "isRestricted",
