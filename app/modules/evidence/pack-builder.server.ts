@@ -231,7 +231,7 @@ async function* pages<Row extends { id: string }>(read: (after: string | null) =
 
 const afterId = (after: string | null) => (after ? [{ id: { gt: after } }] : []);
 
-interface PackInput {
+export interface PackInput {
   packId: string;
   jobId: string;
   scope: PackScope;
