@@ -40,7 +40,7 @@ export function evidencePackMeasurement(options: { name: string; target: number;
 
   async function buildOnce(context: BenchContext) {
     const output = await runCommand("/usr/bin/time", ["-f", "peak-rss-kib=%M", "npx", "tsx", "bench/workers/evidence-pack.ts"], { env: envFor(context), label: "evidence pack build" });
-    const line = output.split("\n").find((text) => text.startsWith("{"));
+    const line = output.split("\n").find((text) => text.startsWith("{\"ms\":"));
     if (!line) throw new Error(`the evidence pack worker printed no result:\n${output.slice(-2000)}`);
     const result = JSON.parse(line) as { ms: number; rows: number; sizeBytes: number; from: string; to: string; buildPeakRssKiB: number };
     peakRssMiB = Math.max(peakRssMiB, result.buildPeakRssKiB / 1024);

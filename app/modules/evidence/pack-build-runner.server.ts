@@ -16,7 +16,7 @@ import { buildEvidencePack, type BuildProgress, type BuiltPack, type PackInput }
  * generation fills with dead rows up to ≈ 250 MiB before a full collection: a limit well above the live
  * heap keeps the resident set flat without risking the build.
  */
-export const PACK_BUILD_NODE_FLAGS = ["--max-old-space-size=192"];
+export const PACK_BUILD_NODE_FLAGS = ["--max-old-space-size=192", "--max-semi-space-size=16"];
 
 export const PACK_BUILD_ENTRY = "app/modules/evidence/pack-build-process.ts";
 
