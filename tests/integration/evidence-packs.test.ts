@@ -451,4 +451,47 @@ describe("evidence packs", () => {
       if (reason) await queryRows(`UPDATE decision_reason SET contribution = $3 WHERE decision_id = $1 AND position = $2`, [reason.decision_id, reason.position, reason.contribution]);
     }
   });
+
+  it("builds in a process of its own, which is ended when the job is cancelled", async () => {
+    const { runEvidencePackBuild } = await import("~/modules/evidence/pack-build-runner.server");
+    const { discardPartialPack, packFilePath } = await import("~/modules/evidence/pack-builder.server");
+    const auditor = await actorFor("auditor");
+    const scope = scopeFor(auditor.user.regions, false);
+    const pack = await db.evidencePack.create({ data: { requestedById: auditor.user.id, scope: scope as never, regionCodes: scope.regions, state: "running" } });
+    const input = {
+      packId: pack.id,
+      jobId: pack.id,
+      scope,
+      createdAt: pack.createdAt,
+      requester: { id: auditor.user.id, email: auditor.user.email, displayName: auditor.user.displayName, role: auditor.user.role, regions: [...auditor.user.regions].sort() },
+    };
+    try {
+      let pid = 0;
+      let peakRssKiB = 0;
+      const stages: string[] = [];
+      const built = await runEvidencePackBuild(input, { throwIfCancelled() {}, report: (_done, _total, message) => stages.push(message) }, new AbortController().signal, {
+        onStart: (id) => (pid = id),
+        onPeakRss: (kib) => (peakRssKiB = kib),
+      });
+      expect(pid).toBeGreaterThan(0);
+      expect(pid).not.toBe(process.pid);
+      expect(peakRssKiB).toBeGreaterThan(0);
+      expect(stages).toContain("ledger events and proofs");
+      expect(fs.statSync(packFilePath(built.storageKey)).size).toBe(built.sizeBytes);
+      fs.rmSync(packFilePath(built.storageKey));
+
+      // Cancelled at its first progress report: the process is ended and the abort reason is thrown.
+      const controller = new AbortController();
+      let cancelledPid = 0;
+      const cancelled = runEvidencePackBuild(input, { throwIfCancelled: () => controller.signal.throwIfAborted(), report: () => controller.abort(new Error("cancelled by the test")) }, controller.signal, {
+        onStart: (id) => (cancelledPid = id),
+      });
+      await expect(cancelled).rejects.toThrow("cancelled by the test");
+      expect(() => process.kill(cancelledPid, 0)).toThrow();
+      expect(fs.existsSync(packFilePath(`${pack.id}.zip`))).toBe(false);
+    } finally {
+      discardPartialPack(pack.id);
+      await db.evidencePack.delete({ where: { id: pack.id } });
+    }
+  }, 120_000);
 });
