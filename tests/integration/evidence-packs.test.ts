@@ -397,6 +397,38 @@ describe("evidence packs", () => {
     expect(viaReader).toEqual(viaKeyset);
   });
 
+  it("reads the same ledger events through COPY rows as through Prisma, and writes them the same", async () => {
+    const { auditEventBatches, auditEventsStatement, auditEventWhere, packActor } = await import("~/modules/evidence/pack-builder.server");
+    const { eventLeafDocuments } = await import("~/modules/audit/event-document");
+    const { openPackReader } = await import("~/modules/evidence/pack-reader.server");
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    expect(manifest.queries.events.read).toMatch(/^COPY/);
+    const auditor = await actorFor("auditor");
+    const actor = packActor({ ...auditor.user, regions: manifest.requester.regions }, manifest.scope.regions, "events-check");
+    const treeSize = (await latestCheckpoint())!.treeSize;
+    const statement = auditEventsStatement(actor, manifest.scope, treeSize);
+    expect(statement).not.toBeNull();
+    const where = auditEventWhere(actor, manifest.scope, treeSize);
+    const line = (row: Parameters<typeof eventLeafDocuments>[0] & { leafHash: string | null }) => JSON.stringify({ seq: Number(row.seq), leafHash: row.leafHash, ...eventLeafDocuments(row) });
+    const viaPrisma: string[] = [];
+    for await (const rows of auditEventBatches(where, statement, null)) viaPrisma.push(...rows.map(line));
+    const reader = await openPackReader();
+    const viaCopy: string[] = [];
+    try {
+      for await (const rows of auditEventBatches(where, statement, reader.cursor)) viaCopy.push(...rows.map(line));
+    } finally {
+      await reader.close();
+    }
+    expect(viaPrisma.length).toBeGreaterThan(10);
+    expect(viaCopy).toEqual(viaPrisma);
+    // The pack's own events file holds the same lines (up to its checkpoint), proofs aside.
+    const packed = fs.readFileSync(path.join(packDir, "audit/events.jsonl"), "utf8").split("\n").filter(Boolean).map((text) => {
+      const { inclusionProof: _proof, ...rest } = JSON.parse(text) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    });
+    expect(viaCopy.slice(0, packed.length)).toEqual(packed);
+  });
+
   it("renders rows with floats PostgreSQL prints otherwise than ECMAScript through the Node columns, byte for byte", async () => {
     const { decisionBatchStatement, decisionColumns, packActor, writeDecisions } = await import("~/modules/evidence/pack-builder.server");
     const { PackStage } = await import("~/modules/evidence/pack-files.server");
