@@ -578,14 +578,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   await createCheckpoint();
   const latest = (await latestCheckpoint())!;
   const leafFile = stage.open("audit/leaf-hashes.bin", `Every leaf hash of the ledger up to the latest checkpoint (${latest.treeSize} × 32 bytes, in sequence order): recompute any root from it`);
-  let leafSeq = 0;
-  while (leafSeq < latest.treeSize) {
-    const rows = await queryRows<{ seq: string; leaf_hash: Buffer }>(`SELECT seq, leaf_hash FROM audit_event WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 20000`, [leafSeq, latest.treeSize]);
-    if (rows.length === 0) throw new Error(`the ledger has no event ${leafSeq + 1}`);
-    for (const row of rows) if (Number(row.seq) !== ++leafSeq) throw new Error(`the ledger skips from event ${leafSeq - 1} to ${row.seq}`);
-    await leafFile.write(Buffer.concat(rows.map((row) => row.leaf_hash)));
-    progress.throwIfCancelled();
-  }
+  await writeLeafHashes(leafFile, latest.treeSize, () => progress.throwIfCancelled());
   await leafFile.close();
   const checkpointJson = (cp: SignedCheckpoint) => `${JSON.stringify({ ...cp, signedNote: signedNoteOf(cp) }, null, 2)}\n`;
   await stage.writeFile("audit/checkpoint.json", checkpointJson(checkpoint), `The signed checkpoint every inclusion proof is against (number ${checkpoint.number})`);
@@ -790,6 +783,54 @@ export async function* auditEventBatches(where: Prisma.AuditEventWhereInput, sta
   }
   parser.end();
   if (rows.length > 0) yield rows;
+}
+
+/**
+ * Every leaf hash of the ledger up to `treeSize`, in seq order, checked to skip no event: on PostgreSQL
+ * one `COPY … (FORMAT binary)` in its own snapshot, each network chunk's hashes written as one buffer
+ * (views of the chunk); on the embedded database pages of 20,000 rows.
+ */
+async function writeLeafHashes(file: { write(chunk: Buffer): Promise<void> }, treeSize: number, throwIfCancelled: () => void) {
+  let leafSeq = 0;
+  const next = (seq: number) => {
+    if (seq !== ++leafSeq) throw new Error(`the ledger skips from event ${leafSeq - 1} to ${seq}`);
+  };
+  const reader = await openPackReader();
+  try {
+    if (!reader.cursor) {
+      while (leafSeq < treeSize) {
+        const rows = await queryRows<{ seq: string; leaf_hash: Buffer | null }>(`SELECT seq, leaf_hash FROM audit_event WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 20000`, [leafSeq, treeSize]);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          next(Number(row.seq));
+          if (!row.leaf_hash) throw new Error(`the ledger's event ${row.seq} has no leaf hash`);
+        }
+        await file.write(Buffer.concat(rows.map((row) => row.leaf_hash!)));
+        throwIfCancelled();
+      }
+    } else {
+      const columns: RawColumns = { buffers: [null, null], starts: new Int32Array(2), ends: new Int32Array(2) };
+      let parts: Buffer[] = [];
+      const parser = new CopyRowParser(columns, () => {
+        const seq = readInt64(columns.buffers[0]!, columns.starts[0]!);
+        next(seq);
+        if (columns.starts[1]! < 0) throw new Error(`the ledger's event ${seq} has no leaf hash`);
+        parts.push(columns.buffers[1]!.subarray(columns.starts[1], columns.ends[1]));
+      });
+      for await (const chunk of reader.cursor.copyBinary(`SELECT seq, leaf_hash FROM audit_event WHERE seq <= $1::bigint ORDER BY seq`, [treeSize])) {
+        parser.push(chunk);
+        if (parts.length === 0) continue;
+        const bytes = Buffer.concat(parts);
+        parts = [];
+        await file.write(bytes);
+        throwIfCancelled();
+      }
+      parser.end();
+    }
+  } finally {
+    await reader.close();
+  }
+  if (leafSeq < treeSize) throw new Error(`the ledger has no event ${leafSeq + 1}`);
 }
 
 /** Customer's own non-null columns, as access conditions may name them. */
