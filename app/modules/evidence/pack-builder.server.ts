@@ -265,12 +265,18 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   const checkpoint = await latestCheckpoint();
   if (!checkpoint) throw new Error("the ledger has no signed checkpoint yet");
 
-  const estimate = await estimateRows(actor, scope);
-  const total = estimate.total + (scope.sample ? estimate.counts.decisions : 0);
+  // The progress total (the picker's estimate) is counted while the decisions are read: its counts take
+  // PostgreSQL a second or two on a large book, and nothing but the progress bar waits for them.
+  let total: number | null = null;
+  const estimated = estimateRows(actor, scope).then((estimate) => {
+    total = estimate.total + (scope.sample ? estimate.counts.decisions : 0);
+    return total;
+  });
+  estimated.catch(() => undefined); // awaited (and its failure thrown) before the manifest
   let done = 0;
   const step = (rows: number, message: string) => {
     done += rows;
-    progress.report(Math.min(done, total), total, message);
+    progress.report(total === null ? done : Math.min(done, total), total, message);
     progress.throwIfCancelled();
   };
   step(0, "starting");
@@ -617,6 +623,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   );
 
   // ── Manifest, signature, SHA256SUMS ──
+  const estimatedTotal = await estimated;
   const rowCount = Object.values(counts).reduce((sum, count) => sum + count, 0);
   const manifest = {
     format: "attest-evidence-pack/v1",
@@ -644,7 +651,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   const signatureFile = await stage.writeFile("manifest.json.asc", signature, "");
   const everything = [...stage.files.filter((file) => file !== manifestFile && file !== signatureFile), manifestFile, signatureFile];
   await stage.writeFile("SHA256SUMS", everything.map((file) => `${file.sha256}  ${file.path}\n`).join(""), "");
-  progress.report(total, total, "writing the zip");
+  progress.report(estimatedTotal, estimatedTotal, "writing the zip");
 
   // ── The zip, streamed to a temporary file and hashed on the way ──
   const order = ["manifest.json", "manifest.json.asc", "SHA256SUMS", "VERIFY.md", "verify.mjs", "index.html"];
