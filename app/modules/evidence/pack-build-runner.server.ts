@@ -1,11 +1,15 @@
 import { fork } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { isSingleSessionDatabase } from "~/utils/db.server";
 import type { PackBuildMessage, PackBuildRequest } from "./pack-build-process";
 import { buildEvidencePack, type BuildProgress, type BuiltPack, type PackInput } from "./pack-builder.server";
 
 // Where an evidence pack is built (ADR 021). On PostgreSQL: in a process of its own
-// (pack-build-process.ts, TypeScript through tsx as the server itself runs), with the Node flags below;
+// (pack-build-process.ts, TypeScript through tsx as the server itself runs, in the app's working
+// directory so that relative settings name the same files), with the Node flags below;
 // the job keeps its heartbeat, progress and final transaction in the app, and ends the process when
 // the job is cancelled, lost or the app shuts down. On the embedded single-session database the build
 // runs in the app's own process: a second process cannot share that one session.
@@ -20,6 +24,19 @@ export const PACK_BUILD_NODE_FLAGS = ["--max-old-space-size=192", "--max-semi-sp
 
 export const PACK_BUILD_ENTRY = "app/modules/evidence/pack-build-process.ts";
 
+/**
+ * The project's root: the nearest directory above this module that holds the build process's entry —
+ * found from the module's source (tsx, tests) and from the server build's chunk alike, whatever the
+ * app's working directory (the test servers run in their build's directory).
+ */
+function projectRoot() {
+  const here = fileURLToPath(import.meta.url);
+  for (let dir = path.dirname(here); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, PACK_BUILD_ENTRY))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`the evidence pack build's entry ${PACK_BUILD_ENTRY} is not in any directory above ${here}`);
+  }
+}
+
 export interface PackBuildOptions {
   /** The build's resident-set peak (KiB) once it succeeded in a process of its own. */
   onPeakRss?(kib: number): void;
@@ -32,9 +49,12 @@ export interface PackBuildOptions {
 export async function runEvidencePackBuild(input: PackInput, progress: BuildProgress, signal: AbortSignal, options: PackBuildOptions = {}): Promise<BuiltPack> {
   if (isSingleSessionDatabase) return buildEvidencePack(input, progress);
   signal.throwIfAborted();
-  // Run from the project's root, as `npm start` is (server.ts finds its build there too).
-  const child = fork(path.resolve(PACK_BUILD_ENTRY), [], {
-    execArgv: [...PACK_BUILD_NODE_FLAGS, "--import", "tsx"],
+  const root = projectRoot();
+  const tsx = pathToFileURL(createRequire(path.join(root, "package.json")).resolve("tsx")).href;
+  const child = fork(path.join(root, PACK_BUILD_ENTRY), [], {
+    execArgv: [...PACK_BUILD_NODE_FLAGS, "--import", tsx],
+    // The project's path aliases (~/…), whatever the working directory.
+    env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, "tsconfig.json") },
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
