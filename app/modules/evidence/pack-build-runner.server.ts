@@ -57,6 +57,9 @@ export async function runEvidencePackBuild(input: PackInput, progress: BuildProg
     env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, "tsconfig.json") },
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // Its own process group: a Ctrl-C meant for the app reaches the app, which then gives the job back
+    // to the queue and kills the build, rather than the build dying first and failing the job.
+    detached: true,
   });
   if (child.pid !== undefined) options.onStart?.(child.pid);
   return new Promise<BuiltPack>((resolve, reject) => {
