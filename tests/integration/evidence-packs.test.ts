@@ -19,7 +19,7 @@ import { installJobQueue } from "~/modules/jobs/install.server";
 import { startJobWorkers, type JobWorkers } from "~/modules/jobs/worker.server";
 import { loadArtefactSigner } from "~/modules/privacy/artefact-signing.server";
 import { checkpointByNumber, createCheckpoint, latestCheckpoint } from "~/modules/audit/checkpoints.server";
-import { db } from "~/utils/db.server";
+import { db, isSingleSessionDatabase } from "~/utils/db.server";
 import { WITHHELD_FREE_TEXT } from "~/modules/access/ability.server";
 import { encryptReviewText } from "~/modules/decisions/review-text.server";
 import { fixtureIds } from "../fixtures/ids";
@@ -397,6 +397,39 @@ describe("evidence packs", () => {
     expect(viaReader).toEqual(viaKeyset);
   });
 
+  it("reads the same ledger events through COPY rows as through Prisma, and writes them the same", async () => {
+    const { auditEventBatches, auditEventsStatement, auditEventWhere, packActor } = await import("~/modules/evidence/pack-builder.server");
+    const { eventLeafDocuments } = await import("~/modules/audit/event-document");
+    const { openPackReader } = await import("~/modules/evidence/pack-reader.server");
+    const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "manifest.json"), "utf8"));
+    // On the embedded single-session database both ways are Prisma pages.
+    if (!isSingleSessionDatabase) expect(manifest.queries.events.read).toMatch(/^COPY/);
+    const auditor = await actorFor("auditor");
+    const actor = packActor({ ...auditor.user, regions: manifest.requester.regions }, manifest.scope.regions, "events-check");
+    const treeSize = (await latestCheckpoint())!.treeSize;
+    const statement = auditEventsStatement(actor, manifest.scope, treeSize);
+    expect(statement).not.toBeNull();
+    const where = auditEventWhere(actor, manifest.scope, treeSize);
+    const line = (row: Parameters<typeof eventLeafDocuments>[0] & { leafHash: string | null }) => JSON.stringify({ seq: Number(row.seq), leafHash: row.leafHash, ...eventLeafDocuments(row) });
+    const viaPrisma: string[] = [];
+    for await (const rows of auditEventBatches(where, statement, null)) viaPrisma.push(...rows.map(line));
+    const reader = await openPackReader();
+    const viaCopy: string[] = [];
+    try {
+      for await (const rows of auditEventBatches(where, statement, reader.cursor)) viaCopy.push(...rows.map(line));
+    } finally {
+      await reader.close();
+    }
+    expect(viaPrisma.length).toBeGreaterThan(10);
+    expect(viaCopy).toEqual(viaPrisma);
+    // The pack's own events file holds the same lines (up to its checkpoint), proofs aside.
+    const packed = fs.readFileSync(path.join(packDir, "audit/events.jsonl"), "utf8").split("\n").filter(Boolean).map((text) => {
+      const { inclusionProof: _proof, ...rest } = JSON.parse(text) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    });
+    expect(viaCopy.slice(0, packed.length)).toEqual(packed);
+  });
+
   it("renders rows with floats PostgreSQL prints otherwise than ECMAScript through the Node columns, byte for byte", async () => {
     const { decisionBatchStatement, decisionColumns, packActor, writeDecisions } = await import("~/modules/evidence/pack-builder.server");
     const { PackStage } = await import("~/modules/evidence/pack-files.server");
@@ -451,4 +484,48 @@ describe("evidence packs", () => {
       if (reason) await queryRows(`UPDATE decision_reason SET contribution = $3 WHERE decision_id = $1 AND position = $2`, [reason.decision_id, reason.position, reason.contribution]);
     }
   });
+
+  // On the embedded single-session database the build runs in the app's process (ADR 021).
+  it.skipIf(isSingleSessionDatabase)("builds in a process of its own, which is ended when the job is cancelled", async () => {
+    const { runEvidencePackBuild } = await import("~/modules/evidence/pack-build-runner.server");
+    const { discardPartialPack, packFilePath } = await import("~/modules/evidence/pack-builder.server");
+    const auditor = await actorFor("auditor");
+    const scope = scopeFor(auditor.user.regions, false);
+    const pack = await db.evidencePack.create({ data: { requestedById: auditor.user.id, scope: scope as never, regionCodes: scope.regions, state: "running" } });
+    const input = {
+      packId: pack.id,
+      jobId: pack.id,
+      scope,
+      createdAt: pack.createdAt,
+      requester: { id: auditor.user.id, email: auditor.user.email, displayName: auditor.user.displayName, role: auditor.user.role, regions: [...auditor.user.regions].sort() },
+    };
+    try {
+      let pid = 0;
+      let peakRssKiB = 0;
+      const stages: string[] = [];
+      const built = await runEvidencePackBuild(input, { throwIfCancelled() {}, report: (_done, _total, message) => stages.push(message) }, new AbortController().signal, {
+        onStart: (id) => (pid = id),
+        onPeakRss: (kib) => (peakRssKiB = kib),
+      });
+      expect(pid).toBeGreaterThan(0);
+      expect(pid).not.toBe(process.pid);
+      expect(peakRssKiB).toBeGreaterThan(0);
+      expect(stages).toContain("ledger events and proofs");
+      expect(fs.statSync(packFilePath(built.storageKey)).size).toBe(built.sizeBytes);
+      fs.rmSync(packFilePath(built.storageKey));
+
+      // Cancelled at its first progress report: the process is ended and the abort reason is thrown.
+      const controller = new AbortController();
+      let cancelledPid = 0;
+      const cancelled = runEvidencePackBuild(input, { throwIfCancelled: () => controller.signal.throwIfAborted(), report: () => controller.abort(new Error("cancelled by the test")) }, controller.signal, {
+        onStart: (id) => (cancelledPid = id),
+      });
+      await expect(cancelled).rejects.toThrow("cancelled by the test");
+      expect(() => process.kill(cancelledPid, 0)).toThrow();
+      expect(fs.existsSync(packFilePath(`${pack.id}.zip`))).toBe(false);
+    } finally {
+      discardPartialPack(pack.id);
+      await db.evidencePack.delete({ where: { id: pack.id } });
+    }
+  }, 120_000);
 });

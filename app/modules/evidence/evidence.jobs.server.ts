@@ -4,7 +4,8 @@ import { appendAuditEvent, systemAuditContext } from "~/modules/audit/ledger.ser
 import { registerJobHandler } from "~/modules/jobs/registry.server";
 import { db } from "~/utils/db.server";
 import { env } from "~/utils/env.server";
-import { buildEvidencePack, discardPartialPack } from "./pack-builder.server";
+import { runEvidencePackBuild } from "./pack-build-runner.server";
+import { discardPartialPack } from "./pack-builder.server";
 import { PackScopeSchema } from "./schema";
 
 // The evidence_pack.build job (ADR 008, ADR 012): builds the pack from its stored scope, then marks it
@@ -29,7 +30,8 @@ export const evidencePackJob = registerJobHandler({
     if (!pack.requestedBy.isActive) throw new Error("the requester's account was deactivated before the pack was built");
     const scope = PackScopeSchema.parse(pack.scope);
     await db.evidencePack.update({ where: { id: pack.id }, data: { state: "running", error: null, progress: 0 } });
-    const built = await buildEvidencePack(
+    // In a process of its own on PostgreSQL (ADR 021): ended when the job is cancelled or lost.
+    const built = await runEvidencePackBuild(
       {
         packId: pack.id,
         jobId: job.id,
@@ -47,6 +49,7 @@ export const evidencePackJob = registerJobHandler({
         throwIfCancelled: () => context.throwIfCancelled(),
         report: (done, total, message) => context.reportProgress(done, total, message),
       },
+      context.signal,
     );
     const retainedUntil = new Date(Date.now() + env.EVIDENCE_PACK_RETENTION_DAYS * 86_400_000);
     await context.complete(

@@ -11,12 +11,12 @@ import { stringify } from "csv-stringify/sync";
 import type { Prisma } from "~/generated/prisma/client";
 import { accessibleWhere, defineAbilityFor, WITHHELD_FREE_TEXT, canReadPersonalData } from "~/modules/access/ability.server";
 import { decryptReviewTexts } from "~/modules/decisions/review-text.server";
-import { accessibleSql, SqlParameters } from "~/modules/access/accessible-sql.server";
+import { accessibleSql, SqlParameters, UnsupportedAccessCondition } from "~/modules/access/accessible-sql.server";
 import { decisionSqlColumns } from "~/modules/decisions/decision-page.server";
 import type { Actor } from "~/modules/access/actor.server";
 import { canonicalJson } from "~/modules/audit/canonical-json";
 import { createCheckpoint, latestCheckpoint, ledgerOrigin, signedNoteOf, type SignedCheckpoint } from "~/modules/audit/checkpoints.server";
-import { eventLeafDocuments } from "~/modules/audit/event-document";
+import { eventLeafDocuments, type AuditEventFields } from "~/modules/audit/event-document";
 import { publicKeyChain } from "~/modules/audit/signing-keys.server";
 import { treeConsistencyProof } from "~/modules/audit/tree.server";
 import { encryptedPersonalFields, readPersonalData } from "~/modules/customers/personal-data.server";
@@ -231,7 +231,7 @@ async function* pages<Row extends { id: string }>(read: (after: string | null) =
 
 const afterId = (after: string | null) => (after ? [{ id: { gt: after } }] : []);
 
-interface PackInput {
+export interface PackInput {
   packId: string;
   jobId: string;
   scope: PackScope;
@@ -265,12 +265,18 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   const checkpoint = await latestCheckpoint();
   if (!checkpoint) throw new Error("the ledger has no signed checkpoint yet");
 
-  const estimate = await estimateRows(actor, scope);
-  const total = estimate.total + (scope.sample ? estimate.counts.decisions : 0);
+  // The progress total (the picker's estimate) is counted while the decisions are read: its counts take
+  // PostgreSQL a second or two on a large book, and nothing but the progress bar waits for them.
+  let total: number | null = null;
+  const estimated = estimateRows(actor, scope).then((estimate) => {
+    total = estimate.total + (scope.sample ? estimate.counts.decisions : 0);
+    return total;
+  });
+  estimated.catch(() => undefined); // awaited (and its failure thrown) before the manifest
   let done = 0;
   const step = (rows: number, message: string) => {
     done += rows;
-    progress.report(Math.min(done, total), total, message);
+    progress.report(total === null ? done : Math.min(done, total), total, message);
     progress.throwIfCancelled();
   };
   step(0, "starting");
@@ -541,28 +547,36 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
 
   // ── Ledger: events with inclusion proofs, leaf hashes, checkpoints, consistency ──
   const eventWhere = auditEventWhere(actor, scope, checkpoint.treeSize);
-  queries.events = { model: "AuditEvent", where: queryDocument(eventWhere), orderBy: { seq: "asc" }, proofs: `RFC 6962 inclusion proofs against checkpoint ${checkpoint.number} (tree size ${checkpoint.treeSize})` };
+  const eventStatement = auditEventsStatement(actor, scope, checkpoint.treeSize);
+  const eventReader = eventStatement ? await openPackReader() : null;
+  queries.events = {
+    model: "AuditEvent",
+    where: queryDocument(eventWhere),
+    orderBy: { seq: "asc" },
+    ...(eventReader?.cursor && eventStatement
+      ? { sql: eventStatement.text, parameters: queryDocument(eventStatement.parameters), read: "COPY (sql, parameters inlined as literals) TO STDOUT (FORMAT binary) in a read-only REPEATABLE READ transaction" }
+      : { keyset: "seq after the previous batch's last", batch: BATCH }),
+    proofs: `RFC 6962 inclusion proofs against checkpoint ${checkpoint.number} (tree size ${checkpoint.treeSize})`,
+  };
   const eventsFile = stage.open("audit/events.jsonl", `Ledger events in scope (each: leaf, content, leaf hash, RFC 6962 inclusion proof against checkpoint ${checkpoint.number})`);
   const prover = new BatchedInclusionProofs(checkpoint.treeSize);
   let eventCount = 0;
-  let lastSeq = 0n;
-  for (;;) {
-    const rows = await db.auditEvent.findMany({ where: { AND: [eventWhere, { seq: { gt: lastSeq } }] }, orderBy: { seq: "asc" }, take: BATCH });
-    if (rows.length === 0) break;
-    const proofs = await prover.proofs(rows.map((row) => Number(row.seq) - 1));
-    for (let start = 0; start < rows.length; start += ROWS_PER_WRITE) {
-      let text = "";
-      for (let index = start; index < Math.min(rows.length, start + ROWS_PER_WRITE); index++) {
-        const row = rows[index]!;
-        const documents = eventLeafDocuments(row);
-        text += `${JSON.stringify({ seq: Number(row.seq), leafHash: row.leafHash ? Buffer.from(row.leafHash).toString("hex") : null, ...documents, inclusionProof: proofs[index]!.map((hash) => hash.toString("hex")) })}\n`;
+  try {
+    for await (const rows of auditEventBatches(eventWhere, eventStatement, eventReader?.cursor ?? null)) {
+      const proofs = await prover.proofs(rows.map((row) => Number(row.seq) - 1));
+      for (let start = 0; start < rows.length; start += ROWS_PER_WRITE) {
+        let text = "";
+        for (let index = start; index < Math.min(rows.length, start + ROWS_PER_WRITE); index++) {
+          const row = rows[index]!;
+          text += `${JSON.stringify({ seq: Number(row.seq), leafHash: row.leafHash, ...eventLeafDocuments(row), inclusionProof: proofs[index]!.map((hash) => hash.toString("hex")) })}\n`;
+        }
+        await eventsFile.write(text);
       }
-      await eventsFile.write(text);
+      eventCount += rows.length;
+      step(rows.length, "ledger events and proofs");
     }
-    eventCount += rows.length;
-    step(rows.length, "ledger events and proofs");
-    if (rows.length < BATCH) break;
-    lastSeq = rows[rows.length - 1]!.seq;
+  } finally {
+    await eventReader?.close();
   }
   await eventsFile.close(eventCount);
   counts.events = eventCount;
@@ -570,14 +584,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   await createCheckpoint();
   const latest = (await latestCheckpoint())!;
   const leafFile = stage.open("audit/leaf-hashes.bin", `Every leaf hash of the ledger up to the latest checkpoint (${latest.treeSize} × 32 bytes, in sequence order): recompute any root from it`);
-  let leafSeq = 0;
-  while (leafSeq < latest.treeSize) {
-    const rows = await queryRows<{ seq: string; leaf_hash: Buffer }>(`SELECT seq, leaf_hash FROM audit_event WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 20000`, [leafSeq, latest.treeSize]);
-    if (rows.length === 0) throw new Error(`the ledger has no event ${leafSeq + 1}`);
-    for (const row of rows) if (Number(row.seq) !== ++leafSeq) throw new Error(`the ledger skips from event ${leafSeq - 1} to ${row.seq}`);
-    await leafFile.write(Buffer.concat(rows.map((row) => row.leaf_hash)));
-    progress.throwIfCancelled();
-  }
+  await writeLeafHashes(leafFile, latest.treeSize, () => progress.throwIfCancelled());
   await leafFile.close();
   const checkpointJson = (cp: SignedCheckpoint) => `${JSON.stringify({ ...cp, signedNote: signedNoteOf(cp) }, null, 2)}\n`;
   await stage.writeFile("audit/checkpoint.json", checkpointJson(checkpoint), `The signed checkpoint every inclusion proof is against (number ${checkpoint.number})`);
@@ -616,6 +623,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   );
 
   // ── Manifest, signature, SHA256SUMS ──
+  const estimatedTotal = await estimated;
   const rowCount = Object.values(counts).reduce((sum, count) => sum + count, 0);
   const manifest = {
     format: "attest-evidence-pack/v1",
@@ -643,7 +651,7 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
   const signatureFile = await stage.writeFile("manifest.json.asc", signature, "");
   const everything = [...stage.files.filter((file) => file !== manifestFile && file !== signatureFile), manifestFile, signatureFile];
   await stage.writeFile("SHA256SUMS", everything.map((file) => `${file.sha256}  ${file.path}\n`).join(""), "");
-  progress.report(total, total, "writing the zip");
+  progress.report(estimatedTotal, estimatedTotal, "writing the zip");
 
   // ── The zip, streamed to a temporary file and hashed on the way ──
   const order = ["manifest.json", "manifest.json.asc", "SHA256SUMS", "VERIFY.md", "verify.mjs", "index.html"];
@@ -679,6 +687,157 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
     checkpoint,
     fileName: `evidence-pack-${createdAt.slice(0, 10)}-${packId.slice(0, 8)}.zip`,
   };
+}
+
+/** An event as the pack writes it: the ledger's fields (times as ISO text or Dates) and the leaf hash in hex. */
+type PackEventRow = AuditEventFields & { leafHash: string | null };
+
+/** AuditEvent's own non-null columns, as access conditions may name them (a nullable one fails closed). */
+const auditEventSqlColumns = {
+  seq: { sql: "e.seq", type: "bigint" },
+  id: { sql: "e.id", type: "uuid" },
+  occurredAt: { sql: "e.occurred_at", type: "timestamptz" },
+  actorType: { sql: "e.actor_type", type: "text" },
+  action: { sql: "e.action", type: "text" },
+  subjectType: { sql: "e.subject_type", type: "text" },
+} as const;
+
+/**
+ * The ledger events of a scope (auditEventWhere's conditions, in seq order) as one statement whose
+ * columns are all text, for `COPY … (FORMAT binary)`; null when the requester's access to events names
+ * something the SQL translation does not take (those builds read the events through Prisma).
+ */
+export function auditEventsStatement(actor: Actor, scope: PackScope, treeSize: number) {
+  const { from, until } = periodOf(scope);
+  const includeRegionless = scope.include.ledger || scope.include.staffChanges;
+  const subjects = [...new Set(Object.entries(eventSubjectsOf).flatMap(([key, types]) => (scope.include[key as keyof PackScope["include"]] ? types : [])))];
+  const parameters = new SqlParameters();
+  let access: string;
+  try {
+    access = accessibleSql(actor.ability, "read", "AuditEvent", auditEventSqlColumns, parameters);
+  } catch (error) {
+    if (error instanceof UnsupportedAccessCondition) return null;
+    throw error;
+  }
+  const regions = parameters.in("e.region_code", scope.regions, "text");
+  const conditions = [
+    access,
+    `e.seq <= ${parameters.add(treeSize, "bigint")}`,
+    `((e.business_time >= ${parameters.add(from, "timestamptz")} AND e.business_time < ${parameters.add(until, "timestamptz")}) OR (e.business_time IS NULL AND e.occurred_at >= ${parameters.add(from, "timestamptz")} AND e.occurred_at < ${parameters.add(until, "timestamptz")}))`,
+    includeRegionless ? `(${regions} OR e.region_code IS NULL)` : regions,
+    ...(scope.include.ledger ? [] : [parameters.in("e.subject_type", subjects, "text")]),
+  ];
+  return {
+    parameters: [...parameters.values],
+    text: `SELECT e.seq::text, e.id::text, ${sqlIso("e.occurred_at")}, e.actor_type, e.actor_id, e.actor_label, e.actor_role, e.action, e.subject_type, e.subject_id, e.region_code::text,
+       e.justification, e.changes::text, e.request_id, e.ip_address, encode(e.leaf_hash, 'hex'), ${sqlIso("e.business_time")}, e.tag, e.tag_key_id
+  FROM audit_event e
+ WHERE ${conditions.join(" AND ")}
+ ORDER BY e.seq`,
+  };
+}
+
+/**
+ * The events of a scope in seq order, BATCH at a time: COPY rows decoded straight into the fields the
+ * leaf documents need (text as PostgreSQL sent it, `changes` parsed from its jsonb text as Prisma
+ * parses it, times as the ISO text toISOString gives) where the reader and the statement allow it;
+ * otherwise keyset pages through Prisma.
+ */
+export async function* auditEventBatches(where: Prisma.AuditEventWhereInput, statement: ReturnType<typeof auditEventsStatement>, reader: PackReader | null): AsyncGenerator<PackEventRow[]> {
+  if (!reader || !statement) {
+    let lastSeq = 0n;
+    for (;;) {
+      const rows = await db.auditEvent.findMany({ where: { AND: [where, { seq: { gt: lastSeq } }] }, orderBy: { seq: "asc" }, take: BATCH });
+      if (rows.length > 0) yield rows.map((row) => ({ ...row, leafHash: row.leafHash ? Buffer.from(row.leafHash).toString("hex") : null }));
+      if (rows.length < BATCH) return;
+      lastSeq = rows[rows.length - 1]!.seq;
+    }
+  }
+  const columns: RawColumns = { buffers: new Array<Buffer | null>(19).fill(null), starts: new Int32Array(19), ends: new Int32Array(19) };
+  const text = (column: number) => (columns.starts[column]! < 0 ? null : columns.buffers[column]!.toString("utf8", columns.starts[column], columns.ends[column]));
+  let rows: PackEventRow[] = [];
+  const parser = new CopyRowParser(columns, () => {
+    const changes = text(12);
+    rows.push({
+      seq: Number(text(0)),
+      id: text(1)!,
+      occurredAt: text(2)!,
+      actorType: text(3)!,
+      actorId: text(4),
+      actorLabel: text(5),
+      actorRole: text(6),
+      action: text(7)!,
+      subjectType: text(8)!,
+      subjectId: text(9),
+      regionCode: text(10),
+      justification: text(11),
+      changes: changes === null ? null : (JSON.parse(changes) as unknown),
+      requestId: text(13),
+      ipAddress: text(14),
+      leafHash: text(15),
+      businessTime: text(16),
+      tag: text(17),
+      tagKeyId: text(18),
+    });
+  });
+  for await (const chunk of reader.copyBinary(statement.text, statement.parameters)) {
+    parser.push(chunk);
+    while (rows.length >= BATCH) {
+      const batch = rows.slice(0, BATCH);
+      rows = rows.slice(BATCH);
+      yield batch;
+    }
+  }
+  parser.end();
+  if (rows.length > 0) yield rows;
+}
+
+/**
+ * Every leaf hash of the ledger up to `treeSize`, in seq order, checked to skip no event: on PostgreSQL
+ * one `COPY … (FORMAT binary)` in its own snapshot, each network chunk's hashes written as one buffer
+ * (views of the chunk); on the embedded database pages of 20,000 rows.
+ */
+async function writeLeafHashes(file: { write(chunk: Buffer): Promise<void> }, treeSize: number, throwIfCancelled: () => void) {
+  let leafSeq = 0;
+  const next = (seq: number) => {
+    if (seq !== ++leafSeq) throw new Error(`the ledger skips from event ${leafSeq - 1} to ${seq}`);
+  };
+  const reader = await openPackReader();
+  try {
+    if (!reader.cursor) {
+      while (leafSeq < treeSize) {
+        const rows = await queryRows<{ seq: string; leaf_hash: Buffer | null }>(`SELECT seq, leaf_hash FROM audit_event WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 20000`, [leafSeq, treeSize]);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          next(Number(row.seq));
+          if (!row.leaf_hash) throw new Error(`the ledger's event ${row.seq} has no leaf hash`);
+        }
+        await file.write(Buffer.concat(rows.map((row) => row.leaf_hash!)));
+        throwIfCancelled();
+      }
+    } else {
+      const columns: RawColumns = { buffers: [null, null], starts: new Int32Array(2), ends: new Int32Array(2) };
+      let parts: Buffer[] = [];
+      const parser = new CopyRowParser(columns, () => {
+        const seq = readInt64(columns.buffers[0]!, columns.starts[0]!);
+        next(seq);
+        if (columns.starts[1]! < 0) throw new Error(`the ledger's event ${seq} has no leaf hash`);
+        parts.push(columns.buffers[1]!.subarray(columns.starts[1], columns.ends[1]));
+      });
+      for await (const chunk of reader.cursor.copyBinary(`SELECT seq, leaf_hash FROM audit_event WHERE seq <= $1::bigint ORDER BY seq`, [treeSize])) {
+        parser.push(chunk);
+        if (parts.length === 0) continue;
+        const bytes = Buffer.concat(parts);
+        parts = [];
+        await file.write(bytes);
+        throwIfCancelled();
+      }
+      parser.end();
+    }
+  } finally {
+    await reader.close();
+  }
+  if (leafSeq < treeSize) throw new Error(`the ledger has no event ${leafSeq + 1}`);
 }
 
 /** Customer's own non-null columns, as access conditions may name them. */
