@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import pg from "pg";
 import { EventTagChecker } from "./event-tag";
-import { checkEventChunk, type ChunkRequest } from "./verify.server";
+import { checkEventChunk, type ChunkRequest } from "./verify-chunk.server";
 
 // A verifier worker thread: checks the chunks it is sent — leaves recomputed from the events' columns
 // and the chunk's subtree rebuilt and compared with the stored nodes — reading the same snapshot as
