@@ -1,4 +1,3 @@
-import { Worker } from "node:worker_threads";
 import pg from "pg";
 import { checkpointBodySha256, checkpointStatementNoteText, parseCheckpointBody } from "./checkpoint-statement";
 import { CompactRange, rootOfSubtrees } from "./merkle";
@@ -6,6 +5,7 @@ import { ed25519KeyMaterial, readArmoredPublicKey, verifyDetached } from "./open
 import { SIGNATURE_TYPE_ED25519, verifierKey, verifyNote } from "./signed-note";
 import type { RawRowSource } from "./raw-rows.server";
 import { CHUNK_SIZE, checkEventChunk, nodeMismatch, type CheckedChunk, type ChunkRequest } from "./verify-chunk.server";
+import { VerifierWorkers } from "./verify-workers.server";
 import { EventTagChecker } from "./event-tag";
 import { evaluateKeyTrust, isWithinTrustedValidity, type TrustedKey } from "./key-trust";
 import { verifyTrustedCheckpoint, type TrustedCheckpoint, type TrustedCheckpointInput } from "./trusted-checkpoint";
@@ -76,6 +76,12 @@ export interface VerifyOptions {
   /** Worker threads that recompute leaves in parallel (command line); 1 = all in this thread. */
   parallelism?: number;
   /**
+   * Worker threads started earlier (they load their modules meanwhile), used instead of starting
+   * `parallelism` of them (and closed at once if the run reads in this thread: a given client, or no
+   * snapshot). Closed when the run ends.
+   */
+  workers?: VerifierWorkers;
+  /**
    * Read everything in one REPEATABLE READ snapshot (default). A single-session database (PGlite)
    * cannot serve other connections while a transaction is open, so there the verifier reads without
    * one: events and nodes are append-only, and only those up to the size read first are checked.
@@ -101,45 +107,15 @@ export interface VerifyOptions {
 
 /** Chunks checked in order: in this thread, or fanned out to worker threads reading the same snapshot. */
 function chunkChecker(source: RawRowSource, options: VerifyOptions, snapshot: string | null, head: number, tagKeys: { id: string; secret: Uint8Array }[]) {
-  const tags = tagKeys.length > 0 ? new EventTagChecker(tagKeys) : null;
-  const parallelism = options.client || !snapshot ? 1 : Math.max(1, options.parallelism ?? 1);
+  const parallelism = options.client || !snapshot ? 1 : Math.max(1, options.workers?.count ?? options.parallelism ?? 1);
   if (parallelism === 1) {
+    void options.workers?.close();
+    const tags = tagKeys.length > 0 ? new EventTagChecker(tagKeys) : null;
     return { isParallel: false, check: (request: ChunkRequest) => checkEventChunk(source, request, head, tags), close: async () => {} };
   }
-  const workers = Array.from(
-    { length: parallelism },
-    () =>
-      new Worker(new URL("./verify-worker.mjs", import.meta.url), {
-        workerData: { databaseUrl: options.databaseUrl, snapshot, head, isCopySupported: source.isCopySupported, tagKeys: tagKeys.map((key) => ({ id: key.id, secret: Uint8Array.from(key.secret) })) },
-      }),
-  );
-  let nextWorker = 0;
-  let nextRequest = 0;
-  const pending = new Map<number, { resolve: (chunk: CheckedChunk) => void; reject: (error: Error) => void }>();
-  for (const worker of workers) {
-    worker.on("message", (message: { id: number; chunk?: CheckedChunk; error?: string }) => {
-      const waiting = pending.get(message.id);
-      pending.delete(message.id);
-      if (message.error) waiting?.reject(new Error(message.error));
-      else waiting?.resolve(message.chunk!);
-    });
-    worker.on("error", (error) => {
-      for (const waiting of pending.values()) waiting.reject(error);
-      pending.clear();
-    });
-  }
-  return {
-    isParallel: true,
-    check: (request: ChunkRequest) =>
-      new Promise<CheckedChunk>((resolve, reject) => {
-        const id = nextRequest++;
-        pending.set(id, { resolve, reject });
-        workers[nextWorker++ % workers.length]!.postMessage({ id, request });
-      }),
-    close: async () => {
-      await Promise.all(workers.map((worker) => worker.terminate()));
-    },
-  };
+  const workers = options.workers ?? new VerifierWorkers(parallelism);
+  workers.begin({ databaseUrl: options.databaseUrl, snapshot: snapshot!, head, isCopySupported: source.isCopySupported, tagKeys });
+  return { isParallel: true, check: (request: ChunkRequest) => workers.check(request), close: () => workers.close() };
 }
 
 /** Hashes arrive from a worker as plain Uint8Arrays (structured clone); compare and hash them as Buffers. */
@@ -516,7 +492,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     }
     return report(null, range.size, coveredSize);
   } finally {
-    await checker?.close();
+    // Workers given but never begun (the run stopped before reading events) are closed too.
+    await (checker ?? options.workers)?.close();
     if (ownClient) {
       await ownClient.query("ROLLBACK").catch(() => {});
       await ownClient.end();
