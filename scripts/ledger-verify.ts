@@ -3,11 +3,7 @@
 // OpenPGP signature and key validity, and that each checkpoint matches the events. Exit 0 when all
 // hold; 1 naming the first event or checkpoint that does not match and why; 2 if it could not run.
 import { availableParallelism } from "node:os";
-import { db, databaseUrl, disconnectDatabase, isSingleSessionDatabase } from "../app/utils/db.server";
-import { appendAuditEvent } from "../app/modules/audit/ledger.server";
-import { verifyLedger } from "../app/modules/audit/verify.server";
-import { verifierConfiguration } from "../app/modules/audit/verify-trust.server";
-import { createCheckpoint } from "../app/modules/audit/checkpoints.server";
+import { VerifierWorkers } from "../app/modules/audit/verify-workers.server";
 
 // --trusted-checkpoint FILE (repeatable): a checkpoint kept outside the database (the JSON of
 // /api/v1/audit/checkpoints/latest or the signed note of /api/v1/audit/checkpoint) the current tree
@@ -29,6 +25,20 @@ for (let i = 0; i < argv.length; i++) {
 const args = new Set(argv);
 const isJson = args.has("--json");
 
+// Leaves are recomputed in worker threads, one per core, and the tree is rebuilt in this thread. The
+// workers start first, so that they load their modules while this thread loads its own below (the
+// database client, OpenPGP, …). Only with a database URL: the embedded database (PGlite, a single
+// session) is read by this thread alone.
+const parallelism = Math.max(1, availableParallelism());
+const workers = process.env.DATABASE_URL && parallelism > 1 ? new VerifierWorkers(parallelism) : undefined;
+const [{ db, databaseUrl, disconnectDatabase, isSingleSessionDatabase }, { appendAuditEvent }, { verifyLedger }, { verifierConfiguration }, { createCheckpoint }] = await Promise.all([
+  import("../app/utils/db.server"),
+  import("../app/modules/audit/ledger.server"),
+  import("../app/modules/audit/verify.server"),
+  import("../app/modules/audit/verify-trust.server"),
+  import("../app/modules/audit/checkpoints.server"),
+]);
+
 async function main() {
   let lastShown = 0;
   const configuration = await verifierConfiguration({ trustedCheckpointFiles, useSink: !args.has("--no-sink") });
@@ -36,9 +46,10 @@ async function main() {
     databaseUrl,
     ...configuration,
     ...(maxPendingSeconds !== undefined ? { maxPendingMs: maxPendingSeconds === null ? null : maxPendingSeconds * 1000 } : {}),
-    // Leaves are recomputed in worker threads, one per core; the tree is rebuilt in this thread. A
-    // single-session database (embedded PGlite) is read by one connection without a held snapshot.
-    parallelism: isSingleSessionDatabase ? 1 : Math.max(1, availableParallelism()),
+    // A single-session database (PGlite, embedded or behind DATABASE_URL) is read by one connection
+    // without a held snapshot, in this thread (the early workers are then closed unused).
+    parallelism: isSingleSessionDatabase ? 1 : parallelism,
+    workers,
     useSnapshot: !isSingleSessionDatabase,
     onProgress: ({ checkedEvents, totalEvents }) => {
       if (!isJson && process.stderr.isTTY && Date.now() - lastShown > 500) {

@@ -93,6 +93,11 @@ const ENVELOPE = {
 const HEX = ascii("0123456789abcdef");
 // JSON.stringify's short escapes; every other control character becomes \u00XX.
 const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
+/** 1 for the bytes a JSON string escapes (control characters, quote, backslash): one look-up per byte. */
+const ESCAPED = new Uint8Array(256);
+for (let byte = 0; byte < 0x20; byte++) ESCAPED[byte] = 1;
+ESCAPED[0x22] = 1;
+ESCAPED[0x5c] = 1;
 // PostgreSQL's binary timestamptz counts microseconds from 2000-01-01 UTC.
 const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
 const VIEW_CACHE_LENGTH = 2048;
@@ -235,11 +240,14 @@ export class EventLeafWriter {
     this.length = 0;
     this.piece(ENVELOPE.start);
     const digest = this.contentSha256;
+    const envelope = this.out;
+    let at = this.length;
     for (let i = 0; i < 32; i++) {
       const byte = digest.charCodeAt(i);
-      this.out[this.length++] = HEX[byte >> 4]!;
-      this.out[this.length++] = HEX[byte & 15]!;
+      envelope[at++] = HEX[byte >> 4]!;
+      envelope[at++] = HEX[byte & 15]!;
     }
+    this.length = at;
     this.piece(ENVELOPE.occurredAt);
     this.time(occurredAtMs(columns));
     this.piece(ENVELOPE.seq);
@@ -335,7 +343,7 @@ export class EventLeafWriter {
     out[at++] = 0x22;
     for (let i = start; i < end; i++) {
       const byte = source[i]!;
-      if (byte >= 0x20 && byte !== 0x22 && byte !== 0x5c) {
+      if (ESCAPED[byte] === 0) {
         out[at++] = byte;
       } else if (byte === 0x22 || byte === 0x5c) {
         out[at++] = 0x5c;

@@ -96,12 +96,20 @@ export class EventTagChecker {
 
   private padFor(keyId: Buffer, start: number, end: number) {
     if (start < 0) return null;
-    if (this.lastPad && end - start === this.lastKeyId.length && keyId.compare(this.lastKeyId, 0, this.lastKeyId.length, start, end) === 0) return this.lastPad;
+    if (this.lastPad && this.isLastKeyId(keyId, start, end)) return this.lastPad;
     const pad = this.pads.get(keyId.toString("utf8", start, end));
     if (!pad) return null;
     this.lastKeyId = Buffer.from(keyId.subarray(start, end));
     this.lastPad = pad;
     return pad;
+  }
+
+  /** Byte by byte: a key id is 16 bytes, and Buffer#compare's native call costs more than the loop. */
+  private isLastKeyId(keyId: Buffer, start: number, end: number) {
+    const last = this.lastKeyId;
+    if (end - start !== last.length) return false;
+    for (let i = 0; i < last.length; i++) if (keyId[start + i] !== last[i]) return false;
+    return true;
   }
 
   // One-shot digests as latin1 strings: a Buffer result costs several times more (an ArrayBuffer each).

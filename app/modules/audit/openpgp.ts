@@ -19,14 +19,19 @@ export async function signDetached(privateKey: openpgp.PrivateKey, text: string)
   return (await openpgp.sign({ message, signingKeys: privateKey, detached: true, format: "armored" })) as string;
 }
 
-export async function verifyDetached(armoredPublicKey: string, text: string, armoredSignature: string) {
+/**
+ * Does `armoredSignature` sign `text` with the key? The key is armored, or already read
+ * (readArmoredPublicKey): reading it is most of the cost of one check, so a verifier checking many
+ * signatures by one key reads it once.
+ */
+export async function verifyDetached(publicKey: string | openpgp.Key, text: string, armoredSignature: string) {
   try {
-    const [publicKey, signature] = await Promise.all([
-      openpgp.readKey({ armoredKey: armoredPublicKey }),
+    const [verificationKey, signature] = await Promise.all([
+      typeof publicKey === "string" ? openpgp.readKey({ armoredKey: publicKey }) : publicKey,
       openpgp.readSignature({ armoredSignature }),
     ]);
     const message = await openpgp.createMessage({ binary: Buffer.from(text, "utf8") });
-    const { signatures } = await openpgp.verify({ message, signature, verificationKeys: publicKey, format: "binary" });
+    const { signatures } = await openpgp.verify({ message, signature, verificationKeys: verificationKey, format: "binary" });
     await signatures[0]!.verified;
     return true;
   } catch {

@@ -1,12 +1,11 @@
-import { hash } from "node:crypto";
-import { Worker } from "node:worker_threads";
 import pg from "pg";
 import { checkpointBodySha256, checkpointStatementNoteText, parseCheckpointBody } from "./checkpoint-statement";
-import { Column, EVENT_COLUMN_COUNT, EVENT_COLUMN_LIST, EventLeafWriter, isTaggedColumns, occurredAtMs, readInt64, type RawColumns } from "./event-leaf-writer";
-import { CompactRange, rootOfSubtrees, type Subtree } from "./merkle";
+import { CompactRange, rootOfSubtrees } from "./merkle";
 import { ed25519KeyMaterial, readArmoredPublicKey, verifyDetached } from "./openpgp";
 import { SIGNATURE_TYPE_ED25519, verifierKey, verifyNote } from "./signed-note";
-import { readRawRows, type RawRowSource } from "./raw-rows.server";
+import type { RawRowSource } from "./raw-rows.server";
+import { CHUNK_SIZE, checkEventChunk, nodeMismatch, type CheckedChunk, type ChunkRequest } from "./verify-chunk.server";
+import { VerifierWorkers } from "./verify-workers.server";
 import { EventTagChecker } from "./event-tag";
 import { evaluateKeyTrust, isWithinTrustedValidity, type TrustedKey } from "./key-trust";
 import { verifyTrustedCheckpoint, type TrustedCheckpoint, type TrustedCheckpointInput } from "./trusted-checkpoint";
@@ -77,6 +76,12 @@ export interface VerifyOptions {
   /** Worker threads that recompute leaves in parallel (command line); 1 = all in this thread. */
   parallelism?: number;
   /**
+   * Worker threads started earlier (they load their modules meanwhile), used instead of starting
+   * `parallelism` of them (and closed at once if the run reads in this thread: a given client, or no
+   * snapshot). Closed when the run ends.
+   */
+  workers?: VerifierWorkers;
+  /**
    * Read everything in one REPEATABLE READ snapshot (default). A single-session database (PGlite)
    * cannot serve other connections while a transaction is open, so there the verifier reads without
    * one: events and nodes are append-only, and only those up to the size read first are checked.
@@ -99,326 +104,18 @@ export interface VerifyOptions {
   now?: Date;
 }
 
-/** A stored tree node as read back for comparison. */
-export interface StoredNode {
-  level: number;
-  index: number;
-  hash: Uint8Array;
-}
-
-// Chunks are aligned perfect subtrees of 2^CHUNK_LEVEL events, so a worker rebuilds its chunk's whole
-// subtree and compares its stored nodes itself; this thread only joins chunk roots (a few nodes per
-// chunk) and checks what completes above them.
-export const CHUNK_LEVEL = 14;
-const CHUNK_SIZE = 2 ** CHUNK_LEVEL;
-
-export interface ChunkRequest {
-  fromSeq: number;
-  toSeq: number;
-  /** Signed tree sizes fromSeq < size < toSeq whose partial subtrees this chunk must report. */
-  checkpointSizes: number[];
-}
-
-export interface CheckedChunk {
-  fromSeq: number;
-  toSeq: number;
-  /** Events checked before the first problem. */
-  count: number;
-  /** The perfect subtrees over the events checked, largest first (one node for a whole chunk). */
-  subtrees: Subtree[];
-  /** For each requested checkpoint size reached: the chunk's subtrees up to that size. */
-  checkpointSubtrees: { treeSize: number; subtrees: Subtree[] }[];
-  /** Stored nodes completing at toSeq above this chunk's subtree, for the caller to compare. */
-  upperNodes: StoredNode[];
-  checkedTreeNodes: number;
-  firstOccurredAtMs: number;
-  lastOccurredAtMs: number;
-  problem: LedgerProblem | null;
-}
-
-const EVENT_SELECT = (fromSeq: number, toSeq: number) =>
-  `SELECT ${EVENT_COLUMN_LIST} FROM audit_event WHERE seq > ${fromSeq} AND seq <= ${toSeq} ORDER BY seq`;
-const NODE_SELECT = (fromSeq: number, toSeq: number) =>
-  `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} ORDER BY tree_size, level`;
-
-interface StoredNodes {
-  levels: Int16Array;
-  indexes: Float64Array;
-  /** 32 bytes per node, in the same order. */
-  hashes: Buffer;
-  count: number;
-}
-
-// A chunk's stored nodes take 32 bytes each (half a MiB a chunk): their buffers are reused from chunk to
-// chunk in each thread, rather than left behind outside the V8 heap for the collector, so the resident
-// set does not grow with the ledger. Two chunks may be read at once in one thread, hence a pool.
-const storedNodesPool: StoredNodes[] = [];
-
-function emptyStoredNodes(capacity: number): StoredNodes {
-  const pooled = storedNodesPool.pop();
-  if (pooled && pooled.levels.length >= capacity) {
-    pooled.count = 0;
-    return pooled;
-  }
-  return { levels: new Int16Array(capacity), indexes: new Float64Array(capacity), hashes: Buffer.alloc(32 * capacity), count: 0 };
-}
-
-function growStoredNodes(nodes: StoredNodes) {
-  const larger = emptyStoredNodes(nodes.levels.length * 2);
-  larger.levels.set(nodes.levels);
-  larger.indexes.set(nodes.indexes);
-  nodes.hashes.copy(larger.hashes);
-  larger.count = nodes.count;
-  return larger;
-}
-
-/** The stored nodes completing in (fromSeq, toSeq], in completion order, hashes packed in one buffer. */
-async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number): Promise<StoredNodes> {
-  let nodes = emptyStoredNodes(Math.max(16, toSeq - fromSeq));
-  await readRawRows(source, NODE_SELECT(fromSeq, toSeq), 3, ({ buffers, starts, ends }) => {
-    if (nodes.count === nodes.levels.length) nodes = growStoredNodes(nodes);
-    const at = nodes.count * 32;
-    const isHashSized = ends[2]! - starts[2]! === 32;
-    // A node whose hash is not 32 bytes matches nothing: level -1 stands for it.
-    nodes.levels[nodes.count] = isHashSized ? buffers[0]!.readInt16BE(starts[0]!) : -1;
-    nodes.indexes[nodes.count] = readInt64(buffers[1]!, starts[1]!);
-    if (isHashSized) buffers[2]!.copy(nodes.hashes, at, starts[2]!, ends[2]!);
-    nodes.count += 1;
-  });
-  return nodes;
-}
-
-/** Does the latin1 digest equal bytes [start, end) of `buffer`? */
-function isSameHash(digest: string, buffer: Buffer, start: number, end: number) {
-  if (start < 0 || end - start !== 32) return false;
-  for (let i = 0; i < 32; i++) if (digest.charCodeAt(i) !== buffer[start + i]) return false;
-  return true;
-}
-
-const childrenInput = Buffer.alloc(65, 0x01);
-
-/**
- * The chunk's own RFC 6962 subtree, built leaf by leaf like CompactRange but over latin1 digests
- * (see EventLeafWriter.leafHashLatin1): one string per node instead of one ArrayBuffer. Each node it
- * completes must be the next stored node, in completion order.
- */
-class ChunkTree {
-  private readonly levels: number[] = [];
-  private readonly hashes: string[] = [];
-  size = 0;
-  /** Stored nodes matched so far. */
-  matchedNodes = 0;
-
-  constructor(
-    private readonly fromSeq: number,
-    private readonly stored: StoredNodes,
-  ) {}
-
-  /** Adds a leaf; the first completed subtree that differs from its stored node is the problem. */
-  push(leaf: string): LedgerProblem | null {
-    let level = 0;
-    let digest = leaf;
-    this.size += 1;
-    while (this.levels.length > 0 && this.levels[this.levels.length - 1] === level) {
-      this.levels.pop();
-      childrenInput.write(this.hashes.pop()!, 1, "latin1");
-      childrenInput.write(digest, 33, "latin1");
-      digest = hash("sha256", childrenInput, "binary");
-      level += 1;
-      const index = (this.fromSeq + this.size) / 2 ** level - 1;
-      const next = this.matchedNodes;
-      const { stored } = this;
-      if (!(next < stored.count && stored.levels[next] === level && stored.indexes[next] === index && isSameHash(digest, stored.hashes, next * 32, next * 32 + 32))) {
-        return nodeMismatch(level, index);
-      }
-      this.matchedNodes += 1;
-    }
-    this.levels.push(level);
-    this.hashes.push(digest);
-    return null;
-  }
-
-  subtrees(): Subtree[] {
-    // Each hash in its own 32-byte buffer (not a slice of Buffer's shared pool): a worker posts these to
-    // the main thread, and structured cloning copies a view's whole underlying memory.
-    return this.levels.map((level, i) => {
-      const hash = Buffer.alloc(32);
-      hash.write(this.hashes[i]!, "latin1");
-      return { level, hash };
-    });
-  }
-}
-
-const textOf = (columns: RawColumns, column: Column) => (columns.starts[column]! < 0 ? null : columns.buffers[column]!.toString("utf8", columns.starts[column], columns.ends[column]));
-
-function nodeMismatch(level: number, index: number): LedgerProblem {
-  const first = index * 2 ** level + 1;
-  return {
-    kind: "tree_node_mismatch",
-    seq: first,
-    message: `the stored tree node over events ${first}–${first + 2 ** level - 1} does not match those events: an event in that range was rewritten together with its leaf hash, or the tree was altered`,
-  };
-}
-
-/**
- * Checks the events fromSeq < seq ≤ toSeq (fromSeq a multiple of the chunk size) on their own, in
- * sequence order, stopping at the first problem: no gap, none beyond the head, each stored leaf equal
- * to the one recomputed from the event's columns, times never running backwards, and every stored
- * node of the chunk's subtree equal to the one rebuilt from those leaves. Runs in this thread or in
- * a worker (verify-worker.ts) over the same snapshot.
- */
-export async function checkEventChunk(source: RawRowSource, request: ChunkRequest, head: number, tags: EventTagChecker | null = null): Promise<CheckedChunk> {
-  const { fromSeq, toSeq, checkpointSizes } = request;
-  const nodes = await readStoredNodes(source, fromSeq, toSeq);
-  const writer = new EventLeafWriter();
-  const tree = new ChunkTree(fromSeq, nodes);
-  const chunk: CheckedChunk = {
-    fromSeq,
-    toSeq,
-    count: 0,
-    subtrees: [],
-    checkpointSubtrees: [],
-    upperNodes: [],
-    checkedTreeNodes: 0,
-    firstOccurredAtMs: NaN,
-    lastOccurredAtMs: NaN,
-    problem: null,
-  };
-  let nextCheckpoint = 0;
-  let previousOccurredAtMs = -Infinity;
-
-  const checkEvent = (columns: RawColumns): LedgerProblem | null => {
-    const seq = readInt64(columns.buffers[Column.Seq]!, columns.starts[Column.Seq]!);
-    const expected = fromSeq + chunk.count + 1;
-    if (seq === expected - 1 && seq > fromSeq) {
-      return { kind: "duplicated", seq, message: `event ${seq} is stored twice: a copy of it was inserted outside the ledger` };
-    }
-    if (seq !== expected) {
-      return { kind: "missing", seq: expected, message: `event ${expected}${seq > expected + 1 ? `–${seq - 1}` : ""} is missing: the next stored event is ${seq}` };
-    }
-    if (seq > head) {
-      return { kind: "inserted", seq, message: `event ${seq} lies beyond the ledger head (${head} events were appended): it was inserted outside the ledger` };
-    }
-    const isTagged = isTaggedColumns(columns);
-    if (!isTagged && columns.starts[Column.BusinessTime]! >= 0) {
-      return { kind: "changed", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) has a business time its v1 leaf does not cover: it was changed after it was written` };
-    }
-    const leaf = writer.leafHashLatin1(columns, seq);
-    if (!isSameHash(leaf, columns.buffers[Column.LeafHash]!, columns.starts[Column.LeafHash]!, columns.ends[Column.LeafHash]!)) {
-      const original = findOriginalPosition(writer, columns, seq);
-      return original !== null
-        ? { kind: "reordered", seq, message: `event ${seq} was written as event ${original}: events were reordered` }
-        : { kind: "changed", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) does not match its leaf hash: it was changed after it was written` };
-    }
-    if (tags && isTagged) {
-      const tagProblem = tags.check(
-        columns.buffers[Column.TagKeyId]!,
-        columns.starts[Column.TagKeyId]!,
-        columns.ends[Column.TagKeyId]!,
-        columns.buffers[Column.Tag]!,
-        columns.starts[Column.Tag]!,
-        columns.ends[Column.Tag]!,
-        writer.contentSha256,
-      );
-      if (tagProblem === "unknown_key") {
-        const kid = textOf(columns, Column.TagKeyId) ?? "";
-        return { kind: "unauthenticated", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) is tagged under key ${kid}, which this verifier does not hold: it was not written by the application, or a tag key is missing from the configuration` };
-      }
-      if (tagProblem === "mismatch") {
-        return { kind: "unauthenticated", seq, message: `event ${seq} (${textOf(columns, Column.Action)}) has an authentication tag that does not match its content: it was not written by the application (inserted or forged through SQL)` };
-      }
-    }
-    const occurredAt = occurredAtMs(columns);
-    if (occurredAt < previousOccurredAtMs) {
-      return { kind: "reordered", seq, message: `event ${seq} is dated before event ${seq - 1}: events were reordered or inserted` };
-    }
-    if (chunk.count === 0) chunk.firstOccurredAtMs = occurredAt;
-    previousOccurredAtMs = occurredAt;
-    const mismatch = tree.push(leaf);
-    if (mismatch) return mismatch;
-    chunk.count += 1;
-    while (nextCheckpoint < checkpointSizes.length && checkpointSizes[nextCheckpoint] === seq) {
-      chunk.checkpointSubtrees.push({ treeSize: seq, subtrees: tree.subtrees() });
-      nextCheckpoint += 1;
-    }
-    return null;
-  };
-
-  await readRawRows(source, EVENT_SELECT(fromSeq, toSeq), EVENT_COLUMN_COUNT, (columns) => {
-    chunk.problem = checkEvent(columns);
-    return chunk.problem === null;
-  });
-  if (!chunk.problem && chunk.count < toSeq - fromSeq) {
-    const seq = fromSeq + chunk.count + 1;
-    chunk.problem = { kind: "missing", seq, message: `events ${seq}–${toSeq} are missing` };
-  }
-  chunk.checkedTreeNodes = tree.matchedNodes;
-  chunk.lastOccurredAtMs = previousOccurredAtMs;
-  chunk.subtrees = tree.subtrees();
-  if (!chunk.problem) {
-    for (let i = tree.matchedNodes; i < nodes.count; i++) {
-      // Copied out: the pooled buffer is reused by the next chunk.
-      const hash = Buffer.alloc(32);
-      nodes.hashes.copy(hash, 0, i * 32, i * 32 + 32);
-      chunk.upperNodes.push({ level: nodes.levels[i]!, index: nodes.indexes[i]!, hash });
-    }
-  }
-  storedNodesPool.push(nodes);
-  return chunk;
-}
-
-/** When a row's stored leaf does not match its own position, was it written at a nearby position? */
-function findOriginalPosition(writer: EventLeafWriter, columns: RawColumns, seq: number): number | null {
-  const [stored, start, end] = [columns.buffers[Column.LeafHash]!, columns.starts[Column.LeafHash]!, columns.ends[Column.LeafHash]!];
-  if (start < 0) return null;
-  for (let offset = 1; offset <= 64; offset++) {
-    for (const candidate of [seq - offset, seq + offset]) {
-      if (candidate >= 1 && isSameHash(writer.leafHashAtLatin1(columns, candidate), stored, start, end)) return candidate;
-    }
-  }
-  return null;
-}
 
 /** Chunks checked in order: in this thread, or fanned out to worker threads reading the same snapshot. */
 function chunkChecker(source: RawRowSource, options: VerifyOptions, snapshot: string | null, head: number, tagKeys: { id: string; secret: Uint8Array }[]) {
-  const tags = tagKeys.length > 0 ? new EventTagChecker(tagKeys) : null;
-  const parallelism = options.client || !snapshot ? 1 : Math.max(1, options.parallelism ?? 1);
+  const parallelism = options.client || !snapshot ? 1 : Math.max(1, options.workers?.count ?? options.parallelism ?? 1);
   if (parallelism === 1) {
-    return { check: (request: ChunkRequest) => checkEventChunk(source, request, head, tags), close: async () => {} };
+    void options.workers?.close();
+    const tags = tagKeys.length > 0 ? new EventTagChecker(tagKeys) : null;
+    return { isParallel: false, check: (request: ChunkRequest) => checkEventChunk(source, request, head, tags), close: async () => {} };
   }
-  const workers = Array.from(
-    { length: parallelism },
-    () =>
-      new Worker(new URL("./verify-worker.mjs", import.meta.url), {
-        workerData: { databaseUrl: options.databaseUrl, snapshot, head, isCopySupported: source.isCopySupported, tagKeys: tagKeys.map((key) => ({ id: key.id, secret: Uint8Array.from(key.secret) })) },
-      }),
-  );
-  let nextWorker = 0;
-  let nextRequest = 0;
-  const pending = new Map<number, { resolve: (chunk: CheckedChunk) => void; reject: (error: Error) => void }>();
-  for (const worker of workers) {
-    worker.on("message", (message: { id: number; chunk?: CheckedChunk; error?: string }) => {
-      const waiting = pending.get(message.id);
-      pending.delete(message.id);
-      if (message.error) waiting?.reject(new Error(message.error));
-      else waiting?.resolve(message.chunk!);
-    });
-    worker.on("error", (error) => {
-      for (const waiting of pending.values()) waiting.reject(error);
-      pending.clear();
-    });
-  }
-  return {
-    check: (request: ChunkRequest) =>
-      new Promise<CheckedChunk>((resolve, reject) => {
-        const id = nextRequest++;
-        pending.set(id, { resolve, reject });
-        workers[nextWorker++ % workers.length]!.postMessage({ id, request });
-      }),
-    close: async () => {
-      await Promise.all(workers.map((worker) => worker.terminate()));
-    },
-  };
+  const workers = options.workers ?? new VerifierWorkers(parallelism);
+  workers.begin({ databaseUrl: options.databaseUrl, snapshot: snapshot!, head, isCopySupported: source.isCopySupported, tagKeys });
+  return { isParallel: true, check: (request: ChunkRequest) => workers.check(request), close: () => workers.close() };
 }
 
 /** Hashes arrive from a worker as plain Uint8Arrays (structured clone); compare and hash them as Buffers. */
@@ -556,11 +253,52 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       return report({ kind: "untrusted_key", keyFingerprint: trust.problem.fingerprint, message: trust.problem.message }, totalEvents, 0);
     }
 
+    // Checkpoints kept outside the database, verified with the trusted keys: their sizes are roots the
+    // chunks must report. A problem with one is reported after the chain's, as the chain is checked first.
+    const trustedCheckpoints: TrustedCheckpoint[] = [];
+    let trustedCheckpointError: string | null = null;
+    for (const input of trustedInputs) {
+      const verified = await verifyTrustedCheckpoint(input, trustedKeys);
+      if ("error" in verified) {
+        trustedCheckpointError = verified.error;
+        break;
+      }
+      trustedCheckpoints.push(verified);
+    }
+    const trustedBySize = [...trustedCheckpoints].sort((a, b) => a.treeSize - b.treeSize);
+    const rootSizes = [...new Set([...checkpoints.map((checkpoint) => Number(checkpoint.tree_size)), ...trustedBySize.map((trusted) => trusted.treeSize)])];
+
+    // Chunks are requested ahead (workers keep busy) and consumed strictly in sequence order, so the
+    // first problem reported is the first in the ledger. Worker threads are sent their first chunks
+    // now, to check while this thread checks the checkpoint chain (nothing of theirs is looked at
+    // before the chain holds); a check in this thread starts after the chain.
+    const requests: Promise<CheckedChunk>[] = [];
+    const lookahead = Math.max(2, 2 * (options.parallelism ?? 1));
+    const request = (index: number) => {
+      const fromSeq = index * CHUNK_SIZE;
+      if (fromSeq >= totalEvents) return;
+      const toSeq = Math.min(totalEvents, fromSeq + CHUNK_SIZE);
+      const checkpointSizes = rootSizes.filter((size) => size > fromSeq && size < toSeq).sort((a, b) => a - b);
+      requests[index] = checker!.check({ fromSeq, toSeq, checkpointSizes });
+      // Awaited in order, or never once an earlier problem is reported: not an unhandled rejection then.
+      requests[index].catch(() => {});
+    };
+    const requestFirstChunks = () => {
+      for (let index = 0; index < lookahead; index++) request(index);
+    };
+    if (checker.isParallel && trustedCheckpointError === null) requestFirstChunks();
+
     // Every checkpoint's signature, statement, chain link and key validity first: cheap, and independent of events.
     let previousTime = 0;
     let previous: CheckpointRow | null = null;
     let origin: string | null = null;
     const noteKeys = new Map<string, ReturnType<typeof verifierKey>>();
+    // Each trusted key read once (reading an armored key costs more than checking a signature with it).
+    const readKeys = new Map<string, Promise<Awaited<ReturnType<typeof readArmoredPublicKey>> | null>>();
+    const readKey = (key: TrustedKey) => {
+      if (!readKeys.has(key.fingerprint)) readKeys.set(key.fingerprint, readArmoredPublicKey(key.armoredPublicKey).catch(() => null));
+      return readKeys.get(key.fingerprint)!;
+    };
     for (const [position, checkpoint] of checkpoints.entries()) {
       const where = { checkpointId: checkpoint.id, checkpointNumber: Number(checkpoint.number), treeSize: Number(checkpoint.tree_size) };
       const name = `checkpoint ${checkpoint.number} (tree size ${checkpoint.tree_size})`;
@@ -577,7 +315,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       if (!key) {
         return report({ kind: "untrusted_key", ...where, keyFingerprint: checkpoint.fingerprint, message: `${name}: signed by key ${checkpoint.fingerprint}, which no pinned fingerprint or key transition introduces` }, totalEvents, 0);
       }
-      if (!(await verifyDetached(key.armoredPublicKey, checkpoint.body, checkpoint.signature))) {
+      const publicKey = await readKey(key);
+      if (!publicKey || !(await verifyDetached(publicKey, checkpoint.body, checkpoint.signature))) {
         return report({ kind: "bad_signature", ...where, message: `${name}: the signature does not verify with key ${checkpoint.fingerprint}` }, totalEvents, 0);
       }
       const parsed = parseCheckpointBody(checkpoint.body);
@@ -604,7 +343,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
         }
         origin = statement.origin;
         const noteKeyId = `${statement.origin} ${key.fingerprint}`;
-        if (!noteKeys.has(noteKeyId)) noteKeys.set(noteKeyId, verifierKey(statement.origin, SIGNATURE_TYPE_ED25519, ed25519KeyMaterial(await readArmoredPublicKey(key.armoredPublicKey)).publicKey));
+        if (!noteKeys.has(noteKeyId)) noteKeys.set(noteKeyId, verifierKey(statement.origin, SIGNATURE_TYPE_ED25519, ed25519KeyMaterial(publicKey).publicKey));
         const isNoteValid =
           checkpoint.note === checkpointStatementNoteText(statement) && checkpoint.note_signature !== null && verifyNote(`${checkpoint.note}\n${checkpoint.note_signature}`, noteKeys.get(noteKeyId)!);
         if (!isNoteValid) {
@@ -628,13 +367,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       previousTime = signedAt.getTime();
       previous = checkpoint;
     }
-    // Checkpoints kept outside the database, verified with the trusted keys.
-    const trustedCheckpoints: TrustedCheckpoint[] = [];
-    for (const input of trustedInputs) {
-      const verified = await verifyTrustedCheckpoint(input, trustedKeys);
-      if ("error" in verified) return report({ kind: "untrusted_checkpoint", message: `the trusted checkpoint ${verified.error}` }, totalEvents, 0);
-      trustedCheckpoints.push(verified);
-    }
+    if (trustedCheckpointError !== null) return report({ kind: "untrusted_checkpoint", message: `the trusted checkpoint ${trustedCheckpointError}` }, totalEvents, 0);
     for (const trusted of trustedCheckpoints) {
       if (trusted.treeSize > totalEvents) {
         return report(
@@ -662,21 +395,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     let checkpointIndex = 0;
     let coveredSize = 0;
     let previousOccurredAtMs = -Infinity;
-    const trustedBySize = [...trustedCheckpoints].sort((a, b) => a.treeSize - b.treeSize);
     let trustedIndex = 0;
-    const rootSizes = [...new Set([...checkpoints.map((checkpoint) => Number(checkpoint.tree_size)), ...trustedBySize.map((trusted) => trusted.treeSize)])];
     {
-      // Chunks are requested ahead (workers keep busy) and consumed strictly in sequence order, so the
-      // first problem reported is the first in the ledger.
-      const requests: Promise<CheckedChunk>[] = [];
-      const lookahead = Math.max(2, 2 * (options.parallelism ?? 1));
-      const request = (index: number) => {
-        const fromSeq = index * CHUNK_SIZE;
-        if (fromSeq >= totalEvents) return;
-        const toSeq = Math.min(totalEvents, fromSeq + CHUNK_SIZE);
-        const checkpointSizes = rootSizes.filter((size) => size > fromSeq && size < toSeq).sort((a, b) => a - b);
-        requests[index] = checker!.check({ fromSeq, toSeq, checkpointSizes });
-      };
       // A signed checkpoint must be the root of the events at its size: checked in sequence order.
       const checkCheckpointsAt = (treeSize: number, root: () => Buffer): LedgerProblem | null => {
         while (trustedIndex < trustedBySize.length && trustedBySize[trustedIndex]!.treeSize === treeSize) {
@@ -700,7 +420,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       };
       const zeroProblem = checkCheckpointsAt(0, () => range.root());
       if (zeroProblem) return report(zeroProblem, totalEvents, coveredSize);
-      for (let index = 0; index < lookahead; index++) request(index);
+      if (!checker.isParallel) requestFirstChunks();
       for (let index = 0; index * CHUNK_SIZE < totalEvents; index++) {
         const chunk = await requests[index]!;
         delete requests[index];
@@ -772,7 +492,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     }
     return report(null, range.size, coveredSize);
   } finally {
-    await checker?.close();
+    // Workers given but never begun (the run stopped before reading events) are closed too.
+    await (checker ?? options.workers)?.close();
     if (ownClient) {
       await ownClient.query("ROLLBACK").catch(() => {});
       await ownClient.end();

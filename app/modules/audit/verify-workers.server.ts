@@ -1,0 +1,65 @@
+import { Worker } from "node:worker_threads";
+import type { CheckedChunk, ChunkRequest } from "./verify-chunk.server";
+
+// The ledger verifier's worker threads (verify-worker.ts), which check chunks of events in parallel.
+// They can be started before the verifier knows what to read — `npm run ledger:verify` starts them
+// first thing, so that they load their modules while the main thread loads its own — and are told the
+// database, snapshot and tag keys when the run begins. This module loads nothing else, to be cheap
+// to import that early.
+
+/** What every worker needs to read and check its chunks: the run's snapshot and the tag keys. */
+export interface VerifierRun {
+  databaseUrl: string | undefined;
+  snapshot: string;
+  head: number;
+  isCopySupported: boolean;
+  tagKeys: { id: string; secret: Uint8Array }[];
+}
+
+export class VerifierWorkers {
+  private readonly workers: Worker[];
+  private readonly pending = new Map<number, { resolve: (chunk: CheckedChunk) => void; reject: (error: Error) => void }>();
+  private nextWorker = 0;
+  private nextRequest = 0;
+  private hasBegun = false;
+
+  constructor(count: number) {
+    this.workers = Array.from({ length: count }, () => new Worker(new URL("./verify-worker.mjs", import.meta.url)));
+    for (const worker of this.workers) {
+      worker.on("message", (message: { id: number; chunk?: CheckedChunk; error?: string }) => {
+        const waiting = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        if (message.error) waiting?.reject(new Error(message.error));
+        else waiting?.resolve(message.chunk!);
+      });
+      worker.on("error", (error) => {
+        for (const waiting of this.pending.values()) waiting.reject(error);
+        this.pending.clear();
+      });
+    }
+  }
+
+  get count() {
+    return this.workers.length;
+  }
+
+  /** Starts the run: each worker connects and joins the snapshot, then checks the chunks it is sent. One run per set of workers. */
+  begin(run: VerifierRun) {
+    if (this.hasBegun) throw new Error("these verifier workers have already checked a run");
+    this.hasBegun = true;
+    for (const worker of this.workers) worker.postMessage({ run: { ...run, tagKeys: run.tagKeys.map((key) => ({ id: key.id, secret: Uint8Array.from(key.secret) })) } });
+  }
+
+  /** Sends a chunk to the next worker in turn. */
+  check(request: ChunkRequest) {
+    return new Promise<CheckedChunk>((resolve, reject) => {
+      const id = this.nextRequest++;
+      this.pending.set(id, { resolve, reject });
+      this.workers[this.nextWorker++ % this.workers.length]!.postMessage({ id, request });
+    });
+  }
+
+  async close() {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
