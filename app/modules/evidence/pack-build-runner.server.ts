@@ -15,10 +15,11 @@ import { buildEvidencePack, type BuildProgress, type BuiltPack, type PackInput }
 // runs in the app's own process: a second process cannot share that one session.
 
 /**
- * The build process's V8 flags. Its live heap stays ≈ 50–80 MiB whatever the pack's size (every
+ * The build process's V8 flags. Its live heap stays under ≈ 100 MiB whatever the pack's size (every
  * dataset is streamed; docs/benchmarks.md "Evidence packs"), but with V8's default limit the old
- * generation fills with dead rows up to ≈ 250 MiB before a full collection: a limit well above the live
- * heap keeps the resident set flat without risking the build.
+ * generation fills with dead rows up to ≈ 250 MiB before a full collection: a limit twice the live heap
+ * keeps the resident set flat. The semi-space is named because V8 derives a 1 MiB one from a small
+ * old-generation limit, which made the build a third slower.
  */
 export const PACK_BUILD_NODE_FLAGS = ["--max-old-space-size=192", "--max-semi-space-size=16"];
 

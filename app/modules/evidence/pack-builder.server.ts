@@ -525,7 +525,9 @@ export async function buildEvidencePack(input: PackInput, progress: BuildProgres
     const reader = readline.createInterface({ input: fs.createReadStream(stage.absolute("samples/population.csv")), crlfDelay: Infinity });
     let position = -1;
     for await (const line of reader) {
-      if (position >= 0 && drawOrder.has(position)) sampleRows[drawOrder.get(position)!] = line;
+      // A copy of the line: as read it is a slice of the text chunk readline decoded, which it keeps
+      // alive, so a sample spread over a large population would hold most of the file in memory.
+      if (position >= 0 && drawOrder.has(position)) sampleRows[drawOrder.get(position)!] = Buffer.from(line, "utf8").toString("utf8");
       position++;
     }
     const sampleFile = stage.open("samples/sample.csv", "The drawn sample, in draw order (redraw it with verify.mjs or the method in manifest.json)");
