@@ -1,6 +1,6 @@
 import type { EventEmitter } from "node:events";
 import type pg from "pg";
-import type { RawColumns } from "./event-leaf-writer";
+import { readInt16, readInt32, type RawColumns } from "./event-leaf-writer";
 
 // Reads rows for the verifier as PostgreSQL binary column values, without building a JavaScript
 // object per row: `COPY (…) TO STDOUT (FORMAT binary)` on PostgreSQL (about twice as fast to serve and
@@ -125,7 +125,7 @@ export class CopyOutQuery {
       // pg reads an error itself (and reports it to this query): from its first byte on.
       if (chunk[at] === MESSAGE.error) return this.detach(chunk.subarray(at));
       if (at + 5 > chunk.length) break;
-      const end = at + 1 + chunk.readInt32BE(at + 1);
+      const end = at + 1 + readInt32(chunk, at + 1);
       if (end > chunk.length) break;
       if (!this.handle(chunk, at, end)) return this.detach(chunk.subarray(chunk[at] === MESSAGE.copyDone ? end : at));
       at = end;
@@ -258,7 +258,7 @@ export class CopyRowParser {
   /** Fills the columns with the row at `at` (bytes up to `end`) and returns where it ends, or -1 if it is incomplete. */
   private readRow(data: Buffer, at: number, end: number) {
     if (at + 2 > end) return -1;
-    const fieldCount = data.readInt16BE(at);
+    const fieldCount = readInt16(data, at);
     at += 2;
     if (fieldCount === -1) {
       this.isComplete = true;
@@ -267,7 +267,7 @@ export class CopyRowParser {
     if (fieldCount !== this.columns.starts.length) throw new Error(`COPY returned ${fieldCount} columns, expected ${this.columns.starts.length}`);
     for (let column = 0; column < fieldCount; column++) {
       if (at + 4 > end) return -1;
-      const length = data.readInt32BE(at);
+      const length = readInt32(data, at);
       at += 4;
       if (length > 0 && at + length > end) return -1;
       this.columns.starts[column] = length < 0 ? -1 : at;

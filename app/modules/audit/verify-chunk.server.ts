@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import { Column, EVENT_COLUMN_COUNT, EVENT_COLUMN_LIST, EventLeafWriter, isTaggedColumns, occurredAtMs, readInt64, type RawColumns } from "./event-leaf-writer";
+import { Column, EVENT_COLUMN_COUNT, EVENT_COLUMN_LIST, EventLeafWriter, isTaggedColumns, occurredAtMs, readInt16, readInt64, type RawColumns } from "./event-leaf-writer";
 import type { EventTagChecker } from "./event-tag";
 import type { Subtree } from "./merkle";
 import { readRawRows, type RawRowSource } from "./raw-rows.server";
@@ -91,9 +91,15 @@ async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: num
     const at = nodes.count * 32;
     const isHashSized = ends[2]! - starts[2]! === 32;
     // A node whose hash is not 32 bytes matches nothing: level -1 stands for it.
-    nodes.levels[nodes.count] = isHashSized ? buffers[0]!.readInt16BE(starts[0]!) : -1;
+    nodes.levels[nodes.count] = isHashSized ? readInt16(buffers[0]!, starts[0]!) : -1;
     nodes.indexes[nodes.count] = readInt64(buffers[1]!, starts[1]!);
-    if (isHashSized) buffers[2]!.copy(nodes.hashes, at, starts[2]!, ends[2]!);
+    if (isHashSized) {
+      // Byte by byte: cheaper than Buffer#copy's native call for 32 bytes, two million times.
+      const { hashes } = nodes;
+      const source = buffers[2]!;
+      const start = starts[2]!;
+      for (let i = 0; i < 32; i++) hashes[at + i] = source[start + i]!;
+    }
     nodes.count += 1;
   });
   return nodes;

@@ -22,6 +22,8 @@ export class VerifierWorkers {
   private nextWorker = 0;
   private nextRequest = 0;
   private hasBegun = false;
+  /** A worker that failed (e.g. could not load its modules) fails every chunk after it, too. */
+  private failure: Error | null = null;
 
   constructor(count: number) {
     this.workers = Array.from({ length: count }, () => new Worker(new URL("./verify-worker.mjs", import.meta.url)));
@@ -33,6 +35,7 @@ export class VerifierWorkers {
         else waiting?.resolve(message.chunk!);
       });
       worker.on("error", (error) => {
+        this.failure ??= error;
         for (const waiting of this.pending.values()) waiting.reject(error);
         this.pending.clear();
       });
@@ -53,6 +56,7 @@ export class VerifierWorkers {
   /** Sends a chunk to the next worker in turn. */
   check(request: ChunkRequest) {
     return new Promise<CheckedChunk>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
       const id = this.nextRequest++;
       this.pending.set(id, { resolve, reject });
       this.workers[this.nextWorker++ % this.workers.length]!.postMessage({ id, request });
