@@ -146,6 +146,19 @@ describe("readRawRows over binary COPY", () => {
     expect(Buffer.concat(handedToPg).subarray(0, error.length)).toEqual(error);
   });
 
+  it("hands pg a message that is not the COPY's whole, even when it was split across two chunks", async () => {
+    const bytes = protocol(stream, rowBoundaries(stream, 3));
+    let at = 0;
+    for (let messages = 0; messages < 1 + 7; messages++) at += 1 + bytes.readInt32BE(at + 1);
+    const foreign = message("K", Buffer.from("12345678"));
+    const broken = Buffer.concat([bytes.subarray(0, at), foreign, message("Z", Buffer.from("I"))]);
+    for (const cut of [at + 2, at + 7]) {
+      const handedToPg: Buffer[] = [];
+      await parse(stream, [cut], 3, { bytes: broken, handedToPg }).catch(() => undefined);
+      expect(Buffer.concat(handedToPg).subarray(0, foreign.length)).toEqual(foreign);
+    }
+  });
+
   it("refuses a stream that ends in the middle of a row", async () => {
     const truncated = stream.subarray(0, stream.length - 10);
     await expect(parse(truncated, [100], 3, { messageCuts: [] })).rejects.toThrow(/middle of a row/);

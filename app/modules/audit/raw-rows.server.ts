@@ -118,7 +118,8 @@ export class CopyOutQuery {
       }
       this.carried = null;
       const message = Buffer.concat([carried, chunk.subarray(0, fromChunk)]);
-      if (!this.handle(message, 0, message.length)) return this.detach(chunk.subarray(fromChunk));
+      // Past CopyDone pg reads on; a message pg must read itself is handed to it whole.
+      if (!this.handle(message, 0, message.length)) return this.detach(message[0] === MESSAGE.copyDone ? chunk.subarray(fromChunk) : Buffer.concat([message, chunk.subarray(fromChunk)]));
       at = fromChunk;
     }
     while (at < chunk.length) {
