@@ -11,27 +11,18 @@
 //   DATABASE_URL=… ATTEST_KEK_DIR=… tsx bench/workers/customer-page.ts <rounds>   (on a seeded database)
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { defineAbilityFor } from "../../app/modules/access/ability.server";
-import type { Actor } from "../../app/modules/access/actor.server";
 import { getCustomer } from "../../app/modules/customers/customers.server";
 import { forgetDataKeysUnder } from "../../app/modules/customers/data-key-cache";
 import { encryptedPersonalFields, readPersonalDataForSystem } from "../../app/modules/customers/personal-data.server";
 import { db, disconnectDatabase } from "../../app/utils/db.server";
 import { medianOfAlternatingRounds } from "../lib/alternate";
+import { benchActor, benchUser } from "../lib/bench-actor";
 
 const rounds = Number(process.argv[2] ?? "50");
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
 
-const staff = await db.staffUser.findUniqueOrThrow({ where: { email: "dpo@attest.test" }, include: { regions: true } });
-const user = { id: staff.id, email: staff.email, displayName: staff.displayName, role: staff.role, regions: staff.regions.map((region) => region.regionCode), totpEnrolledAt: null };
-const actor: Actor = {
-  sessionId: "bench",
-  user,
-  ability: defineAbilityFor(user),
-  meta: { requestId: "bench", ipAddress: "127.0.0.1", userAgent: "bench" },
-  audit: { actorType: "staff", actorId: user.id, actorLabel: user.email, actorRole: user.role, requestId: null, ipAddress: null },
-  regionFilter: user.regions,
-};
+const user = await benchUser("dpo@attest.test");
+const actor = benchActor(user);
 
 // The customer with the most decisions among those with personal data, not restricted, no requests.
 const { rows: [chosen] } = await pool.query<{ id: string; decisions: number }>(

@@ -3,8 +3,6 @@
 // line: {"loader":{"p50":…,"p95":…},"raw":{"p50":…,"p95":…}}
 //   tsx bench/workers/dashboard-loader.ts <risk|fraud|model|fairness|operations> <iterations> <persona email>
 import pg from "pg";
-import { defineAbilityFor } from "../../app/modules/access/ability.server";
-import type { Actor } from "../../app/modules/access/actor.server";
 import { loadFairnessDashboard } from "../../app/modules/dashboards/fairness.server";
 import { loadFraudDashboard } from "../../app/modules/dashboards/fraud.server";
 import { loadModelDashboard } from "../../app/modules/dashboards/model.server";
@@ -12,20 +10,13 @@ import { loadOperationsDashboard } from "../../app/modules/dashboards/operations
 import { loadRiskDashboard } from "../../app/modules/dashboards/risk.server";
 import { DashboardQuerySchema, resolvePeriod } from "../../app/modules/dashboards/schema";
 import { db, disconnectDatabase } from "../../app/utils/db.server";
+import { benchActor, benchUser } from "../lib/bench-actor";
 
 const [dashboard = "risk", iterationsArg = "100", email = "compliance@attest.test"] = process.argv.slice(2);
 const iterations = Number(iterationsArg);
 
-const staff = await db.staffUser.findUniqueOrThrow({ where: { email }, include: { regions: true } });
-const user = { id: staff.id, email: staff.email, displayName: staff.displayName, role: staff.role, regions: staff.regions.map((region) => region.regionCode), totpEnrolledAt: null };
-const actor: Actor = {
-  sessionId: "bench",
-  user,
-  ability: defineAbilityFor(user),
-  meta: { requestId: "bench", ipAddress: "127.0.0.1", userAgent: "bench" },
-  audit: { actorType: "staff", actorId: user.id, actorLabel: user.email, actorRole: user.role, requestId: null, ipAddress: null },
-  regionFilter: user.regions,
-};
+const user = await benchUser(email);
+const actor = benchActor(user);
 
 // The book's last month: the reference book ends at its anchor (bench/lib/reference-book.ts).
 const [{ last }] = (await db.$queryRaw<{ last: Date }[]>`SELECT max(decided_at) AS last FROM decision`) as [{ last: Date }];

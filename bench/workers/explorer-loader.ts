@@ -9,9 +9,8 @@
 import pg from "pg";
 import { DecisionListQuerySchema } from "../../app/modules/decisions/schema";
 import { listDecisions } from "../../app/modules/decisions/decisions.server";
-import { defineAbilityFor } from "../../app/modules/access/ability.server";
-import type { Actor } from "../../app/modules/access/actor.server";
-import { db, disconnectDatabase } from "../../app/utils/db.server";
+import { disconnectDatabase } from "../../app/utils/db.server";
+import { benchActor, benchUser } from "../lib/bench-actor";
 import { explorerScenarios, rawOptionsSql, rawPage, type ScenarioName } from "./explorer-scenarios";
 
 const [scenarioArg, iterationsArg = "200", email = "compliance@attest.test"] = process.argv.slice(2);
@@ -19,24 +18,14 @@ const scenario = explorerScenarios[scenarioArg as ScenarioName];
 if (!scenario) throw new Error(`unknown scenario ${scenarioArg}; one of ${Object.keys(explorerScenarios).join(", ")}`);
 const iterations = Number(iterationsArg);
 
-const staff = await db.staffUser.findUniqueOrThrow({ where: { email }, include: { regions: true } });
-const user = { id: staff.id, email: staff.email, displayName: staff.displayName, role: staff.role, regions: staff.regions.map((region) => region.regionCode), totpEnrolledAt: null };
-const meta = { requestId: "bench", ipAddress: "127.0.0.1", userAgent: "bench" };
-const actorFor = (): Actor => ({
-  sessionId: "bench",
-  user,
-  ability: defineAbilityFor(user),
-  meta,
-  audit: { actorType: "staff", actorId: user.id, actorLabel: user.email, actorRole: user.role, requestId: null, ipAddress: null },
-  regionFilter: user.regions,
-});
+const user = await benchUser(email);
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
 const params = await scenario.params(pool, user.regions);
 
 async function viaLoader() {
   const query = DecisionListQuerySchema.parse(params);
-  return (await listDecisions(actorFor(), query)).decisions.map((decision) => decision.id);
+  return (await listDecisions(benchActor(user), query)).decisions.map((decision) => decision.id);
 }
 
 async function viaRawSql() {
