@@ -1,11 +1,12 @@
 import { Worker } from "node:worker_threads";
 import type { CheckedChunk, ChunkRequest } from "./verify-chunk.server";
+import { verifierWorkerEntry } from "./verify-worker-bundle.server";
 
 // The ledger verifier's worker threads (verify-worker.ts), which check chunks of events in parallel.
 // They can be started before the verifier knows what to read — `npm run ledger:verify` starts them
 // first thing, so that they load their modules while the main thread loads its own — and are told the
 // database, snapshot and tag keys when the run begins. This module loads nothing else, to be cheap
-// to import that early.
+// to import that early (and the worker's code comes bundled, verify-worker-bundle.server.ts).
 
 /** What every worker needs to read and check its chunks: the run's snapshot and the tag keys. */
 export interface VerifierRun {
@@ -26,7 +27,8 @@ export class VerifierWorkers {
   private failure: Error | null = null;
 
   constructor(count: number) {
-    this.workers = Array.from({ length: count }, () => new Worker(new URL("./verify-worker.mjs", import.meta.url)));
+    const entry = verifierWorkerEntry();
+    this.workers = Array.from({ length: count }, () => new Worker(entry));
     for (const worker of this.workers) {
       worker.on("message", (message: { id: number; chunk?: CheckedChunk; error?: string }) => {
         const waiting = this.pending.get(message.id);
