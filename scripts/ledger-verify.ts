@@ -4,6 +4,7 @@
 // hold; 1 naming the first event or checkpoint that does not match and why; 2 if it could not run.
 import { availableParallelism } from "node:os";
 import { VerifierWorkers } from "../app/modules/audit/verify-workers.server";
+import { isPGliteServer } from "../app/utils/pglite-server.server";
 
 // --trusted-checkpoint FILE (repeatable): a checkpoint kept outside the database (the JSON of
 // /api/v1/audit/checkpoints/latest or the signed note of /api/v1/audit/checkpoint) the current tree
@@ -26,18 +27,29 @@ const args = new Set(argv);
 const isJson = args.has("--json");
 
 // Leaves are recomputed in worker threads, one per core, and the tree is rebuilt in this thread. The
-// workers start first, so that they load their modules while this thread loads its own below (the
-// database client, OpenPGP, …). Only with a database URL: the embedded database (PGlite, a single
-// session) is read by this thread alone.
+// workers start first, so that they load their code while this thread loads its own below. Only with a
+// database URL: the embedded database (PGlite, a single session) is read by this thread alone.
 const parallelism = Math.max(1, availableParallelism());
-const workers = process.env.DATABASE_URL && parallelism > 1 ? new VerifierWorkers(parallelism) : undefined;
-const [{ db, databaseUrl, disconnectDatabase, isSingleSessionDatabase }, { appendAuditEvent }, { verifyLedger }, { verifierConfiguration }, { createCheckpoint }] = await Promise.all([
-  import("../app/utils/db.server"),
-  import("../app/modules/audit/ledger.server"),
+const serverUrl = process.env.DATABASE_URL;
+const workers = serverUrl && parallelism > 1 ? new VerifierWorkers(parallelism) : undefined;
+// Against a database server the verification needs pg and the verifier only, so the workers are told
+// their snapshot sooner; the app's database client (Prisma) and the ledger writer, needed to record the
+// run, are loaded once the events are being checked. Without DATABASE_URL the embedded database is
+// started first (db.server).
+const [{ verifyLedger }, { verifierConfiguration }, database] = await Promise.all([
   import("../app/modules/audit/verify.server"),
   import("../app/modules/audit/verify-trust.server"),
-  import("../app/modules/audit/checkpoints.server"),
+  serverUrl ? isPGliteServer(serverUrl).then((isPGlite) => ({ databaseUrl: serverUrl, isSingleSessionDatabase: isPGlite })) : import("../app/utils/db.server"),
 ]);
+const { databaseUrl, isSingleSessionDatabase } = database;
+const isRecorded = !args.has("--no-record");
+let recorder: Promise<[typeof import("../app/utils/db.server"), typeof import("../app/modules/audit/ledger.server"), typeof import("../app/modules/audit/checkpoints.server")]> | null = null;
+const loadRecorder = () =>
+  (recorder ??= Promise.all([import("../app/utils/db.server"), import("../app/modules/audit/ledger.server"), import("../app/modules/audit/checkpoints.server")]));
+/** Closes the app's database client if this run loaded it (and the embedded database it started). */
+const disconnectDatabase = async () => {
+  if (recorder || !serverUrl) await (await import("../app/utils/db.server")).disconnectDatabase();
+};
 
 async function main() {
   let lastShown = 0;
@@ -52,6 +64,9 @@ async function main() {
     workers,
     useSnapshot: !isSingleSessionDatabase,
     onProgress: ({ checkedEvents, totalEvents }) => {
+      // Called once the checkpoint chain holds and events are being checked: this thread mostly waits
+      // for the workers then.
+      if (isRecorded) void loadRecorder().catch(() => {});
       if (!isJson && process.stderr.isTTY && Date.now() - lastShown > 500) {
         lastShown = Date.now();
         process.stderr.write(`\rverifying… ${checkedEvents.toLocaleString("en")} / ${totalEvents.toLocaleString("en")} events`);
@@ -60,8 +75,9 @@ async function main() {
   });
   if (!isJson && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
 
-  if (!args.has("--no-record")) {
+  if (isRecorded) {
     try {
+      const [{ db }, { appendAuditEvent }, { createCheckpoint }] = await loadRecorder();
       await db.$transaction((tx) =>
         appendAuditEvent(tx, { actorType: "system", actorId: null, actorLabel: "ledger:verify (command line)", actorRole: null, requestId: null, ipAddress: null }, {
           action: "ledger.verified",

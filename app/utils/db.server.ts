@@ -4,6 +4,7 @@ import { PrismaClient } from "~/generated/prisma/client";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-db.server";
 import { env } from "./env.server";
 import { logger } from "./logger.server";
+import { isPGliteServer } from "./pglite-server.server";
 
 // One database client per process. DATABASE_URL → that PostgreSQL; unset → the embedded PGlite server.
 
@@ -24,23 +25,7 @@ async function resolveDatabaseUrl() {
 
 export const databaseUrl = await resolveDatabaseUrl();
 
-/**
- * PGlite serves one session: statements of concurrent connections interleave inside it (one
- * connection's Bind can land on another's Parse). Against it — embedded here, or a PGlite server
- * elsewhere — the app uses a single connection, and long readers avoid holding a transaction open.
- */
-async function isPGlite(url: string) {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ version: string }>("SELECT version()");
-    return rows[0]?.version.includes("PGlite") ?? false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-export const isSingleSessionDatabase = embedded !== null || (await isPGlite(databaseUrl));
+export const isSingleSessionDatabase = embedded !== null || (await isPGliteServer(databaseUrl));
 
 const pool = new pg.Pool({ connectionString: databaseUrl, max: isSingleSessionDatabase ? 1 : env.DATABASE_POOL_SIZE });
 

@@ -3,7 +3,6 @@ import path from "node:path";
 import { env } from "~/utils/env.server";
 import { eventTagKeys } from "./event-tag-keys.server";
 import { parseTrustedFingerprints } from "./key-trust";
-import { loadedSigningKeys } from "./signing-keys.server";
 import type { TrustedCheckpointInput } from "./trusted-checkpoint";
 
 // What the verifier trusts from outside the database, as this process is configured
@@ -48,7 +47,10 @@ export async function pinnedFingerprints(): Promise<{ fingerprints: string[]; so
     sources.push(env.ATTEST_TRUSTED_KEYS_FILE);
   }
   if (pins.length > 0) return { fingerprints: pins, source: sources.join(", ") };
-  // No pins configured: the keys this process holds privately are outside the database too.
+  // No pins configured: the keys this process holds privately are outside the database too. (Loaded
+  // only then: the signing keys bring the app's database client, which `npm run ledger:verify` loads
+  // after the verification.)
+  const { loadedSigningKeys } = await import("./signing-keys.server");
   const held = [...(await loadedSigningKeys()).keys()];
   return { fingerprints: held, source: held.length > 0 ? "the signing keys this process holds (ATTEST_TRUSTED_KEYS is not set)" : "none" };
 }

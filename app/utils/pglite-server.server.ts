@@ -1,0 +1,18 @@
+import pg from "pg";
+
+/**
+ * PGlite serves one session: statements of concurrent connections interleave inside it (one
+ * connection's Bind can land on another's Parse). Against it — embedded, or a PGlite server
+ * elsewhere — the app uses a single connection, and long readers avoid holding a transaction open.
+ * Loads pg only, for commands that must know before they load the app's database client.
+ */
+export async function isPGliteServer(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ version: string }>("SELECT version()");
+    return rows[0]?.version.includes("PGlite") ?? false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
