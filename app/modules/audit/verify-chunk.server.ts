@@ -49,8 +49,16 @@ export interface CheckedChunk {
 
 const EVENT_SELECT = (fromSeq: number, toSeq: number) =>
   `SELECT ${EVENT_COLUMN_LIST} FROM audit_event WHERE seq > ${fromSeq} AND seq <= ${toSeq} ORDER BY seq`;
-const NODE_SELECT = (fromSeq: number, toSeq: number) =>
-  `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} ORDER BY tree_size, level`;
+const NODE_SELECT = (fromSeq: number, toSeq: number, minLevel = 0) =>
+  `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} AND level > ${minLevel} ORDER BY tree_size, level`;
+// The chunk's own stored nodes (level ≤ CHUNK_LEVEL), digested by the database in completion order:
+// SHA-256 over each node's level (2 bytes), index (8 bytes, both big-endian) and hash. The checker
+// digests the nodes it rebuilds the same way; equal digests mean every stored node is the rebuilt one,
+// at its place, and none more — without sending two million rows (COPY output, network, parsing).
+const NODE_DIGEST_SELECT = (fromSeq: number, toSeq: number) =>
+  `SELECT sha256(coalesce(string_agg(int2send(level) || int8send(index) || hash, ''::bytea ORDER BY tree_size, level), ''::bytea)) AS digest FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} AND level <= ${CHUNK_LEVEL}`;
+/** Bytes a node adds to the digest's input: level, index, hash. */
+const NODE_RECORD_BYTES = 2 + 8 + 32;
 
 interface StoredNodes {
   levels: Int16Array;
@@ -84,9 +92,9 @@ function growStoredNodes(nodes: StoredNodes) {
 }
 
 /** The stored nodes completing in (fromSeq, toSeq], in completion order, hashes packed in one buffer. */
-async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number): Promise<StoredNodes> {
-  let nodes = emptyStoredNodes(Math.max(16, toSeq - fromSeq));
-  await readRawRows(source, NODE_SELECT(fromSeq, toSeq), 3, ({ buffers, starts, ends }) => {
+async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number, minLevel = 0): Promise<StoredNodes> {
+  let nodes = emptyStoredNodes(minLevel > 0 ? 16 : Math.max(16, toSeq - fromSeq));
+  await readRawRows(source, NODE_SELECT(fromSeq, toSeq, minLevel), 3, ({ buffers, starts, ends }) => {
     if (nodes.count === nodes.levels.length) nodes = growStoredNodes(nodes);
     const at = nodes.count * 32;
     const isHashSized = ends[2]! - starts[2]! === 32;
@@ -114,21 +122,27 @@ function isSameHash(digest: string, buffer: Buffer, start: number, end: number) 
 
 const childrenInput = Buffer.alloc(65, 0x01);
 
+// The node records of a chunk checked against the database's digest (NODE_DIGEST_SELECT), reused from
+// chunk to chunk like the stored nodes' buffers.
+const nodeRecordsPool: Buffer[] = [];
+
 /**
  * The chunk's own RFC 6962 subtree, built leaf by leaf like CompactRange but over latin1 digests
  * (see EventLeafWriter.leafHashLatin1): one string per node instead of one ArrayBuffer. Each node it
- * completes must be the next stored node, in completion order.
+ * completes must be the next stored node, in completion order: compared at once with `stored`, or
+ * written to `records` for the digest the database computed of the stored nodes.
  */
 class ChunkTree {
   private readonly levels: number[] = [];
   private readonly hashes: string[] = [];
   size = 0;
-  /** Stored nodes matched so far. */
+  /** Stored nodes matched (or recorded) so far. */
   matchedNodes = 0;
 
   constructor(
     private readonly fromSeq: number,
-    private readonly stored: StoredNodes,
+    private readonly stored: StoredNodes | null,
+    private readonly records: Buffer | null = null,
   ) {}
 
   /** Adds a leaf; the first completed subtree that differs from its stored node is the problem. */
@@ -144,8 +158,10 @@ class ChunkTree {
       level += 1;
       const index = (this.fromSeq + this.size) / 2 ** level - 1;
       const next = this.matchedNodes;
-      const { stored } = this;
-      if (!(next < stored.count && stored.levels[next] === level && stored.indexes[next] === index && isSameHash(digest, stored.hashes, next * 32, next * 32 + 32))) {
+      const { stored, records } = this;
+      if (records) {
+        writeNodeRecord(records, next * NODE_RECORD_BYTES, level, index, digest);
+      } else if (!(stored && next < stored.count && stored.levels[next] === level && stored.indexes[next] === index && isSameHash(digest, stored.hashes, next * 32, next * 32 + 32))) {
         return nodeMismatch(level, index);
       }
       this.matchedNodes += 1;
@@ -164,6 +180,19 @@ class ChunkTree {
       return { level, hash };
     });
   }
+}
+
+/** A node as NODE_DIGEST_SELECT digests it: int2send(level) ‖ int8send(index) ‖ hash. */
+function writeNodeRecord(records: Buffer, at: number, level: number, index: number, digest: string) {
+  records[at] = level >> 8;
+  records[at + 1] = level & 0xff;
+  const high = Math.floor(index / 0x1_0000_0000);
+  const low = index - high * 0x1_0000_0000;
+  for (let i = 0; i < 4; i++) {
+    records[at + 2 + i] = (high >>> (24 - 8 * i)) & 0xff;
+    records[at + 6 + i] = (low >>> (24 - 8 * i)) & 0xff;
+  }
+  for (let i = 0; i < 32; i++) records[at + 10 + i] = digest.charCodeAt(i);
 }
 
 const textOf = (columns: RawColumns, column: Column) => (columns.starts[column]! < 0 ? null : columns.buffers[column]!.toString("utf8", columns.starts[column], columns.ends[column]));
@@ -185,10 +214,24 @@ export function nodeMismatch(level: number, index: number): LedgerProblem {
  * a worker (verify-worker.ts) over the same snapshot.
  */
 export async function checkEventChunk(source: RawRowSource, request: ChunkRequest, head: number, tags: EventTagChecker | null = null): Promise<CheckedChunk> {
+  // First against the database's digest of the chunk's stored nodes. When anything does not hold there
+  // — the digest, or an event — the chunk is checked again node by node, which names the first problem
+  // in ledger order whether it lies in an event or in a node.
+  return (await checkChunk(source, request, head, tags, true)) ?? (await checkChunk(source, request, head, tags, false))!;
+}
+
+async function checkChunk(source: RawRowSource, request: ChunkRequest, head: number, tags: EventTagChecker | null, isAgainstDigest: boolean): Promise<CheckedChunk | null> {
   const { fromSeq, toSeq, checkpointSizes } = request;
-  const nodes = await readStoredNodes(source, fromSeq, toSeq);
+  let storedDigest: Buffer | null = null;
+  let records: Buffer | null = null;
+  if (isAgainstDigest) {
+    storedDigest = (await source.client.query<{ digest: Buffer }>(NODE_DIGEST_SELECT(fromSeq, toSeq))).rows[0]!.digest;
+    records = nodeRecordsPool.pop() ?? Buffer.allocUnsafe(NODE_RECORD_BYTES * CHUNK_SIZE);
+  }
+  // Against the digest, only the nodes above the chunk's subtree are read (a few, completing at toSeq).
+  const nodes = await readStoredNodes(source, fromSeq, toSeq, isAgainstDigest ? CHUNK_LEVEL : 0);
   const writer = new EventLeafWriter();
-  const tree = new ChunkTree(fromSeq, nodes);
+  const tree = new ChunkTree(fromSeq, isAgainstDigest ? null : nodes, records);
   const chunk: CheckedChunk = {
     fromSeq,
     toSeq,
@@ -269,11 +312,20 @@ export async function checkEventChunk(source: RawRowSource, request: ChunkReques
     const seq = fromSeq + chunk.count + 1;
     chunk.problem = { kind: "missing", seq, message: `events ${seq}–${toSeq} are missing` };
   }
+  if (records) {
+    const isMatch = !chunk.problem && hash("sha256", records.subarray(0, tree.matchedNodes * NODE_RECORD_BYTES), "buffer").equals(storedDigest!);
+    nodeRecordsPool.push(records);
+    if (!isMatch) {
+      storedNodesPool.push(nodes);
+      return null;
+    }
+  }
   chunk.checkedTreeNodes = tree.matchedNodes;
   chunk.lastOccurredAtMs = previousOccurredAtMs;
   chunk.subtrees = tree.subtrees();
   if (!chunk.problem) {
-    for (let i = tree.matchedNodes; i < nodes.count; i++) {
+    // Stored nodes not matched by the chunk's subtree: those above it (all that were read, against the digest).
+    for (let i = records ? 0 : tree.matchedNodes; i < nodes.count; i++) {
       // Copied out: the pooled buffer is reused by the next chunk.
       const hash = Buffer.alloc(32);
       nodes.hashes.copy(hash, 0, i * 32, i * 32 + 32);
