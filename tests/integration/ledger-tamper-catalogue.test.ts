@@ -6,6 +6,8 @@ import { createCheckpoint, ensureActiveSigningKey, latestCheckpoint, signedNoteO
 import { checkpointView } from "~/modules/audit/proofs.server";
 import { eventTagKeys } from "~/modules/audit/event-tag-keys.server";
 import { verifyLedger, type LedgerProblem, type LedgerReport } from "~/modules/audit/verify.server";
+import { CHUNK_SIZE, checkEventChunk } from "~/modules/audit/verify-chunk.server";
+import { EventTagChecker } from "~/modules/audit/event-tag";
 import type { TrustedCheckpointInput } from "~/modules/audit/trusted-checkpoint";
 import { forgerKey, insertCheckpointRow, insertKeyRow, resignAllCheckpoints, signedCheckpointRow, transitionStatement, type ForgerKey } from "../support/ledger-forgery";
 
@@ -355,6 +357,42 @@ describe("key rotation", () => {
       await insertKeyRow(client, intruder, new Date(), { body: selfMade.body.replace(keys[2]!.fingerprint, keys[1]!.fingerprint), signature: selfMade.signature });
       await client.query("SET LOCAL session_replication_role = origin");
       expect((await verifyLedger(options)).problem).toMatchObject({ kind: "untrusted_key", keyFingerprint: intruder.fingerprint });
+    } finally {
+      await client.query("ROLLBACK");
+      await client.end();
+    }
+  });
+});
+
+describe("a chunk's stored tree nodes", () => {
+  it("are checked against the database's digest of them, and one by one when a node was changed, naming it", async () => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+      const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]!.size);
+      // The ledger's first chunk (all of this test ledger).
+      const toSeq = Math.min(head, CHUNK_SIZE);
+      const nodeCount = Number((await client.query<{ count: string }>("SELECT count(*)::text FROM audit_tree_node WHERE tree_size <= $1", [toSeq])).rows[0]!.count);
+      const check = () => checkEventChunk({ client, isCopySupported: true }, { fromSeq: 0, toSeq, checkpointSizes: [] }, head, new EventTagChecker(eventTagKeys()));
+
+      const intact = await check();
+      expect(intact.problem).toBeNull();
+      expect(intact).toMatchObject({ count: toSeq, nodeCheck: "digest", checkedTreeNodes: nodeCount });
+
+      await client.query("SET LOCAL session_replication_role = replica");
+      await client.query("SAVEPOINT intact");
+      await client.query("UPDATE audit_tree_node SET hash = sha256(hash) WHERE level = 1 AND index = 1");
+      const changed = await check();
+      expect(changed.nodeCheck).toBe("each node");
+      expect(changed.problem).toMatchObject({ kind: "tree_node_mismatch", seq: 3 });
+      await client.query("ROLLBACK TO SAVEPOINT intact");
+
+      // A node the tree does not have, stored among the chunk's: the digest differs too.
+      await client.query("INSERT INTO audit_tree_node (level, index, tree_size, hash) VALUES (3, 999999, 4, sha256('extra'))");
+      const extra = await check();
+      expect(extra.nodeCheck).toBe("each node");
+      expect(extra.problem?.kind).toBe("tree_node_mismatch");
     } finally {
       await client.query("ROLLBACK");
       await client.end();

@@ -42,6 +42,8 @@ export interface CheckedChunk {
   /** Stored nodes completing at toSeq above this chunk's subtree, for the caller to compare. */
   upperNodes: StoredNode[];
   checkedTreeNodes: number;
+  /** How the chunk's stored nodes were compared: with the database's digest of them, or one by one (after something did not hold). */
+  nodeCheck: "digest" | "each node";
   firstOccurredAtMs: number;
   lastOccurredAtMs: number;
   problem: LedgerProblem | null;
@@ -240,6 +242,7 @@ async function checkChunk(source: RawRowSource, request: ChunkRequest, head: num
     checkpointSubtrees: [],
     upperNodes: [],
     checkedTreeNodes: 0,
+    nodeCheck: isAgainstDigest ? "digest" : "each node",
     firstOccurredAtMs: NaN,
     lastOccurredAtMs: NaN,
     problem: null,
