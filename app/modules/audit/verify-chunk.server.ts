@@ -228,7 +228,10 @@ async function checkChunk(source: RawRowSource, request: ChunkRequest, head: num
   let records: Buffer | null = null;
   if (isAgainstDigest) {
     storedDigest = (await source.client.query<{ digest: Buffer }>(NODE_DIGEST_SELECT(fromSeq, toSeq))).rows[0]!.digest;
-    records = nodeRecordsPool.pop() ?? Buffer.allocUnsafe(NODE_RECORD_BYTES * CHUNK_SIZE);
+    // Fewer nodes than events complete in a chunk.
+    const needed = NODE_RECORD_BYTES * Math.max(CHUNK_SIZE, toSeq - fromSeq);
+    const pooled = nodeRecordsPool.pop();
+    records = pooled && pooled.length >= needed ? pooled : Buffer.allocUnsafe(needed);
   }
   // Against the digest, only the nodes above the chunk's subtree are read (a few, completing at toSeq).
   const nodes = await readStoredNodes(source, fromSeq, toSeq, isAgainstDigest ? CHUNK_LEVEL : 0);
