@@ -393,6 +393,14 @@ describe("a chunk's stored tree nodes", () => {
       const extra = await check();
       expect(extra.nodeCheck).toBe("each node");
       expect(extra.problem?.kind).toBe("tree_node_mismatch");
+      await client.query("ROLLBACK TO SAVEPOINT intact");
+
+      // At a level the tree never stores (leaves, or below), too.
+      for (const level of [0, -1]) {
+        await client.query("INSERT INTO audit_tree_node (level, index, tree_size, hash) VALUES ($1, 5, 6, sha256('stray'))", [level]);
+        expect((await check()).problem?.kind).toBe("tree_node_mismatch");
+        await client.query("ROLLBACK TO SAVEPOINT intact");
+      }
     } finally {
       await client.query("ROLLBACK");
       await client.end();

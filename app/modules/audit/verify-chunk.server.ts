@@ -51,8 +51,9 @@ export interface CheckedChunk {
 
 const EVENT_SELECT = (fromSeq: number, toSeq: number) =>
   `SELECT ${EVENT_COLUMN_LIST} FROM audit_event WHERE seq > ${fromSeq} AND seq <= ${toSeq} ORDER BY seq`;
-const NODE_SELECT = (fromSeq: number, toSeq: number, minLevel = 0) =>
-  `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} AND level > ${minLevel} ORDER BY tree_size, level`;
+// Every stored node completing in the range (a stray one at any level breaks the comparison), or only those above a level.
+const NODE_SELECT = (fromSeq: number, toSeq: number, aboveLevel: number | null) =>
+  `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq}${aboveLevel === null ? "" : ` AND level > ${aboveLevel}`} ORDER BY tree_size, level`;
 // The chunk's own stored nodes (level ≤ CHUNK_LEVEL), digested by the database in completion order:
 // SHA-256 over each node's level (2 bytes), index (8 bytes, both big-endian) and hash. The checker
 // digests the nodes it rebuilds the same way; equal digests mean every stored node is the rebuilt one,
@@ -94,9 +95,9 @@ function growStoredNodes(nodes: StoredNodes) {
 }
 
 /** The stored nodes completing in (fromSeq, toSeq], in completion order, hashes packed in one buffer. */
-async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number, minLevel = 0): Promise<StoredNodes> {
-  let nodes = emptyStoredNodes(minLevel > 0 ? 16 : Math.max(16, toSeq - fromSeq));
-  await readRawRows(source, NODE_SELECT(fromSeq, toSeq, minLevel), 3, ({ buffers, starts, ends }) => {
+async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number, aboveLevel: number | null = null): Promise<StoredNodes> {
+  let nodes = emptyStoredNodes(aboveLevel === null ? Math.max(16, toSeq - fromSeq) : 16);
+  await readRawRows(source, NODE_SELECT(fromSeq, toSeq, aboveLevel), 3, ({ buffers, starts, ends }) => {
     if (nodes.count === nodes.levels.length) nodes = growStoredNodes(nodes);
     const at = nodes.count * 32;
     const isHashSized = ends[2]! - starts[2]! === 32;
@@ -234,7 +235,7 @@ async function checkChunk(source: RawRowSource, request: ChunkRequest, head: num
     records = pooled && pooled.length >= needed ? pooled : Buffer.allocUnsafe(needed);
   }
   // Against the digest, only the nodes above the chunk's subtree are read (a few, completing at toSeq).
-  const nodes = await readStoredNodes(source, fromSeq, toSeq, isAgainstDigest ? CHUNK_LEVEL : 0);
+  const nodes = await readStoredNodes(source, fromSeq, toSeq, isAgainstDigest ? CHUNK_LEVEL : null);
   const writer = new EventLeafWriter();
   const tree = new ChunkTree(fromSeq, isAgainstDigest ? null : nodes, records);
   const chunk: CheckedChunk = {
