@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 // the worker and everything it imports, pg included, are bundled once with esbuild into one plain
 // CommonJS file, kept under node_modules/.cache and built again only when one of its input files
 // changes (their sizes and modification times are compared on every start, a few stat calls). Without
-// esbuild, or when the cache cannot be written, the workers run verify-worker.mjs as before.
+// esbuild, or when no cache directory can be written, the workers run verify-worker.mjs as before.
 
 const WORKER_SOURCE = fileURLToPath(new URL("./verify-worker.ts", import.meta.url));
 const FALLBACK = new URL("./verify-worker.mjs", import.meta.url);
@@ -36,11 +37,21 @@ export function verifierWorkerEntry(): URL {
 function bundledWorker(): string {
   const require = createRequire(import.meta.url);
   const esbuildPackage = require.resolve("esbuild/package.json");
-  const cacheDir = path.join(path.dirname(path.dirname(esbuildPackage)), ".cache", "attest-verifier");
-  const manifestFile = path.join(cacheDir, "manifest.json");
-  const cached = readManifest(manifestFile);
-  if (cached && isCurrent(cached, cacheDir)) return path.join(cacheDir, cached.bundle);
-  return buildBundle(require("esbuild") as Esbuild, cacheDir, manifestFile);
+  // The bundle holds all its code, so it can live anywhere: beside the packages, or in the temporary
+  // directory when node_modules is read-only (a production image).
+  const cacheDirs = [path.join(path.dirname(path.dirname(esbuildPackage)), ".cache", "attest-verifier"), path.join(os.tmpdir(), `attest-verifier-${process.getuid?.() ?? "user"}`)];
+  let lastError: unknown = null;
+  for (const cacheDir of cacheDirs) {
+    const manifestFile = path.join(cacheDir, "manifest.json");
+    const cached = readManifest(manifestFile);
+    if (cached && isCurrent(cached, cacheDir)) return path.join(cacheDir, cached.bundle);
+    try {
+      return buildBundle(require("esbuild") as Esbuild, cacheDir, manifestFile);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
 }
 
 function readManifest(file: string): BundleManifest | null {
