@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { verifierWorkerEntry } from "./verify-worker-bundle.server";
+import { withoutTypeScriptLoader } from "./verify-workers.server";
 
 // The verifier's worker threads run a bundle of verify-worker.ts built with esbuild and cached until one
 // of its inputs changes (verify-worker-bundle.server.ts): it must be plain JavaScript a worker loads
@@ -56,5 +57,15 @@ describe("the verifier worker bundle", () => {
     } finally {
       fs.utimesSync(input, atime, mtime);
     }
+  });
+});
+
+describe("the worker threads' Node options", () => {
+  it("leave out a preloaded TypeScript loader and keep everything else", () => {
+    expect(withoutTypeScriptLoader(["--import", "tsx"])).toEqual([]);
+    expect(withoutTypeScriptLoader(["--import=tsx", "--enable-source-maps"])).toEqual(["--enable-source-maps"]);
+    expect(withoutTypeScriptLoader(["--require", "tsx/cjs", "--no-warnings"])).toEqual(["--no-warnings"]);
+    expect(withoutTypeScriptLoader(["--import", "/srv/app/node_modules/tsx/dist/esm/index.mjs"])).toEqual([]);
+    expect(withoutTypeScriptLoader(["--import", "./instrumentation.mjs", "--import", "tsxtra"])).toEqual(["--import", "./instrumentation.mjs", "--import", "tsxtra"]);
   });
 });

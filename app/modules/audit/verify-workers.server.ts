@@ -28,7 +28,20 @@ export class VerifierWorkers {
 
   constructor(count: number) {
     const entry = verifierWorkerEntry();
-    this.workers = Array.from({ length: count }, () => new Worker(entry));
+    // Workers inherit the process's Node options; a TypeScript loader preloaded with --import (how
+    // `npm run ledger:verify` starts) would be loaded again in each, for a bundle that needs none.
+    const execArgv = entry.pathname.endsWith(".cjs") ? withoutTypeScriptLoader(process.execArgv) : process.execArgv;
+    const start = () => {
+      try {
+        return new Worker(entry, { execArgv });
+      } catch (error) {
+        // An option Node accepts only per process (a heap limit, say) may not be given to a worker
+        // explicitly, only inherited: then the worker inherits them all, loader included.
+        if ((error as { code?: string }).code === "ERR_WORKER_INVALID_EXEC_ARGV") return new Worker(entry);
+        throw error;
+      }
+    };
+    this.workers = Array.from({ length: count }, start);
     for (const worker of this.workers) {
       worker.on("message", (message: { id: number; chunk?: CheckedChunk; error?: string }) => {
         const waiting = this.pending.get(message.id);
@@ -68,4 +81,22 @@ export class VerifierWorkers {
   async close() {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
+}
+
+/** Node options without `--import tsx` / `--require tsx` / `--loader tsx` (or any tsx entry point). */
+export function withoutTypeScriptLoader(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  const isTsx = (value: string | undefined) => value !== undefined && /(^|[\\/])tsx([\\/]|$)/.test(value);
+  for (let i = 0; i < execArgv.length; i++) {
+    const option = execArgv[i]!;
+    const [name, inline] = option.split(/=(.*)/s, 2);
+    if (name === "--import" || name === "--require" || name === "-r" || name === "--loader" || name === "--experimental-loader") {
+      if (inline !== undefined ? isTsx(inline) : isTsx(execArgv[i + 1])) {
+        if (inline === undefined) i += 1;
+        continue;
+      }
+    }
+    kept.push(option);
+  }
+  return kept;
 }

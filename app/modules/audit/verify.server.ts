@@ -226,10 +226,37 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     const maxSeq = Number((await client.query<{ max: string | null }>("SELECT max(seq)::text AS max FROM audit_event")).rows[0]?.max ?? 0);
     const head = Number((await client.query<{ size: string }>("SELECT size::text FROM audit_ledger_head WHERE id = 1")).rows[0]?.size ?? 0);
     const totalEvents = Math.max(head, maxSeq);
-    // The worker threads start now (module loading, connecting, joining the snapshot), while this
-    // thread checks the keys and the checkpoint chain; they are sent chunks once those hold.
+    // The worker threads begin now (connecting, joining the snapshot) and are sent their first chunks
+    // below, while this thread checks the keys and the checkpoint chain.
     const source: RawRowSource = { client, isCopySupported: await isCopySupported(client) };
     checker = chunkChecker(source, totalEvents > 0 ? options : { ...options, parallelism: 1 }, snapshot, head, tagKeys);
+
+    // The signed tree sizes (and, below, those of trusted checkpoints): each chunk reports its partial
+    // subtrees at the sizes that fall inside it.
+    let rootSizes = [...new Set(checkpoints.map((checkpoint) => Number(checkpoint.tree_size)))];
+    // Chunks are requested ahead (workers keep busy) and consumed strictly in sequence order, so the
+    // first problem reported is the first in the ledger. Worker threads are sent their first chunks
+    // before this thread reads the keys and checks the checkpoint chain (nothing of theirs is looked at
+    // before the chain holds) — at once, unless checkpoints kept outside the database add sizes whose
+    // roots the chunks must report, once those are verified; a check in this thread starts after the
+    // chain. Sixteen chunks a worker: the chain's 200 signatures take this thread about as long as a
+    // worker's eight chunks when the cores are shared (≈1 s), and a worker with nothing queued would
+    // wait. A chunk waiting to be consumed is a few hashes; a worker reads one chunk at a time.
+    const requests: Promise<CheckedChunk>[] = [];
+    const lookahead = checker.isParallel ? 16 * (options.workers?.count ?? options.parallelism ?? 1) : 2;
+    const request = (index: number) => {
+      const fromSeq = index * CHUNK_SIZE;
+      if (fromSeq >= totalEvents) return;
+      const toSeq = Math.min(totalEvents, fromSeq + CHUNK_SIZE);
+      const checkpointSizes = rootSizes.filter((size) => size > fromSeq && size < toSeq).sort((a, b) => a - b);
+      requests[index] = checker!.check({ fromSeq, toSeq, checkpointSizes });
+      // Awaited in order, or never once an earlier problem is reported: not an unhandled rejection then.
+      requests[index].catch(() => {});
+    };
+    const requestFirstChunks = () => {
+      for (let index = 0; index < lookahead; index++) request(index);
+    };
+    if (checker.isParallel && trustedInputs.length === 0) requestFirstChunks();
 
     // The keys: trusted only through the pins and the signed transitions, whatever the rows say.
     if (pinned.length === 0 && (keyRows.length > 0 || checkpoints.length > 0)) {
@@ -266,30 +293,11 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
       trustedCheckpoints.push(verified);
     }
     const trustedBySize = [...trustedCheckpoints].sort((a, b) => a.treeSize - b.treeSize);
-    const rootSizes = [...new Set([...checkpoints.map((checkpoint) => Number(checkpoint.tree_size)), ...trustedBySize.map((trusted) => trusted.treeSize)])];
 
-    // Chunks are requested ahead (workers keep busy) and consumed strictly in sequence order, so the
-    // first problem reported is the first in the ledger. Worker threads are sent their first chunks
-    // now, to check while this thread checks the checkpoint chain (nothing of theirs is looked at
-    // before the chain holds); a check in this thread starts after the chain. Sixteen chunks a worker:
-    // the chain's 200 signatures take this thread about as long as a worker's eight chunks when the
-    // cores are shared (≈1 s), and a worker with nothing queued would wait. A chunk waiting to be
-    // consumed is a few hashes; a worker reads one chunk at a time.
-    const requests: Promise<CheckedChunk>[] = [];
-    const lookahead = checker.isParallel ? 16 * (options.workers?.count ?? options.parallelism ?? 1) : 2;
-    const request = (index: number) => {
-      const fromSeq = index * CHUNK_SIZE;
-      if (fromSeq >= totalEvents) return;
-      const toSeq = Math.min(totalEvents, fromSeq + CHUNK_SIZE);
-      const checkpointSizes = rootSizes.filter((size) => size > fromSeq && size < toSeq).sort((a, b) => a - b);
-      requests[index] = checker!.check({ fromSeq, toSeq, checkpointSizes });
-      // Awaited in order, or never once an earlier problem is reported: not an unhandled rejection then.
-      requests[index].catch(() => {});
-    };
-    const requestFirstChunks = () => {
-      for (let index = 0; index < lookahead; index++) request(index);
-    };
-    if (checker.isParallel && trustedCheckpointError === null) requestFirstChunks();
+    // With checkpoints kept outside the database, their sizes join the roots the chunks report, and the
+    // workers get their first chunks now.
+    rootSizes = [...new Set([...rootSizes, ...trustedBySize.map((trusted) => trusted.treeSize)])];
+    if (checker.isParallel && trustedInputs.length > 0 && trustedCheckpointError === null) requestFirstChunks();
 
     // Every checkpoint's signature, statement, chain link and key validity first: cheap, and independent of events.
     let previousTime = 0;
