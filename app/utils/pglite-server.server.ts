@@ -1,5 +1,11 @@
 import pg from "pg";
 
+/** Whether the server behind an open connection is PGlite (its version string says so). */
+export async function isPGliteConnection(client: pg.ClientBase) {
+  const { rows } = await client.query<{ version: string }>("SELECT version()");
+  return rows[0]?.version.includes("PGlite") ?? false;
+}
+
 /**
  * PGlite serves one session: statements of concurrent connections interleave inside it (one
  * connection's Bind can land on another's Parse). Against it — embedded, or a PGlite server
@@ -10,8 +16,7 @@ export async function isPGliteServer(url: string) {
   const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();
-    const { rows } = await client.query<{ version: string }>("SELECT version()");
-    return rows[0]?.version.includes("PGlite") ?? false;
+    return await isPGliteConnection(client);
   } finally {
     await client.end().catch(() => {});
   }

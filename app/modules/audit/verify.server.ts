@@ -1,4 +1,5 @@
 import pg from "pg";
+import { isPGliteConnection } from "~/utils/pglite-server.server";
 import { checkpointBodySha256, checkpointStatementNoteText, parseCheckpointBody } from "./checkpoint-statement";
 import { CompactRange, rootOfSubtrees } from "./merkle";
 import { ed25519KeyMaterial, readArmoredPublicKey, verifyDetached } from "./openpgp";
@@ -121,12 +122,6 @@ function chunkChecker(source: RawRowSource, options: VerifyOptions, snapshot: st
 /** Hashes arrive from a worker as plain Uint8Arrays (structured clone); compare and hash them as Buffers. */
 const asHash = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-/** PGlite's socket server does not speak the COPY sub-protocol; every PostgreSQL does. */
-async function isCopySupported(client: pg.ClientBase) {
-  const { rows } = await client.query<{ version: string }>("SELECT version()");
-  return !rows[0]?.version.includes("PGlite");
-}
-
 type CheckpointRow = {
   id: string;
   number: string;
@@ -228,7 +223,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     const totalEvents = Math.max(head, maxSeq);
     // The worker threads begin now (connecting, joining the snapshot) and are sent their first chunks
     // below, while this thread checks the keys and the checkpoint chain.
-    const source: RawRowSource = { client, isCopySupported: await isCopySupported(client) };
+    // PGlite's socket server does not speak the COPY sub-protocol; every PostgreSQL does.
+    const source: RawRowSource = { client, isCopySupported: !(await isPGliteConnection(client)) };
     checker = chunkChecker(source, totalEvents > 0 ? options : { ...options, parallelism: 1 }, snapshot, head, tagKeys);
 
     // The signed tree sizes (and, below, those of trusted checkpoints): each chunk reports its partial
