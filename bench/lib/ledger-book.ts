@@ -70,8 +70,8 @@ export interface LedgerBook {
 
 const ORIGIN = "bench.attest.invalid/ledger";
 
-export async function ensureLedgerBook(serverUrl: string, events: number, cacheDir: string, log: (message: string) => void): Promise<LedgerBook> {
-  const name = `attest_bench_ledger_${events}`;
+/** `name`: the database's (default attest_bench_ledger_N); a test gives its own, and drops it after. */
+export async function ensureLedgerBook(serverUrl: string, events: number, cacheDir: string, log: (message: string) => void, name = `attest_bench_ledger_${events}`): Promise<LedgerBook> {
   const url = withDatabase(serverUrl, name);
   const canonicalBytesFile = path.join(cacheDir, `ledger-${events}.canonical`);
   const keysFile = path.join(cacheDir, `ledger-${events}.keys.json`);

@@ -6,7 +6,7 @@ import { createCheckpoint, ensureActiveSigningKey, latestCheckpoint, signedNoteO
 import { checkpointView } from "~/modules/audit/proofs.server";
 import { eventTagKeys } from "~/modules/audit/event-tag-keys.server";
 import { verifyLedger, type LedgerProblem, type LedgerReport } from "~/modules/audit/verify.server";
-import { CHUNK_SIZE, checkEventChunk } from "~/modules/audit/verify-chunk.server";
+import { CHUNK_LEVEL, CHUNK_SIZE, checkEventChunk } from "~/modules/audit/verify-chunk.server";
 import { EventTagChecker } from "~/modules/audit/event-tag";
 import type { TrustedCheckpointInput } from "~/modules/audit/trusted-checkpoint";
 import { forgerKey, insertCheckpointRow, insertKeyRow, resignAllCheckpoints, signedCheckpointRow, transitionStatement, type ForgerKey } from "../support/ledger-forgery";
@@ -131,6 +131,19 @@ const cases: Case[] = [
     expected: () => ({ kind: "duplicated", seq: at(6) }),
   },
   { name: "a stored tree node changed", tamper: (c) => c.query("UPDATE audit_tree_node SET hash = sha256(hash) WHERE level = 1 AND index = 1").then(() => {}), expected: () => ({ kind: "tree_node_mismatch", seq: 3 }) },
+  {
+    name: "a stray tree node stored above the chunks' subtrees",
+    tamper: (c) => c.query("INSERT INTO audit_tree_node (level, index, tree_size, hash) VALUES ($1, 0, $2, sha256('stray'))", [CHUNK_LEVEL + 5, at(3)]).then(() => {}),
+    expected: () => ({ kind: "tree_node_mismatch" }),
+  },
+  {
+    name: "stray tree nodes stored at tree size 0, in a chunk's levels and above",
+    tamper: async (c) => {
+      await c.query("INSERT INTO audit_tree_node (level, index, tree_size, hash) VALUES (2, 4242, 0, sha256('stray'))");
+      await c.query("INSERT INTO audit_tree_node (level, index, tree_size, hash) VALUES ($1, 7, -3, sha256('stray'))", [CHUNK_LEVEL + 1]);
+    },
+    expected: () => ({ kind: "tree_node_mismatch" }),
+  },
   { name: "the head moved back", tamper: (c) => c.query("UPDATE audit_ledger_head SET size = size - 1").then(() => {}), expected: () => ({ kind: "inserted", seq: size }) },
   { name: "the head moved forward", tamper: (c) => c.query("UPDATE audit_ledger_head SET size = size + 2").then(() => {}), expected: () => ({ kind: "missing", seq: size + 1 }) },
   {
@@ -401,6 +414,14 @@ describe("a chunk's stored tree nodes", () => {
         expect((await check()).problem?.kind).toBe("tree_node_mismatch");
         await client.query("ROLLBACK TO SAVEPOINT intact");
       }
+
+      // After the chunk's last node (at its end, at the chunk's top level): left over once the subtree
+      // is rebuilt, and named.
+      await client.query("INSERT INTO audit_tree_node (level, index, tree_size, hash) VALUES ($1, 3, $2, sha256('stray'))", [CHUNK_LEVEL, toSeq]);
+      const leftOver = await check();
+      expect(leftOver.nodeCheck).toBe("each node");
+      expect(leftOver.problem).toMatchObject({ kind: "tree_node_mismatch", message: expect.stringContaining(`level ${CHUNK_LEVEL}, index 3`) });
+      await client.query("ROLLBACK TO SAVEPOINT intact");
     } finally {
       await client.query("ROLLBACK");
       await client.end();

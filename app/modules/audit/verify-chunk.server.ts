@@ -18,8 +18,8 @@ export interface StoredNode {
 }
 
 // Chunks are aligned perfect subtrees of 2^CHUNK_LEVEL events, so a worker rebuilds its chunk's whole
-// subtree and compares its stored nodes itself; this thread only joins chunk roots (a few nodes per
-// chunk) and checks what completes above them.
+// subtree and compares its stored nodes (level ≤ CHUNK_LEVEL) itself; the verifier's main thread joins
+// chunk roots and checks the nodes above them (a few, read once for the whole ledger).
 export const CHUNK_LEVEL = 14;
 export const CHUNK_SIZE = 2 ** CHUNK_LEVEL;
 
@@ -39,8 +39,6 @@ export interface CheckedChunk {
   subtrees: Subtree[];
   /** For each requested checkpoint size reached: the chunk's subtrees up to that size. */
   checkpointSubtrees: { treeSize: number; subtrees: Subtree[] }[];
-  /** Stored nodes completing at toSeq above this chunk's subtree, for the caller to compare. */
-  upperNodes: StoredNode[];
   checkedTreeNodes: number;
   /** How the chunk's stored nodes were compared: with the database's digest of them, or one by one (after something did not hold). */
   nodeCheck: "digest" | "each node";
@@ -51,15 +49,19 @@ export interface CheckedChunk {
 
 const EVENT_SELECT = (fromSeq: number, toSeq: number) =>
   `SELECT ${EVENT_COLUMN_LIST} FROM audit_event WHERE seq > ${fromSeq} AND seq <= ${toSeq} ORDER BY seq`;
-// Every stored node completing in the range (a stray one at any level breaks the comparison), or only those above a level.
-const NODE_SELECT = (fromSeq: number, toSeq: number, aboveLevel: number | null) =>
-  `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq}${aboveLevel === null ? "" : ` AND level > ${aboveLevel}`} ORDER BY tree_size, level`;
+// The chunk's own stored nodes, level ≤ CHUNK_LEVEL, in completion order: a stray one at any such level
+// (leaves' 0 or below included) breaks the comparison. Those above are the main thread's.
+const NODE_SELECT = (fromSeq: number, toSeq: number) =>
+  `SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} AND level <= ${CHUNK_LEVEL} ORDER BY tree_size, level`;
 // The chunk's own stored nodes (level ≤ CHUNK_LEVEL), digested by the database in completion order:
 // SHA-256 over each node's level (2 bytes), index (8 bytes, both big-endian) and hash. The checker
 // digests the nodes it rebuilds the same way; equal digests mean every stored node is the rebuilt one,
-// at its place, and none more — without sending two million rows (COPY output, network, parsing).
+// at its place, and none more — without sending two million rows (COPY output, network, parsing). The
+// order comes from the subquery (the index's order; an aggregate's own ORDER BY would sort each chunk
+// again): were the database ever to feed the aggregate in another order, the digests would differ and
+// the chunk be checked node by node — slower, never weaker.
 const NODE_DIGEST_SELECT = (fromSeq: number, toSeq: number) =>
-  `SELECT sha256(coalesce(string_agg(int2send(level) || int8send(index) || hash, ''::bytea ORDER BY tree_size, level), ''::bytea)) AS digest FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} AND level <= ${CHUNK_LEVEL}`;
+  `SELECT sha256(coalesce(string_agg(int2send(level) || int8send(index) || hash, ''::bytea), ''::bytea)) AS digest FROM (SELECT level, index, hash FROM audit_tree_node WHERE tree_size > ${fromSeq} AND tree_size <= ${toSeq} AND level <= ${CHUNK_LEVEL} ORDER BY tree_size, level) node`;
 /** Bytes a node adds to the digest's input: level, index, hash. */
 const NODE_RECORD_BYTES = 2 + 8 + 32;
 
@@ -95,9 +97,9 @@ function growStoredNodes(nodes: StoredNodes) {
 }
 
 /** The stored nodes completing in (fromSeq, toSeq], in completion order, hashes packed in one buffer. */
-async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number, aboveLevel: number | null = null): Promise<StoredNodes> {
-  let nodes = emptyStoredNodes(aboveLevel === null ? Math.max(16, toSeq - fromSeq) : 16);
-  await readRawRows(source, NODE_SELECT(fromSeq, toSeq, aboveLevel), 3, ({ buffers, starts, ends }) => {
+async function readStoredNodes(source: RawRowSource, fromSeq: number, toSeq: number): Promise<StoredNodes> {
+  let nodes = emptyStoredNodes(Math.max(16, toSeq - fromSeq));
+  await readRawRows(source, NODE_SELECT(fromSeq, toSeq), 3, ({ buffers, starts, ends }) => {
     if (nodes.count === nodes.levels.length) nodes = growStoredNodes(nodes);
     const at = nodes.count * 32;
     const isHashSized = ends[2]! - starts[2]! === 32;
@@ -234,17 +236,16 @@ async function checkChunk(source: RawRowSource, request: ChunkRequest, head: num
     const pooled = nodeRecordsPool.pop();
     records = pooled && pooled.length >= needed ? pooled : Buffer.allocUnsafe(needed);
   }
-  // Against the digest, only the nodes above the chunk's subtree are read (a few, completing at toSeq).
-  const nodes = await readStoredNodes(source, fromSeq, toSeq, isAgainstDigest ? CHUNK_LEVEL : null);
+  // Node by node, the stored nodes are read first, to be compared as the subtree is rebuilt.
+  const nodes = isAgainstDigest ? null : await readStoredNodes(source, fromSeq, toSeq);
   const writer = new EventLeafWriter();
-  const tree = new ChunkTree(fromSeq, isAgainstDigest ? null : nodes, records);
+  const tree = new ChunkTree(fromSeq, nodes, records);
   const chunk: CheckedChunk = {
     fromSeq,
     toSeq,
     count: 0,
     subtrees: [],
     checkpointSubtrees: [],
-    upperNodes: [],
     checkedTreeNodes: 0,
     nodeCheck: isAgainstDigest ? "digest" : "each node",
     firstOccurredAtMs: NaN,
@@ -322,24 +323,19 @@ async function checkChunk(source: RawRowSource, request: ChunkRequest, head: num
   if (records) {
     const isMatch = !chunk.problem && hash("sha256", records.subarray(0, tree.matchedNodes * NODE_RECORD_BYTES), "buffer").equals(storedDigest!);
     nodeRecordsPool.push(records);
-    if (!isMatch) {
-      storedNodesPool.push(nodes);
-      return null;
-    }
+    if (!isMatch) return null;
   }
   chunk.checkedTreeNodes = tree.matchedNodes;
   chunk.lastOccurredAtMs = previousOccurredAtMs;
   chunk.subtrees = tree.subtrees();
-  if (!chunk.problem) {
-    // Stored nodes not matched by the chunk's subtree: those above it (all that were read, against the digest).
-    for (let i = records ? 0 : tree.matchedNodes; i < nodes.count; i++) {
-      // Copied out: the pooled buffer is reused by the next chunk.
-      const hash = Buffer.alloc(32);
-      nodes.hashes.copy(hash, 0, i * 32, i * 32 + 32);
-      chunk.upperNodes.push({ level: nodes.levels[i]!, index: nodes.indexes[i]!, hash });
+  if (nodes) {
+    // A stored node left over once the chunk's subtree is rebuilt is one the tree does not have.
+    if (!chunk.problem && tree.matchedNodes < nodes.count) {
+      const [level, index] = [nodes.levels[tree.matchedNodes]!, nodes.indexes[tree.matchedNodes]!];
+      chunk.problem = { kind: "tree_node_mismatch", treeSize: toSeq, message: `a stored tree node (level ${level}, index ${index}) is not a subtree of the first ${toSeq} events` };
     }
+    storedNodesPool.push(nodes);
   }
-  storedNodesPool.push(nodes);
   return chunk;
 }
 

@@ -5,7 +5,7 @@ import { CompactRange, rootOfSubtrees } from "./merkle";
 import { ed25519KeyMaterial, readArmoredPublicKey, verifyDetached } from "./openpgp";
 import { SIGNATURE_TYPE_ED25519, verifierKey, verifyNote } from "./signed-note";
 import type { RawRowSource } from "./raw-rows.server";
-import { CHUNK_SIZE, checkEventChunk, nodeMismatch, type CheckedChunk, type ChunkRequest } from "./verify-chunk.server";
+import { CHUNK_LEVEL, CHUNK_SIZE, checkEventChunk, nodeMismatch, type CheckedChunk, type ChunkRequest, type StoredNode } from "./verify-chunk.server";
 import { VerifierWorkers } from "./verify-workers.server";
 import { EventTagChecker } from "./event-tag";
 import { evaluateKeyTrust, isWithinTrustedValidity, type TrustedKey } from "./key-trust";
@@ -254,6 +254,16 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     };
     if (checker.isParallel && trustedInputs.length === 0) requestFirstChunks();
 
+    // The stored nodes above the chunks' subtrees (one in 2^CHUNK_LEVEL), read once in completion order
+    // and compared here as the chunk roots are joined; each worker compares its chunk's own.
+    const upperNodes = (
+      await client.query<{ level: number; index: string; tree_size: string; hash: Buffer }>(
+        // Ordered by the columns, not by the text the select list makes of them.
+        `SELECT level, index::text, tree_size::text, hash FROM audit_tree_node WHERE level > ${CHUNK_LEVEL} ORDER BY audit_tree_node.tree_size, audit_tree_node.level`,
+      )
+    ).rows.map((row): StoredNode & { treeSize: number } => ({ level: row.level, index: Number(row.index), treeSize: Number(row.tree_size), hash: row.hash }));
+    let nextUpper = 0;
+
     // The keys: trusted only through the pins and the signed transitions, whatever the rows say.
     if (pinned.length === 0 && (keyRows.length > 0 || checkpoints.length > 0)) {
       return report({ kind: "untrusted_key", message: "no signing key is trusted: pin the ledger's first key's fingerprint in ATTEST_TRUSTED_KEYS (or ATTEST_TRUSTED_KEYS_FILE); the database's own key rows prove nothing" }, totalEvents, 0);
@@ -445,20 +455,28 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
         }
         if (chunk.problem) return report(chunk.problem, totalEvents, coveredSize, range.size + chunk.count);
         checkedTreeNodes += chunk.checkedTreeNodes;
-        let nextUpper = 0;
+        // Nodes above the chunks complete only at a chunk's end, each the next one stored: one left over
+        // at or before a tree size the chunks have reached is not the tree's (before this chunk's start,
+        // only one stored at tree size 0 or below can be).
+        const strayUpTo = (treeSize: number): LedgerProblem | null => {
+          const node = upperNodes[nextUpper];
+          if (!node || node.treeSize > treeSize) return null;
+          return { kind: "tree_node_mismatch", treeSize: chunk.toSeq, message: `a stored tree node (level ${node.level}, index ${node.index}) is not a subtree of the first ${chunk.toSeq} events` };
+        };
+        const early = strayUpTo(chunk.fromSeq);
+        if (early) return report(early, totalEvents, coveredSize);
         for (const subtree of chunk.subtrees) {
           for (const completed of range.pushSubtree(subtree.level, asHash(subtree.hash))) {
-            const stored = chunk.upperNodes[nextUpper++];
+            const stored = upperNodes[nextUpper];
             checkedTreeNodes += 1;
-            if (!stored || stored.level !== completed.level || stored.index !== completed.index || !asHash(stored.hash).equals(completed.hash)) {
+            if (!stored || stored.treeSize !== chunk.toSeq || stored.level !== completed.level || stored.index !== completed.index || !asHash(stored.hash).equals(completed.hash)) {
               return report(nodeMismatch(completed.level, completed.index), totalEvents, coveredSize);
             }
+            nextUpper += 1;
           }
         }
-        const extra = chunk.upperNodes[nextUpper];
-        if (extra) {
-          return report({ kind: "tree_node_mismatch", treeSize: chunk.toSeq, message: `a stored tree node (level ${extra.level}, index ${extra.index}) is not a subtree of the first ${chunk.toSeq} events` }, totalEvents, coveredSize);
-        }
+        const extra = strayUpTo(chunk.toSeq);
+        if (extra) return report(extra, totalEvents, coveredSize);
         const problem = checkCheckpointsAt(range.size, () => range.root());
         if (problem) return report(problem, totalEvents, coveredSize);
         await options.onProgress?.({ checkedEvents: range.size, totalEvents, checkedCheckpoints });
@@ -472,12 +490,12 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     if (beyond) {
       return report({ kind: "missing", checkpointId: beyond.id, checkpointNumber: Number(beyond.number), treeSize: Number(beyond.tree_size), message: `checkpoint ${beyond.number} signs ${beyond.tree_size} events but only ${range.size} are stored: events were deleted` }, totalEvents, coveredSize);
     }
-    if (snapshot) {
-      // In one snapshot every stored node must belong to the events read; without one, nodes of events
-      // appended meanwhile may follow them.
+    {
+      // No stored node may complete at tree size 0 or below (no chunk reads those); in one snapshot, none
+      // beyond the events read either — without one, nodes of events appended meanwhile may follow them.
       const { rows: [extra] } = await client.query<{ level: number; index: string; tree_size: string }>(
-        "SELECT level, index::text, tree_size::text FROM audit_tree_node WHERE tree_size > $1 ORDER BY audit_tree_node.tree_size, audit_tree_node.level LIMIT 1",
-        [range.size],
+        `SELECT level, index::text, tree_size::text FROM audit_tree_node WHERE tree_size < 1${snapshot ? " OR tree_size > $1" : ""} ORDER BY audit_tree_node.tree_size, audit_tree_node.level LIMIT 1`,
+        snapshot ? [range.size] : [],
       );
       if (extra) {
         return report({ kind: "tree_node_mismatch", treeSize: Number(extra.tree_size), message: `a stored tree node (level ${extra.level}, index ${extra.index}) covers events that do not exist` }, totalEvents, coveredSize);
