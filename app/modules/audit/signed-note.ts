@@ -67,6 +67,16 @@ export function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
 }
 
+// A verifier key's KeyObject, made once: a verifier checks hundreds of notes with one key, and making
+// the object costs more than checking a signature with it.
+const publicKeyObjects = new WeakMap<VerifierKey, KeyObject>();
+
+function publicKeyObjectOf(key: VerifierKey) {
+  let object = publicKeyObjects.get(key);
+  if (!object) publicKeyObjects.set(key, (object = ed25519PublicKeyObject(key.publicKey)));
+  return object;
+}
+
 export function ed25519PrivateKeyObject(seed: Uint8Array, publicKey: Uint8Array): KeyObject {
   return createPrivateKey({
     key: { kty: "OKP", crv: "Ed25519", d: Buffer.from(seed).toString("base64url"), x: Buffer.from(publicKey).toString("base64url") },
@@ -128,7 +138,7 @@ export function isSignatureBy(signature: Pick<NoteSignature, "keyName" | "keyId"
 
 export function verifyNoteSignature(text: string, signature: Pick<NoteSignature, "signature">, key: VerifierKey): boolean {
   if (key.type !== SIGNATURE_TYPE_ED25519 || signature.signature.length !== 64) return false;
-  return verify(null, Buffer.from(text, "utf8"), ed25519PublicKeyObject(key.publicKey), signature.signature);
+  return verify(null, Buffer.from(text, "utf8"), publicKeyObjectOf(key), signature.signature);
 }
 
 // ─── tlog-checkpoint ───────────────────────────────────────────────────────────────────────────
@@ -177,5 +187,5 @@ export function verifyCosignature(noteText: string, signature: Pick<NoteSignatur
   const timestamp = signature.signature.readBigUInt64BE(0);
   if (timestamp === 0n || timestamp > 2n ** 63n - 1n) return null;
   const message = Buffer.from(cosignatureMessage(noteText, Number(timestamp)), "utf8");
-  return verify(null, message, ed25519PublicKeyObject(key.publicKey), signature.signature.subarray(8)) ? Number(timestamp) : null;
+  return verify(null, message, publicKeyObjectOf(key), signature.signature.subarray(8)) ? Number(timestamp) : null;
 }
