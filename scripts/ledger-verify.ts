@@ -117,7 +117,15 @@ main()
     process.exit(code);
   })
   .catch(async (error: unknown) => {
-    console.error(`ledger verification could not run: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`ledger verification could not run: ${describeFailure(error)}`);
     await disconnectDatabase().catch(() => {});
     process.exit(2);
   });
+
+/** Why the run could not happen; a database without the ledger's tables is named as not migrated. */
+function describeFailure(error: unknown) {
+  const message = error instanceof Error ? error.message : String(error);
+  // 42P01: undefined_table.
+  if ((error as { code?: unknown } | null)?.code !== "42P01") return message;
+  return `${message}: this database has not been migrated — run \`npm run db:migrate\` against it (the same DATABASE_URL, or none for the embedded database) first`;
+}

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { db } from "~/utils/db.server";
 import { appendAuditEvent, systemAuditContext } from "~/modules/audit/ledger.server";
 import { createCheckpoint, ensureActiveSigningKey } from "~/modules/audit/checkpoints.server";
@@ -248,6 +248,23 @@ describe("npm run ledger:verify", () => {
     }
     expect((await verifyLedger({ databaseUrl })).isValid).toBe(true);
   }, 90_000);
+
+  it.runIf(inject("databaseKind") === "postgresql")("exits 2 on a database that was never migrated, saying to migrate it", async () => {
+    const name = `${new URL(databaseUrl).pathname.slice(1)}_unmigrated`;
+    const emptyUrl = new URL(databaseUrl);
+    emptyUrl.pathname = `/${name}`;
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    try {
+      const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/ledger-verify.ts", "--no-record"], { cwd: rootDir, env: databaseEnv(emptyUrl.toString(), { NODE_ENV: "test", LOG_LEVEL: "warn" }), encoding: "utf8" });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/ledger verification could not run: .*has not been migrated — run `npm run db:migrate`/);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    }
+  }, 60_000);
 });
 
 describe("several app processes", () => {
