@@ -144,6 +144,31 @@ const cases: Case[] = [
     },
     expected: () => ({ kind: "tree_node_mismatch" }),
   },
+  {
+    name: "an intact copy of the events in a schema put first on the search path, the app's table changed",
+    tamper: async (c) => {
+      await c.query("CREATE SCHEMA shadow");
+      await c.query("CREATE TABLE shadow.audit_event AS TABLE public.audit_event");
+      await c.query("UPDATE public.audit_event SET justification = 'rewritten' WHERE seq = $1", [at(10)]);
+      await c.query("SET LOCAL search_path = shadow, public");
+    },
+    expected: () => ({ kind: "changed", seq: at(10) }),
+  },
+  {
+    name: "a changed tree node hidden from the digest by a sha256 of the administrator's, first on the search path",
+    tamper: async (c) => {
+      const { rows: [original] } = await c.query<{ hash: Buffer }>("SELECT hash FROM audit_tree_node WHERE level = 1 AND index = 1");
+      const { rows: [forged] } = await c.query<{ hash: Buffer }>("UPDATE audit_tree_node SET hash = sha256(hash) WHERE level = 1 AND index = 1 RETURNING hash");
+      // Digests whatever it is given with the forged node's hash put back: the chunk's digest comes out as before.
+      await c.query("CREATE SCHEMA shadow");
+      await c.query(
+        `CREATE FUNCTION shadow.sha256(bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$ SELECT pg_catalog.sha256(pg_catalog.decode(pg_catalog.replace(pg_catalog.encode($1, 'hex'), '${forged!.hash.toString("hex")}', '${original!.hash.toString("hex")}'), 'hex')) $$`,
+      );
+      // pg_catalog is searched first unless the path names it later.
+      await c.query("SET LOCAL search_path = shadow, pg_catalog, public");
+    },
+    expected: () => ({ kind: "tree_node_mismatch", seq: 3 }),
+  },
   { name: "the head moved back", tamper: (c) => c.query("UPDATE audit_ledger_head SET size = size - 1").then(() => {}), expected: () => ({ kind: "inserted", seq: size }) },
   { name: "the head moved forward", tamper: (c) => c.query("UPDATE audit_ledger_head SET size = size + 2").then(() => {}), expected: () => ({ kind: "missing", seq: size + 1 }) },
   {

@@ -92,6 +92,23 @@ describe.runIf(isPostgres)("a ledger of several chunks, verified in worker threa
     expect(report.problem).toMatchObject({ kind: "tree_node_mismatch", message: expect.stringContaining(`level ${CHUNK_LEVEL + 3}, index 9`) });
   }, 120_000);
 
+  it("reads the app's tables, not an intact copy that an administrator put first on the database's search path", async () => {
+    const seq = 7 * CHUNK_SIZE + 11;
+    const report = await verifyDamaged(
+      [
+        `CREATE SCHEMA shadow; CREATE TABLE shadow.audit_event AS TABLE public.audit_event;
+         UPDATE public.audit_event SET justification = 'rewritten' WHERE seq = ${seq};
+         ALTER DATABASE "${databaseName}" SET search_path = shadow, public`,
+      ],
+      [
+        `ALTER DATABASE "${databaseName}" RESET search_path;
+         UPDATE public.audit_event SET justification = (SELECT justification FROM shadow.audit_event WHERE seq = ${seq}) WHERE seq = ${seq};
+         DROP SCHEMA shadow CASCADE`,
+      ],
+    );
+    expect(report.problem).toMatchObject({ kind: "changed", seq });
+  }, 120_000);
+
   it("names a changed node inside a later chunk, checked node by node in its worker", async () => {
     const where = `level = 3 AND index = ${(3 * CHUNK_SIZE) / 8 + 5}`;
     const report = await verifyDamaged([`UPDATE audit_tree_node SET hash = sha256(hash) WHERE ${where}`], [`UPDATE audit_tree_node SET hash = $1 WHERE ${where}`, [await nodeHash(where)]]);

@@ -23,6 +23,15 @@ export interface StoredNode {
 export const CHUNK_LEVEL = 14;
 export const CHUNK_SIZE = 2 ** CHUNK_LEVEL;
 
+/**
+ * The search path of every verifier session: built-in functions, types and operators from pg_catalog,
+ * the ledger's tables from public (where the app's queries name them), temporary objects last —
+ * whatever search path the database or role was given. An administrator who put a schema of their own
+ * first could otherwise have the verifier read an intact copy of a table the app reads tampered, or a
+ * `sha256` of theirs that hides changed tree nodes from the digest.
+ */
+export const VERIFIER_SEARCH_PATH = "pg_catalog, public, pg_temp";
+
 export interface ChunkRequest {
   fromSeq: number;
   toSeq: number;

@@ -1,7 +1,7 @@
 import { parentPort } from "node:worker_threads";
 import pg from "pg";
 import { EventTagChecker } from "./event-tag";
-import { checkEventChunk, type ChunkRequest } from "./verify-chunk.server";
+import { checkEventChunk, VERIFIER_SEARCH_PATH, type ChunkRequest } from "./verify-chunk.server";
 import type { VerifierRun } from "./verify-workers.server";
 
 // A verifier worker thread (verify-workers.server.ts): told the run first — it connects and reads the
@@ -15,6 +15,7 @@ async function begin({ databaseUrl, snapshot, head, isCopySupported, tagKeys }: 
   const tags = tagKeys.length > 0 ? new EventTagChecker(tagKeys) : null;
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
+  await client.query(`SET search_path = ${VERIFIER_SEARCH_PATH}`);
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   await client.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "")}'`);
   checker = (request) => checkEventChunk({ client, isCopySupported }, request, head, tags);

@@ -5,7 +5,7 @@ import { CompactRange, rootOfSubtrees } from "./merkle";
 import { ed25519KeyMaterial, readArmoredPublicKey, verifyDetached } from "./openpgp";
 import { SIGNATURE_TYPE_ED25519, verifierKey, verifyNote } from "./signed-note";
 import type { RawRowSource } from "./raw-rows.server";
-import { CHUNK_LEVEL, CHUNK_SIZE, checkEventChunk, nodeMismatch, type CheckedChunk, type ChunkRequest, type StoredNode } from "./verify-chunk.server";
+import { CHUNK_LEVEL, CHUNK_SIZE, checkEventChunk, nodeMismatch, VERIFIER_SEARCH_PATH, type CheckedChunk, type ChunkRequest, type StoredNode } from "./verify-chunk.server";
 import { VerifierWorkers } from "./verify-workers.server";
 import { EventTagChecker } from "./event-tag";
 import { evaluateKeyTrust, isWithinTrustedValidity, type TrustedKey } from "./key-trust";
@@ -72,7 +72,10 @@ export interface LedgerReport {
 
 export interface VerifyOptions {
   databaseUrl?: string;
-  /** An open client to read through instead (e.g. inside a transaction); left open, not committed. */
+  /**
+   * An open client to read through instead (inside a transaction); left open, not committed. Its search
+   * path is pinned for that transaction (SET LOCAL, VERIFIER_SEARCH_PATH).
+   */
   client?: pg.ClientBase;
   /** Worker threads that recompute leaves in parallel (command line); 1 = all in this thread. */
   parallelism?: number;
@@ -194,6 +197,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
   });
 
   try {
+    // The verifier's names resolve in pg_catalog and public whatever search path the database was given.
+    await client.query(`SET ${ownClient ? "" : "LOCAL "}search_path = ${VERIFIER_SEARCH_PATH}`);
     // One consistent snapshot for the whole run, however long it takes, shared with any worker threads.
     let snapshot: string | null = null;
     if (ownClient && options.useSnapshot !== false) {
@@ -521,6 +526,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     await (checker ?? options.workers)?.close();
     if (ownClient) {
       await ownClient.query("ROLLBACK").catch(() => {});
+      // A single-session database (PGlite) shares its session with the app: the search path is set back.
+      await ownClient.query("RESET search_path").catch(() => {});
       await ownClient.end();
     }
   }
