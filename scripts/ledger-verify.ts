@@ -4,7 +4,6 @@
 // hold; 1 naming the first event or checkpoint that does not match and why; 2 if it could not run.
 import { availableParallelism } from "node:os";
 import { VerifierWorkers } from "../app/modules/audit/verify-workers.server";
-import { isPGliteServer } from "../app/utils/pglite-server.server";
 
 // --trusted-checkpoint FILE (repeatable): a checkpoint kept outside the database (the JSON of
 // /api/v1/audit/checkpoints/latest or the signed note of /api/v1/audit/checkpoint) the current tree
@@ -28,7 +27,8 @@ const isJson = args.has("--json");
 
 // Leaves are recomputed in worker threads, one per core, and the tree is rebuilt in this thread. The
 // workers start first, so that they load their code while this thread loads its own below. Only with a
-// database URL: the embedded database (PGlite, a single session) is read by this thread alone.
+// database URL: the embedded database (PGlite, a single session) is read by this thread alone, and so
+// is a PGlite server behind DATABASE_URL (the verifier recognises it and closes the workers unused).
 const parallelism = Math.max(1, availableParallelism());
 const serverUrl = process.env.DATABASE_URL;
 const workers = serverUrl && parallelism > 1 ? new VerifierWorkers(parallelism) : undefined;
@@ -39,9 +39,9 @@ const workers = serverUrl && parallelism > 1 ? new VerifierWorkers(parallelism) 
 const [{ verifyLedger }, { verifierConfiguration }, database] = await Promise.all([
   import("../app/modules/audit/verify.server"),
   import("../app/modules/audit/verify-trust.server"),
-  serverUrl ? isPGliteServer(serverUrl).then((isPGlite) => ({ databaseUrl: serverUrl, isSingleSessionDatabase: isPGlite })) : import("../app/utils/db.server"),
+  serverUrl ? { databaseUrl: serverUrl } : import("../app/utils/db.server"),
 ]);
-const { databaseUrl, isSingleSessionDatabase } = database;
+const { databaseUrl } = database;
 const isRecorded = !args.has("--no-record");
 let recorder: Promise<[typeof import("../app/utils/db.server"), typeof import("../app/modules/audit/ledger.server"), typeof import("../app/modules/audit/checkpoints.server")]> | null = null;
 const loadRecorder = () =>
@@ -58,11 +58,8 @@ async function main() {
     databaseUrl,
     ...configuration,
     ...(maxPendingSeconds !== undefined ? { maxPendingMs: maxPendingSeconds === null ? null : maxPendingSeconds * 1000 } : {}),
-    // A single-session database (PGlite, embedded or behind DATABASE_URL) is read by one connection
-    // without a held snapshot, in this thread (the early workers are then closed unused).
-    parallelism: isSingleSessionDatabase ? 1 : parallelism,
+    parallelism,
     workers,
-    useSnapshot: !isSingleSessionDatabase,
     onProgress: ({ checkedEvents, totalEvents }) => {
       // Called once the checkpoint chain holds and events are being checked: this thread mostly waits
       // for the workers then.

@@ -1,4 +1,4 @@
-import { db, databaseUrl, isSingleSessionDatabase } from "~/utils/db.server";
+import { db, databaseUrl } from "~/utils/db.server";
 import { logger } from "~/utils/logger.server";
 import { forbidden, notFound, type Actor } from "~/modules/access/actor.server";
 import { appendAuditEvent, type AuditContext } from "./ledger.server";
@@ -75,7 +75,6 @@ export async function startLedgerVerification(actor: Actor, options: { trustedCh
   void verifyLedger({
     databaseUrl,
     ...configuration,
-    useSnapshot: !isSingleSessionDatabase,
     onProgress: async ({ checkedEvents, totalEvents, checkedCheckpoints }) => {
       if (Date.now() - lastWrite < 500) return;
       lastWrite = Date.now();

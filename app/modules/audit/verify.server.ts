@@ -86,9 +86,10 @@ export interface VerifyOptions {
    */
   workers?: VerifierWorkers;
   /**
-   * Read everything in one REPEATABLE READ snapshot (default). A single-session database (PGlite)
-   * cannot serve other connections while a transaction is open, so there the verifier reads without
-   * one: events and nodes are append-only, and only those up to the size read first are checked.
+   * Read everything in one REPEATABLE READ snapshot (default). A single-session database (PGlite, which
+   * the verifier recognises itself) cannot serve other connections while a transaction is open, so there
+   * it reads without one, in this thread: events and nodes are append-only, and only those up to the
+   * size read first are checked.
    */
   useSnapshot?: boolean;
   onProgress?: (progress: { checkedEvents: number; totalEvents: number; checkedCheckpoints: number }) => void | Promise<void>;
@@ -199,9 +200,12 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
   try {
     // The verifier's names resolve in pg_catalog and public whatever search path the database was given.
     await client.query(`SET ${ownClient ? "" : "LOCAL "}search_path = ${VERIFIER_SEARCH_PATH}`);
+    // PGlite serves one session: no transaction is held open on it (so no snapshot, and no worker
+    // threads), and its socket server does not speak the COPY sub-protocol; every PostgreSQL does.
+    const isPGlite = await isPGliteConnection(client);
     // One consistent snapshot for the whole run, however long it takes, shared with any worker threads.
     let snapshot: string | null = null;
-    if (ownClient && options.useSnapshot !== false) {
+    if (ownClient && options.useSnapshot !== false && !isPGlite) {
       await ownClient.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       snapshot = (await ownClient.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot")).rows[0]!.snapshot;
     }
@@ -228,8 +232,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<LedgerReport
     const totalEvents = Math.max(head, maxSeq);
     // The worker threads begin now (connecting, joining the snapshot) and are sent their first chunks
     // below, while this thread checks the keys and the checkpoint chain.
-    // PGlite's socket server does not speak the COPY sub-protocol; every PostgreSQL does.
-    const source: RawRowSource = { client, isCopySupported: !(await isPGliteConnection(client)) };
+    const source: RawRowSource = { client, isCopySupported: !isPGlite };
     checker = chunkChecker(source, totalEvents > 0 ? options : { ...options, parallelism: 1 }, snapshot, head, tagKeys);
 
     // The signed tree sizes (and, below, those of trusted checkpoints): each chunk reports its partial
