@@ -10,7 +10,7 @@ export async function isPGliteConnection(client: pg.ClientBase) {
  * PGlite serves one session: statements of concurrent connections interleave inside it (one
  * connection's Bind can land on another's Parse). Against it — embedded, or a PGlite server
  * elsewhere — the app uses a single connection, and long readers avoid holding a transaction open.
- * Loads pg only, for commands that must know before they load the app's database client.
+ * (The ledger verifier asks its own connection: isPGliteConnection.)
  */
 export async function isPGliteServer(url: string) {
   const client = new pg.Client({ connectionString: url });
